@@ -1,0 +1,94 @@
+"""The public Python API: compose a config, run it, get results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config.build import build_engine
+from .paths import configs_dir
+from .results import Results
+
+__all__ = ["compose", "run"]
+
+
+def compose(overrides: list[str] | None = None, config_name: str = "config"):
+    """The composed Hydra config, exactly as the ``hssim`` command composes it.
+
+    Parameters
+    ----------
+    overrides : list of str  Hydra overrides, e.g. ``["seed=7", "scenario=default"]``
+
+    Returns
+    -------
+    omegaconf.DictConfig  (without the ``hydra`` node)
+
+    Raises
+    ------
+    hssim.errors.ConfigError
+        when an override names a missing key or group option, or cannot be parsed.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .errors import ConfigError
+
+    gh = GlobalHydra.instance()
+    previous = gh.hydra if gh.is_initialized() else None
+    gh.clear()
+    try:
+        with initialize_config_dir(config_dir=str(configs_dir()), version_base=None, job_name="hssim"):
+            cfg = hydra_compose(config_name=config_name, overrides=list(overrides or []))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(_override_path(exc, overrides), _override_value(exc, overrides), _hydra_reason(exc)) from exc
+    finally:
+        if previous is not None:
+            gh.clear()
+            gh.hydra = previous
+    OmegaConf.set_struct(cfg, False)
+    cfg.pop("hydra", None)
+    return cfg
+
+
+def _hydra_reason(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    cause = exc.__cause__
+    if cause is not None and str(cause):
+        text = " ".join(str(cause).split()).split(" full_key:")[0]
+    return f"a valid override ({text})"
+
+
+def _override_path(exc: Exception, overrides) -> str:
+    msg = str(exc)
+    for o in overrides or []:
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key and key in msg:
+            return key
+    return "<overrides>"
+
+
+def _override_value(exc: Exception, overrides) -> Any:
+    msg = str(exc)
+    for o in overrides or []:
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key and key in msg:
+            return o
+    return " ".join(overrides or [])
+
+
+def run(cfg: Any = None, validate: bool = False, progress=None) -> Results:
+    """Run one simulation and return its :class:`~hssim.results.Results`.
+
+    Parameters
+    ----------
+    cfg : DictConfig, mapping or Config, optional  (default: ``compose()``)
+    validate : bool  check state invariants after every month (slower)
+    progress : callable, optional  ``progress(tick, n_ticks)`` after each month
+    """
+    if cfg is None:
+        cfg = compose()
+    engine = build_engine(cfg, validate=validate)
+    return engine.run(progress=progress)

@@ -1,0 +1,83 @@
+"""The one place where configuration becomes objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError
+from ..registry import lookup
+from ..scenario import Scenario, load_scenario
+from .schema import Config
+from .validate import from_mapping
+
+__all__ = ["load_config", "prepare", "build_engine"]
+
+
+def load_config(data: Any) -> Config:
+    """Validate a plain mapping (or an OmegaConf DictConfig, or a Config) into a :class:`Config`.
+
+    Raises
+    ------
+    ConfigError
+        naming the first field that is unknown, mistyped or out of range.
+    """
+    if isinstance(data, Config):
+        return data
+    if not isinstance(data, Mapping):
+        try:
+            from omegaconf import DictConfig, OmegaConf
+        except ImportError:  # pragma: no cover
+            DictConfig = ()  # type: ignore[assignment]
+        if isinstance(data, DictConfig):
+            data = OmegaConf.to_container(data, resolve=True)
+    if isinstance(data, Mapping) and "hydra" in data:
+        data = {k: v for k, v in data.items() if k != "hydra"}
+    cfg = from_mapping(Config, data)
+    hazards = {}
+    for name, entry in cfg.hazards.items():
+        path = f"hazards.{name}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(path, entry, "a mapping with a 'kind' and the hazard's settings")
+        kind = entry.get("kind", name)
+        reg = lookup(kind, "hazards", f"{path}.kind")
+        hazards[name] = from_mapping(reg.config_cls, {**entry, "kind": kind}, path)
+    return dataclasses.replace(cfg, hazards=types.MappingProxyType(hazards))
+
+
+def prepare(data: Any) -> tuple[Config, Scenario]:
+    """Validate the config and the scenario it names, and check them against each other.
+
+    Everything a user can get wrong is found here, before any state is allocated.
+    """
+    cfg = load_config(data)
+    scenario = load_scenario(cfg.scenario.path)
+    names = set(scenario.names)
+    for i, ev in enumerate(cfg.storyline.events):
+        for j, d in enumerate(ev.districts):
+            if d not in names:
+                raise ConfigError(
+                    f"storyline.events[{i}].districts[{j}]", d, f"a district of the scenario ({', '.join(sorted(names))})"
+                )
+    return cfg, scenario
+
+
+def build_engine(cfg: Any, validate: bool = False):
+    """Build an :class:`hssim.engine.Engine` from a config (validated here).
+
+    ``validate=True`` checks state invariants after every tick (tests).
+    """
+    from ..couplings.food_system import FoodSystem
+    from ..engine import Engine
+    from ..households.dynamics import Households
+
+    cfg, scenario = prepare(cfg)
+    modules = []
+    for name, hcfg in cfg.hazards.items():
+        entry = lookup(hcfg.kind, "hazards", f"hazards.{name}.kind")
+        modules.append(entry.module_cls(hcfg, name=name))
+    modules.append(FoodSystem(cfg.food_system, cfg.couplings))
+    modules.append(Households(cfg.households, cfg.population, cfg.food_system))
+    return Engine(cfg, scenario, modules, validate=validate)

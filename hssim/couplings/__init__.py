@@ -1,0 +1,1 @@
+"""Couplings: the explicit links through which hazards compound."""

@@ -1,0 +1,163 @@
+"""The engine: owns state, modules, random streams and the record; steps months.
+
+The engine knows nothing of Hydra or Mesa. Build one with
+:func:`hssim.config.build.build_engine` (the one place config becomes objects).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .config.schema import Config
+from .kernels.household import N_CELLS, N_SUMS
+from .module import Module
+from .phases import Phase
+from .scenario import Scenario
+from .state import DISTRICT_FIELDS, HOUSEHOLD_FIELDS, Arrays
+
+__all__ = ["Engine", "InvariantError"]
+
+
+class InvariantError(AssertionError):
+    """A state invariant failed (only checked in validating mode)."""
+
+
+class Recorder(Module):
+    """Copies the month's indicator sums and district conditions into preallocated arrays."""
+
+    phase = Phase.OUTCOME
+    name = "recorder"
+
+    def init(self, engine) -> None:
+        D = engine.scenario.n_districts
+        self.sums = np.zeros((engine.months, D, N_CELLS, N_SUMS), np.int64)
+        self.district_names = [f.name for f in DISTRICT_FIELDS]
+        self.district = np.zeros((engine.months, D, len(self.district_names)), np.float64)
+
+    def step(self, engine, ti: int) -> None:
+        m = ti - engine.spinup
+        if m < 0:
+            return
+        self.sums[m] = engine.month_sums
+        ds = engine.districts
+        for k, name in enumerate(self.district_names):  # district fields, not households
+            self.district[m, :, k] = ds[name]
+
+
+class Engine:
+    """A simulation: state arrays + modules stepped in phase order.
+
+    Parameters
+    ----------
+    cfg : Config  validated configuration
+    scenario : Scenario  district data
+    modules : list of Module  ordered here by ``(phase, name)``
+    validate : bool  check state invariants after every tick (tests; slower)
+    """
+
+    def __init__(self, cfg: Config, scenario: Scenario, modules: list[Module], validate: bool = False):
+        self.cfg = cfg
+        self.scenario = scenario
+        self.seed = cfg.seed
+        self.months = cfg.months
+        self.spinup = cfg.spinup_months
+        self.n_ticks = self.spinup + self.months
+        self.validate = validate
+        self.recorder = Recorder()
+        names = [m.name for m in modules]
+        if len(set(names)) != len(names):
+            raise ValueError(f"module names must be unique: {names}")
+        self.modules = sorted([*modules, self.recorder], key=lambda m: (int(m.phase), m.name))
+        self.households = Arrays(cfg.population.households, HOUSEHOLD_FIELDS)
+        for m in self.modules:
+            self.households.add(m.household_fields())
+        self.districts = Arrays(scenario.n_districts, DISTRICT_FIELDS)
+        self.month_sums = np.zeros((scenario.n_districts, N_CELLS, N_SUMS), np.int64)
+        self.storyline_forcing = self._storyline_forcing()
+        self.ti = 0
+        self.timings_s: dict[str, float] = {m.name: 0.0 for m in self.modules}
+        self._initialised = False
+
+    # -- calendar -------------------------------------------------------------
+    def calendar_month(self, ti: int) -> int:
+        """Calendar month index 0..11 (0 = January) of tick ``ti``."""
+        return (self.cfg.scenario.start_calendar_month - 1 + ti - self.spinup) % 12
+
+    def _storyline_forcing(self) -> np.ndarray:
+        """float64[n_ticks, D]: forced standardised anomalies, NaN where not forced."""
+        forced = np.full((self.n_ticks, self.scenario.n_districts), np.nan)
+        index = {n: i for i, n in enumerate(self.scenario.names)}
+        for ev in self.cfg.storyline.events:
+            cols = [index[n] for n in ev.districts] if ev.districts else slice(None)
+            end = ev.end if ev.end is not None else ev.start
+            forced[self.spinup + ev.start - 1 : self.spinup + end, cols] = ev.anomaly
+        return forced
+
+    # -- running --------------------------------------------------------------
+    def init(self) -> None:
+        for m in self.modules:
+            m.init(self)
+        self._people0 = self.households.members.astype(np.int64) + self.households.dead
+        self._initialised = True
+        if self.validate:
+            self.check_invariants()
+
+    def step(self) -> None:
+        """Advance one month (the first ``spinup`` ticks are not recorded)."""
+        if not self._initialised:
+            self.init()
+        if self.ti >= self.n_ticks:
+            raise RuntimeError("the horizon is reached")
+        # neutral hazard state: climatological rain unless a hazard module says otherwise
+        ds = self.districts
+        ds.rain_mm[:] = self.scenario.rain_clim_mm[:, self.calendar_month(self.ti)]
+        for name in ("anomaly", "spi", "in_drought", "water_scarcity"):
+            ds[name][:] = 0.0
+        for m in self.modules:
+            t0 = time.perf_counter()
+            m.step(self, self.ti)
+            self.timings_s[m.name] += time.perf_counter() - t0
+        self.ti += 1
+        if self.validate:
+            self.check_invariants()
+
+    @property
+    def done(self) -> bool:
+        return self.ti >= self.n_ticks
+
+    def run(self, progress=None):
+        """Run to the horizon and return :class:`hssim.results.Results`.
+
+        ``progress``, if given, is called as ``progress(ti, n_ticks)`` after each tick.
+        """
+        from .results import Results
+
+        while not self.done:
+            self.step()
+            if progress is not None:
+                progress(self.ti, self.n_ticks)
+        return Results.from_engine(self)
+
+    # -- invariants -------------------------------------------------------------
+    def check_invariants(self) -> None:
+        """Raise :class:`InvariantError` if the state is inconsistent."""
+        hh = self.households
+        for name in ("herd_tlu", "assets_usd", "savings_usd", "debt_usd", "food_stock_kg", "land_ha"):
+            a = hh[name]
+            if not np.all(np.isfinite(a)) or a.min(initial=0) < 0:
+                raise InvariantError(f"{name} negative or not finite at tick {self.ti}")
+        if hh.members.min(initial=0) < 0 or hh.u5.min(initial=0) < 0 or hh.adults.min(initial=0) < 0:
+            raise InvariantError(f"negative member counts at tick {self.ti}")
+        if np.any(hh.u5 + hh.adults > hh.members):
+            raise InvariantError(f"more under-fives and adults than members at tick {self.ti}")
+        people = hh.members.astype(np.int64) + hh.dead
+        if not np.array_equal(people, self._people0):
+            raise InvariantError(f"members alive + dead changed at tick {self.ti}")
+        if hh.n != self.cfg.population.households:
+            raise InvariantError("households not conserved")
+        if not np.all((hh.adequacy >= 0) & (hh.adequacy <= 1)):
+            raise InvariantError(f"adequacy outside [0, 1] at tick {self.ti}")
+        if not np.all((hh.ipc_phase >= 1) & (hh.ipc_phase <= 5)):
+            raise InvariantError(f"IPC phase outside 1..5 at tick {self.ti}")

@@ -1,0 +1,42 @@
+"""User-facing errors.
+
+A :class:`UserError` is a problem with the user's input (a config value, a scenario
+file, an override). The CLI prints its one-line message and exits with status 2,
+without a traceback; everything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = ["UserError", "ConfigError", "ScenarioError"]
+
+
+class UserError(Exception):
+    """A problem with the user's input; the message is one line meant for a person."""
+
+
+class ConfigError(UserError):
+    """A config field has a wrong name, type or value.
+
+    Parameters
+    ----------
+    path : str  dotted path of the field, e.g. ``hazards.drought.rain_cv``
+    value : object  the offending value
+    expected : str  what is allowed, e.g. ``a number in [0, 1]``
+    """
+
+    def __init__(self, path: str, value: object, expected: str):
+        self.path, self.value, self.expected = path, value, expected
+        super().__init__(f"config field '{path}': got {value!r}; expected {expected}")
+
+
+class ScenarioError(UserError):
+    """A scenario file has a problem; the message names file, row and column."""
+
+    def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None):
+        self.file, self.row, self.column = file, row, column
+        where = file
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column '{column}'"
+        super().__init__(f"{where}: {message}")

@@ -1,0 +1,1 @@
+"""Household processes (livelihoods, food, coping, assets, malnutrition, mortality)."""

@@ -1,0 +1,155 @@
+"""The household module: builds the population and runs the monthly kernel."""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from scipy.special import ndtri
+
+from .. import rng
+from ..config.schema import FoodSystemConfig, HouseholdConfig, PopulationConfig
+from ..kernels.household import N_CELLS, N_SUMS, household_month, livelihood_table, make_params
+from ..kernels.init import allocate, init_households
+from ..module import Module
+from ..phases import Phase
+
+__all__ = ["Households"]
+
+# Household composition (assumed; typical of DHS surveys in East African drylands):
+# share of non-head members who are children, and of children who are under five.
+P_CHILD = 0.55
+P_U5_OF_CHILD = 0.35
+
+
+class Households(Module):
+    """Creates households (sorted by district, then community) and updates them monthly.
+
+    Writes ``engine.month_sums``: int64[D, N_CELLS, N_SUMS] indicator sums of the month.
+    """
+
+    phase = Phase.HOUSEHOLD
+
+    def __init__(self, cfg: HouseholdConfig, population: PopulationConfig, food: FoodSystemConfig, name: str = "households"):
+        self.cfg = cfg
+        self.population = population
+        self.food = food
+        self.name = name
+        self.params = make_params(cfg, food.livestock_price_usd_per_tlu)
+        self.lv_table = livelihood_table(cfg, food.livestock_price_usd_per_tlu)
+
+    def init(self, engine) -> None:
+        sc = engine.scenario
+        hh = engine.households
+        pop = self.population
+        cfg = self.cfg
+        D = sc.n_districts
+        n = hh.n
+        per_district = allocate(n, sc.households)
+        hh.district[:] = np.repeat(np.arange(D, dtype=np.int16), per_district)
+        # communities: consecutive blocks of about households_per_community within a district
+        sizes = []
+        for d in range(D):  # districts, not households
+            k = max(1, int(round(per_district[d] / pop.households_per_community))) if per_district[d] > 0 else 0
+            sizes.append(allocate(int(per_district[d]), np.ones(k)) if k else np.zeros(0, np.int64))
+        comm_sizes = np.concatenate(sizes)
+        self.comm_start = np.concatenate([[0], np.cumsum(comm_sizes)]).astype(np.int64)
+        hh.community[:] = np.repeat(np.arange(comm_sizes.size, dtype=np.int32), comm_sizes)
+        C = comm_sizes.size
+        self.comm_short = np.zeros(C, np.int64)
+        self.comm_active = np.ones(C, np.int64)
+        self.comm_district = np.repeat(np.arange(D), [len(s) for s in sizes])
+
+        lp = self.food.livestock_price_usd_per_tlu
+        p = self.params
+        land = np.array([0.0, cfg.land_ha_agropastoral, cfg.land_ha_crop, 0.0])
+        herd = np.array([cfg.herd_tlu_pastoral, cfg.herd_tlu_agropastoral, cfg.herd_tlu_crop, 0.0])
+        assets = np.array([cfg.assets_usd_rural] * 3 + [cfg.assets_usd_urban])
+        # poverty_rate shifts the district's wealth distribution: at 50% households
+        # have the livelihood medians; at a higher rate the whole distribution is lower
+        shift = -cfg.poverty_wealth_shift * ndtri(np.clip(sc.poverty_rate, 0.01, 0.99))
+        init_households(
+            rng.stream_key(engine.seed, "init", 0),
+            hh.district,
+            np.cumsum(sc.livelihood_shares, axis=1),
+            sc.female_head_share,
+            sc.marginalised_share,
+            shift,
+            pop.mean_household_size,
+            P_CHILD,
+            P_U5_OF_CHILD,
+            land,
+            herd,
+            assets,
+            cfg.wealth_log_sd,
+            p.need_kg_per_person,
+            0.5 * p.need_kg_per_person * self.food.food_price_usd_per_kg,
+            hh.livelihood,
+            hh.female_head,
+            hh.marginalised,
+            hh.members,
+            hh.u5,
+            hh.adults,
+            hh.land_ha,
+            hh.herd_tlu,
+            hh.assets_usd,
+            hh.savings_usd,
+            hh.food_stock_kg,
+            hh.adequacy,
+        )
+        # poorest quintile by initial wealth per person (land valued at 500 USD/ha, assumed)
+        wealth_pc = (hh.herd_tlu * lp + hh.assets_usd + hh.land_ha * 500.0 + hh.savings_usd) / hh.members
+        q20 = np.quantile(wealth_pc, 0.2)
+        hh.poorest_quintile[:] = (wealth_pc <= q20).astype(np.int8)
+        hh.ipc_phase[:] = 1
+        self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_SUMS), np.int64)
+        self.crop_yield = self.food.crop_yield_kg_per_ha
+
+    def support_capacity(self, covariate_strength: float) -> np.ndarray:
+        """float64[C] informal support capacity: 1 - strength x (share of the community short last month)."""
+        short_share = self.comm_short / np.maximum(self.comm_active, 1)
+        return np.clip(1.0 - covariate_strength * short_share, 0.0, 1.0)
+
+    def step(self, engine, ti: int) -> None:
+        hh = engine.households
+        ds = engine.districts
+        self.acc[:] = 0
+        household_month(
+            self.params,
+            rng.stream_key(engine.seed, "households", ti),
+            self.comm_start,
+            self.support_capacity(engine.cfg.couplings.covariate_to_informal_support),
+            self.comm_short,
+            self.comm_active,
+            hh.district,
+            hh.livelihood,
+            hh.female_head,
+            hh.marginalised,
+            hh.poorest_quintile,
+            hh.members,
+            hh.dead,
+            hh.u5,
+            hh.adults,
+            hh.land_ha,
+            hh.herd_tlu,
+            hh.assets_usd,
+            hh.savings_usd,
+            hh.debt_usd,
+            hh.food_stock_kg,
+            hh.adequacy,
+            hh.consumption_usd_pc_day,
+            hh.gap_months,
+            hh.coping,
+            hh.malnutrition,
+            hh.ipc_phase,
+            ds.harvest_now,
+            ds.harvest_yield_frac,
+            ds.pasture_index,
+            ds.p_livestock_death,
+            ds.livestock_price_usd,
+            ds.food_price_usd_per_kg,
+            ds.labour_demand,
+            self.crop_yield,
+            self.lv_table,
+            self.acc,
+        )
+        engine.month_sums[:] = self.acc.sum(axis=0)

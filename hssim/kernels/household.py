@@ -1,0 +1,537 @@
+"""Monthly household update: livelihoods, food, coping, assets, malnutrition, mortality.
+
+The per-household processes are small scalar functions (each checked against a
+pure-Python reference in the tests); :func:`household_month` composes them in one
+``prange`` loop over communities, so a household's state is read and written once
+per month. All draws come from the counter-based stream ``households`` keyed by
+tick; slots per household:
+
+====== ==========================================
+slot   use
+====== ==========================================
+0, 1   idiosyncratic harvest shock (normal)
+2-21   work found, one per adult (up to 20)
+22     malnutrition onset / worsening
+23     malnutrition recovery
+24     death of a severely malnourished child
+25-54  death of member j (up to 30 members)
+====== ==========================================
+
+Indicator sums are integers (people, households, fixed-point milli-units), added to
+per-thread rows and summed afterwards: integer addition is exact, so totals are
+identical whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import fields
+
+import numba as nb
+import numpy as np
+
+from ..config.schema import HouseholdConfig
+from ..rng import normal, uniform
+
+__all__ = [
+    "HouseholdParams",
+    "make_params",
+    "livelihood_table",
+    "SUMS",
+    "N_CELLS",
+    "cell_of",
+    "livestock_step",
+    "wage_income",
+    "food_and_coping",
+    "malnutrition_step",
+    "ipc_phase",
+    "household_month",
+]
+
+#: names of the integer sums recorded per (district, cell) each month
+SUMS = (
+    "households",  # households with members alive
+    "people",
+    "people_ipc3plus",
+    "people_ipc4plus",
+    "people_ipc5",
+    "u5",
+    "u5_malnourished",  # MAM or SAM
+    "u5_sam",
+    "people_poor",
+    "people_negative_coping",  # crisis or emergency coping
+    "people_any_coping",
+    "deaths_baseline",
+    "deaths_starvation",
+    "gap_people_milli",  # sum over people of consumption gap, x1000
+    "assets_usd",  # productive asset value, USD, rounded
+    "households_below_trap",
+    "consumption_milli",  # sum over people of consumption USD/person/day, x1000
+    "households_emergency",
+)
+S = {name: i for i, name in enumerate(SUMS)}
+N_SUMS = len(SUMS)
+#: cells: female_head (2) x marginalised (2) x poorest_quintile (2) x livelihood (4)
+N_CELLS = 32
+
+_DERIVED = (
+    "need_kg_per_person",  # kg cereal per person per month
+    "livestock_price_norm",  # USD per TLU in normal conditions (trap line is in normal prices)
+    "p_death_base",  # per person per month
+)
+#: columns of the per-livelihood table ``lv_table`` (float64[4, 4])
+LV_TRAP_USD, LV_VALUE_CAP_USD, LV_HERD_CAP_TLU, LV_WORK_DAYS = 0, 1, 2, 3
+HouseholdParams = namedtuple("HouseholdParams", [f.name for f in fields(HouseholdConfig)] + list(_DERIVED))
+
+
+def livelihood_table(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> np.ndarray:
+    """float64[4, 4] per-livelihood constants (rows: pastoral, agro-pastoral, crop, urban).
+
+    Columns: the poverty-trap line (``trap_frac_of_median`` of the livelihood's
+    median productive value, herd at the normal price plus other assets: a herd or
+    business too small to both feed the family and grow); the value above which a
+    household stops investing and the herd size at which births stop (both
+    ``saturation_multiple`` x the median: labour and rangeland limits); labour days
+    per adult per month.
+    """
+    lp = livestock_price_usd_per_tlu
+    herds = np.array([cfg.herd_tlu_pastoral, cfg.herd_tlu_agropastoral, cfg.herd_tlu_crop, 0.0])
+    assets = np.array([cfg.assets_usd_rural] * 3 + [cfg.assets_usd_urban])
+    medians = herds * lp + assets
+    table = np.empty((4, 4))
+    table[:, LV_TRAP_USD] = cfg.trap_frac_of_median * medians
+    table[:, LV_VALUE_CAP_USD] = cfg.saturation_multiple * medians
+    table[:, LV_HERD_CAP_TLU] = cfg.saturation_multiple * np.maximum(herds, 1.0)
+    table[:, LV_WORK_DAYS] = [cfg.work_days_pastoral, cfg.work_days_agropastoral, cfg.work_days_crop, cfg.work_days_urban]
+    return table
+
+
+def make_params(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> HouseholdParams:
+    """Flatten the config (plus derived constants) into a numba-friendly namedtuple of floats."""
+    base = {f.name: float(getattr(cfg, f.name)) for f in fields(HouseholdConfig)}
+    derived = {
+        "need_kg_per_person": cfg.kcal_per_person_day * cfg.days_per_month / cfg.kcal_per_kg,
+        # CDR is deaths / 10,000 people / day
+        "p_death_base": cfg.cdr_base_per_10k_day * 1e-4 * cfg.days_per_month,
+        "livestock_price_norm": float(livestock_price_usd_per_tlu),
+    }
+    return HouseholdParams(**base, **derived)
+
+
+@nb.njit(inline="always", cache=True)
+def cell_of(female_head, marginalised, poorest, livelihood):
+    return female_head + 2 * marginalised + 4 * poorest + 8 * livelihood
+
+
+@nb.njit(cache=True)
+def livestock_step(herd_tlu, p_death, pasture, growth_frac, herd_cap_tlu, above_trap):
+    """Herd after one month.
+
+    ``herd(t+1) = herd(t) (1 - p_death) + [above trap] herd(t) g min(pasture, 1) (1 - herd(t) / cap)``:
+    births replace losses only in viable herds (a herd below the trap line is
+    eaten or sold, not grown: Lybbert et al. 2004), and slow as the herd nears what
+    the household's labour and grazing can carry (logistic).
+    """
+    room = max(0.0, 1.0 - herd_tlu / herd_cap_tlu) if herd_cap_tlu > 0 else 0.0
+    grown = herd_tlu * growth_frac * min(pasture, 1.0) * room if above_trap else 0.0
+    return herd_tlu * (1.0 - p_death) + grown
+
+
+@nb.njit(cache=True)
+def wage_income(adults, work_days, wage_usd_per_day, p_find_work, key, i, slot0):
+    """Casual labour income: each adult finds the month's work with ``p_find_work``."""
+    total = 0.0
+    for j in range(min(adults, 20)):
+        if uniform(key, i, slot0 + j) < p_find_work:
+            total += work_days * wage_usd_per_day
+    return total
+
+
+@nb.njit(cache=True)
+def food_and_coping(
+    need_kg, stock_kg, cash_usd, price, nonfood_usd, savings, debt, value_usd, trap_usd, value_cap_usd,
+    support_capacity, members, p
+):
+    """Feed the household for one month, climbing the coping ladder as needed.
+
+    Order (livelihood-coping and reduced-coping strategies as humanitarian
+    assessments use them): own stock, then cash income for food and essential
+    non-food. A shortfall is met by
+
+    1. stress: savings, informal support, borrowing; eating a little less
+       (up to ``meal_cut_stress_frac`` of need);
+    2. crisis: cutting health and education spending by half, selling productive
+       assets down to the trap line; fewer meals (up to ``meal_cut_crisis_frac``);
+    3. emergency: selling the last productive assets (below the trap line),
+       begging and distress migration;
+
+    and what is still missing is not eaten. A household near or below the trap
+    line thus cuts meals before it sells its last assets (asset smoothing, Carter
+    & Barrett 2006). A surplus repays debt, is saved, and above the trap line is
+    invested until the value cap; below it, savings buy the household back over the
+    line when they suffice.
+
+    Parameters
+    ----------
+    need_kg : float  food need this month, kg cereal equivalent
+    stock_kg : float  own food stock, kg
+    cash_usd : float  income this month
+    price : float  local cereal price, USD/kg
+    nonfood_usd : float  essential non-food need this month, USD
+    savings, debt : float  USD
+    value_usd : float  productive assets at market value, USD
+    trap_usd : float  poverty-trap line for the household's livelihood, USD
+    value_cap_usd : float  value above which the household stops investing, USD
+    support_capacity : float  in [0, 1]: informal support available in the community
+    members : int  people alive
+    p : HouseholdParams
+
+    Returns
+    -------
+    adequacy : float  food consumed / need, in [0, 1]
+    coping : int  0 none, 1 stress, 2 crisis, 3 emergency
+    stock_kg, savings, debt : float  updated
+    sold_usd : float  market value of productive assets sold (caller removes them)
+    invest_usd : float  cash put into productive assets (caller adds them)
+    consumption_usd : float  value of food eaten plus non-food spent
+    short : bool  there was a shortfall before informal support
+    """
+    eat_own = min(stock_kg, need_kg)
+    stock_kg -= eat_own
+    buy_kg = need_kg - eat_own
+    required = buy_kg * price + nonfood_usd
+    shortfall = required - cash_usd
+    coping = 0
+    sold = 0.0
+    invest = 0.0
+    food_cut_usd = 0.0
+    nonfood_spent = nonfood_usd
+    short = shortfall > 0.0
+    dp = p.distress_price_frac
+    if shortfall <= 0.0:
+        surplus = -shortfall
+        repay = min(debt, surplus * p.debt_repay_frac)
+        debt -= repay
+        surplus -= repay
+        save = surplus * p.save_frac
+        savings += save
+        surplus -= save
+        if value_usd >= trap_usd:
+            if value_usd < value_cap_usd:
+                invest = min(surplus * p.invest_frac, value_cap_usd - value_usd)
+                surplus -= invest
+        elif savings >= trap_usd - value_usd:
+            # a lumpy purchase that lifts the household over the trap line
+            invest = trap_usd - value_usd
+            savings -= invest
+        cap = p.savings_cap_months * required
+        if savings > cap:
+            surplus += savings - cap
+            savings = cap
+        nonfood_spent += surplus
+    else:
+        food_cost = buy_kg * price
+        # 1. stress
+        use = min(savings, shortfall)
+        if use > 0.0:
+            savings -= use
+            shortfall -= use
+            coping = 1
+        support = shortfall * p.support_max_frac * support_capacity
+        shortfall -= support
+        if shortfall > 0.0:
+            borrow = min(max(p.credit_limit_usd - debt, 0.0), shortfall)
+            if borrow > 0.0:
+                debt += borrow
+                shortfall -= borrow
+                coping = 1
+        if shortfall > 0.0:
+            cut = min(shortfall, p.meal_cut_stress_frac * food_cost)
+            food_cut_usd += cut
+            shortfall -= cut
+            coping = max(coping, 1)
+        # 2. crisis
+        if shortfall > 0.0:
+            coping = 2
+            cut = min(shortfall, 0.5 * nonfood_usd)
+            nonfood_spent -= cut
+            shortfall -= cut
+            if dp > 0.0:
+                sell = min(p.crisis_sell_frac * value_usd, max(0.0, value_usd - trap_usd), shortfall / dp)
+                sold += sell
+                shortfall -= sell * dp
+            cut = min(shortfall, max(0.0, (p.meal_cut_crisis_frac - p.meal_cut_stress_frac) * food_cost))
+            food_cut_usd += cut
+            shortfall -= cut
+        # 3. emergency
+        if shortfall > 1e-9:
+            coping = 3
+            if dp > 0.0:
+                sell = min(p.crisis_sell_frac * (value_usd - sold), shortfall / dp)
+                sold += sell
+                shortfall -= sell * dp
+            shortfall -= min(shortfall, p.emergency_income_usd_per_person * members)
+        food_cut_usd += max(shortfall, 0.0)
+    bought_kg = max(0.0, buy_kg - food_cut_usd / price)
+    adequacy = min(1.0, (eat_own + bought_kg) / need_kg) if need_kg > 0 else 1.0
+    consumption = (eat_own + bought_kg) * price + nonfood_spent
+    return adequacy, coping, stock_kg, savings, debt, sold, invest, consumption, short
+
+
+@nb.njit(cache=True)
+def malnutrition_step(state, gap, gap_months, u_onset, u_recover, p):
+    """Acute malnutrition of a household's under-fives: 0 none, 1 MAM, 2 SAM.
+
+    Onset and worsening rise with the consumption gap (onset after two gap months);
+    recovery needs adequate food (gap below 5%).
+    """
+    if state == 0:
+        p_on = p.p_mam_base + (p.p_mam_per_gap * gap if gap_months >= 2 else 0.0)
+        return 1 if u_onset < p_on else 0
+    adequate = gap < 0.05
+    if state == 1:
+        if u_onset < p.p_sam_base + p.p_sam_per_gap * gap:
+            return 2
+        if adequate and u_recover < p.p_recover_mam:
+            return 0
+        return 1
+    if adequate and u_recover < p.p_recover_sam:
+        return 1
+    return 2
+
+
+@nb.njit(inline="always", cache=True)
+def ipc_phase(gap, coping):
+    """IPC-like household phase: the worse of a consumption phase and a coping phase.
+
+    consumption gap: 0 -> 1, (0, 5%) -> 2, [5, 20%) -> 3, [20, 50%) -> 4, >= 50% -> 5;
+    coping: stress -> 2, crisis -> 3, emergency -> 4.
+    """
+    if gap >= 0.5:
+        c = 5
+    elif gap >= 0.2:
+        c = 4
+    elif gap >= 0.05:
+        c = 3
+    elif gap > 1e-6:
+        c = 2
+    else:
+        c = 1
+    k = coping + 1 if coping > 0 else 1
+    return max(c, k)
+
+
+@nb.njit(parallel=True, cache=True)
+def household_month(
+    p,
+    key,
+    comm_start,
+    comm_support,
+    comm_short,
+    comm_active,
+    district,
+    livelihood,
+    female_head,
+    marginalised,
+    poorest,
+    members,
+    dead,
+    u5,
+    adults,
+    land_ha,
+    herd_tlu,
+    assets_usd,
+    savings_usd,
+    debt_usd,
+    food_stock_kg,
+    adequacy,
+    cons_pc_day,
+    gap_months,
+    coping,
+    malnutrition,
+    ipc,
+    d_harvest_now,
+    d_harvest_yield,
+    d_pasture,
+    d_p_livestock_death,
+    d_livestock_price,
+    d_food_price,
+    d_labour_demand,
+    crop_yield_kg_per_ha,
+    lv_table,
+    acc,
+):
+    """Advance every household one month and add its indicators to ``acc``.
+
+    Parameters
+    ----------
+    p : HouseholdParams
+    key : uint64  stream key (``households``, tick)
+    comm_start : int64[C+1]  households of community c are ``comm_start[c]:comm_start[c+1]``
+    comm_support : float64[C]  informal support capacity in [0, 1] this month
+    comm_short, comm_active : int64[C]  out: households short before support / alive
+    district .. ipc : household arrays [n_households] (see hssim.state)
+    d_* : float64[D]  district conditions this month
+    crop_yield_kg_per_ha : float  potential yield of one season
+    lv_table : float64[4, 4]  per-livelihood constants (see :func:`livelihood_table`)
+    acc : int64[n_threads, D, N_CELLS, N_SUMS]  out: indicator sums (zeroed by caller)
+    """
+    n_comm = comm_start.size - 1
+    for c in nb.prange(n_comm):
+        tid = nb.get_thread_id()
+        n_short = 0
+        n_active = 0
+        support_capacity = comm_support[c]
+        for i in range(comm_start[c], comm_start[c + 1]):
+            m = np.int64(members[i])
+            if m <= 0:
+                continue
+            m_start = m
+            d = district[i]
+            lv = livelihood[i]
+            price = d_food_price[d]
+            lprice = d_livestock_price[d]
+            trap = lv_table[lv, LV_TRAP_USD]
+            herd = np.float64(herd_tlu[i])
+            assets = np.float64(assets_usd[i])
+            above = herd * p.livestock_price_norm + assets >= trap
+
+            # livestock
+            herd = livestock_step(herd, d_p_livestock_death[d], d_pasture[d], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU], above)
+
+            # income
+            need_kg = m * p.need_kg_per_person
+            stock = np.float64(food_stock_kg[i])
+            cash = herd * p.milk_usd_per_tlu * min(d_pasture[d], 1.2) + assets * p.asset_return_frac
+            demand = d_labour_demand[d] if lv != 3 else 1.0 - 0.3 * (1.0 - d_labour_demand[d])
+            cash += wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, key, i, 2)
+            if d_harvest_now[d] > 0.0 and land_ha[i] > 0.0:
+                z = normal(key, i, 0)
+                shock = np.exp(p.harvest_cv * z - 0.5 * p.harvest_cv * p.harvest_cv)
+                stock += land_ha[i] * crop_yield_kg_per_ha * d_harvest_yield[d] * shock
+            stock_cap = p.food_stock_max_months * need_kg
+            if stock > stock_cap:
+                cash += (stock - stock_cap) * price * 0.8  # farm-gate price
+                stock = stock_cap
+
+            # food and coping
+            value = herd * lprice + assets
+            adeq, cope, stock, sav, debt, sold, invest, cons, short = food_and_coping(
+                need_kg,
+                stock,
+                cash,
+                price,
+                m * p.nonfood_usd_per_person,
+                np.float64(savings_usd[i]),
+                np.float64(debt_usd[i]),
+                value,
+                trap,
+                lv_table[lv, LV_VALUE_CAP_USD],
+                support_capacity,
+                m,
+                p,
+            )
+            if sold > 0.0 and value > 0.0:
+                keep = max(0.0, 1.0 - sold / value)
+                herd *= keep
+                assets *= keep
+            if invest > 0.0:
+                if lv == 0 and lprice > 0.0:
+                    herd += invest / lprice  # pastoralists restock
+                else:
+                    assets += invest
+            assets *= 1.0 - p.asset_depreciation_frac
+            gap = 1.0 - adeq
+            gm = min(np.int64(gap_months[i]) + 1, 100) if gap > 0.01 else 0
+
+            # acute malnutrition of under-fives
+            mal = np.int64(malnutrition[i])
+            n_u5 = np.int64(u5[i])
+            n_ad = np.int64(adults[i])
+            deaths_b = 0
+            deaths_s = 0
+            if n_u5 > 0:
+                if mal == 2 and uniform(key, i, 24) < p.p_death_sam_child:
+                    n_u5 -= 1
+                    m -= 1
+                    deaths_s += 1
+                mal = malnutrition_step(mal, gap, gm, uniform(key, i, 22), uniform(key, i, 23), p)
+            if n_u5 == 0:
+                mal = 0
+
+            # mortality: baseline + starvation excess rising with the gap squared;
+            # one draw per member: u < p_base -> baseline, p_base <= u < p -> starvation
+            p_base = p.p_death_base
+            p_all = min(1.0, p_base * (1.0 + p.starvation_rr_full_gap * gap * gap))
+            m_before = m
+            u5_before = n_u5
+            ad_before = n_ad
+            for j in range(min(m_before, 30)):
+                u = uniform(key, i, 25 + j)
+                if u < p_all:
+                    if u < p_base:
+                        deaths_b += 1
+                    else:
+                        deaths_s += 1
+                    m -= 1
+                    # member j: under-fives first, then adults, then older children
+                    if j < u5_before:
+                        n_u5 -= 1
+                    elif j < u5_before + ad_before:
+                        n_ad -= 1
+            phase = ipc_phase(gap, cope)
+
+            # write back
+            members[i] = m
+            dead[i] += m_start - m
+            u5[i] = n_u5
+            adults[i] = n_ad
+            herd_tlu[i] = herd
+            assets_usd[i] = assets
+            savings_usd[i] = sav
+            debt_usd[i] = debt
+            food_stock_kg[i] = stock
+            adequacy[i] = adeq
+            pc = cons / (m_start * p.days_per_month)
+            cons_pc_day[i] = pc
+            gap_months[i] = gm
+            coping[i] = cope
+            malnutrition[i] = mal
+            ipc[i] = phase
+
+            # indicators: people counted at the start of the month (they lived it)
+            cell = cell_of(female_head[i], marginalised[i], poorest[i], lv)
+            a = acc[tid, d, cell]
+            a[0] += 1
+            a[1] += m_start
+            if phase >= 3:
+                a[2] += m_start
+            if phase >= 4:
+                a[3] += m_start
+            if phase >= 5:
+                a[4] += m_start
+            a[5] += n_u5
+            if mal > 0:
+                a[6] += n_u5
+            if mal == 2:
+                a[7] += n_u5
+            if pc < p.poverty_line_usd_per_person_day:
+                a[8] += m_start
+            if cope >= 2:
+                a[9] += m_start
+            if cope >= 1:
+                a[10] += m_start
+            a[11] += deaths_b
+            a[12] += deaths_s
+            a[13] += np.int64(m_start * gap * 1000.0 + 0.5)
+            a[14] += np.int64(herd * lprice + assets + 0.5)
+            if herd * p.livestock_price_norm + assets < trap:
+                a[15] += 1
+            a[16] += np.int64(m_start * pc * 1000.0 + 0.5)
+            if cope == 3:
+                a[17] += 1
+            n_active += 1
+            if short:
+                n_short += 1
+        comm_short[c] = n_short
+        comm_active[c] = n_active

@@ -1,0 +1,26 @@
+"""The phase order of one tick (one month).
+
+Information flows one way per tick::
+
+    HAZARD -> IMPACT -> POLICY -> INTERVENTION -> HOUSEHOLD -> OUTCOME
+
+Modules declare their phase; the engine orders them by ``(phase, name)``, never by
+their position in a config list. Modules in the same phase must not read what
+another module of that phase writes in the same tick (hazards, for instance, read
+only last month's state and their own random streams).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["Phase"]
+
+
+class Phase(IntEnum):
+    HAZARD = 100  #: rainfall, conflict events, infections: exogenous draws + last month's state
+    IMPACT = 200  #: couplings: hazards -> production, prices, labour, services
+    POLICY = 300  #: read indicators, forecasts; emit triggers
+    INTERVENTION = 400  #: targeting, delivery, effects on household and district state
+    HOUSEHOLD = 500  #: livelihoods, food, coping, assets, malnutrition, mortality
+    OUTCOME = 600  #: indicators derived from the updated state

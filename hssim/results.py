@@ -1,0 +1,282 @@
+"""Results: preallocated indicator arrays turned into a tidy frame and a summary.
+
+``Results.timeseries`` has one row per (month, district, group, indicator) with a
+``value``; ``district == "all"`` and ``group == "all"`` are totals. People-based
+shares are shares of people (IPC reports populations, not households).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config.validate import to_dict
+from .kernels.household import SUMS
+from .state import LIVELIHOODS
+
+__all__ = ["Results", "GROUPS", "INDICATORS", "DISTRICT_INDICATORS", "atomic_write"]
+
+_S = {n: i for i, n in enumerate(SUMS)}
+
+# groups as masks over the 32 household cells (female, marginalised, poorest, livelihood)
+_cells = np.arange(32)
+_FEMALE = (_cells & 1) == 1
+_MARG = (_cells & 2) == 2
+_POOR = (_cells & 4) == 4
+_LIV = _cells >> 3
+GROUPS: dict[str, np.ndarray] = {
+    "all": np.ones(32, bool),
+    "female_headed": _FEMALE,
+    "male_headed": ~_FEMALE,
+    "marginalised": _MARG,
+    "not_marginalised": ~_MARG,
+    "poorest_quintile": _POOR,
+    **{f"livelihood_{lv}": _LIV == k for k, lv in enumerate(LIVELIHOODS)},
+}
+
+#: household indicators: name -> (numerator sum, denominator sum or None, scale, description)
+INDICATORS: dict[str, tuple[str, str | None, float, str]] = {
+    "ipc3plus_frac": ("people_ipc3plus", "people", 1.0, "share of people in IPC-like phase 3 or worse"),
+    "ipc4plus_frac": ("people_ipc4plus", "people", 1.0, "share of people in phase 4 or worse"),
+    "ipc5_frac": ("people_ipc5", "people", 1.0, "share of people in phase 5"),
+    "acute_malnutrition_frac": ("u5_malnourished", "u5", 1.0, "acute malnutrition (MAM or SAM) among under-fives"),
+    "sam_frac": ("u5_sam", "u5", 1.0, "severe acute malnutrition among under-fives"),
+    "poverty_frac": ("people_poor", "people", 1.0, "share of people below the consumption poverty line"),
+    "negative_coping_frac": ("people_negative_coping", "people", 1.0, "share of people in households using crisis or emergency coping"),
+    "any_coping_frac": ("people_any_coping", "people", 1.0, "share of people in households using any coping strategy"),
+    "emergency_coping_hh_frac": ("households_emergency", "households", 1.0, "share of households using emergency coping"),
+    "consumption_gap": ("gap_people_milli", "people", 1e-3, "mean food consumption gap per person, share of need"),
+    "consumption_usd_pc_day": ("consumption_milli", "people", 1e-3, "mean consumption, USD per person per day"),
+    "assets_usd_per_household": ("assets_usd", "households", 1.0, "mean productive assets at market value, USD"),
+    "below_trap_frac": ("households_below_trap", "households", 1.0, "share of households below the poverty-trap line"),
+    "deaths": ("deaths", None, 1.0, "deaths in the month (all causes so far modelled)"),
+    "deaths_baseline": ("deaths_baseline", None, 1.0, "deaths at the baseline rate"),
+    "deaths_starvation": ("deaths_starvation", None, 1.0, "excess deaths from starvation and severe acute malnutrition"),
+    "cdr_per_10k_day": ("deaths", "people", None, "crude death rate, deaths / 10,000 people / day"),
+    "population": ("people", None, 1.0, "people alive at the start of the month"),
+    "households": ("households", None, 1.0, "households with members alive"),
+}
+
+#: district conditions (group "all" only); "all" districts = population-weighted mean
+DISTRICT_INDICATORS: dict[str, str] = {
+    "rain_mm": "rainfall, mm",
+    "spi": "SPI-like standardised rainfall index",
+    "in_drought": "district in drought (index at or below threshold); for 'all': share of people",
+    "food_price_usd_per_kg": "local cereal price, USD/kg",
+    "production_index": "last year's harvests relative to potential",
+    "pasture_index": "pasture condition, 1 = normal",
+    "livestock_price_usd": "price of one TLU, USD",
+    "labour_demand": "rural labour demand, 1 = normal",
+}
+
+
+def atomic_write(path: Path, write) -> None:
+    """Write a file through a temporary name in the same folder, then rename.
+
+    ``write(tmp_path)`` produces the file; a crash leaves no partial ``path``.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file ordinary permissions
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Results:
+    """What a run produced.
+
+    Attributes
+    ----------
+    timeseries : DataFrame  columns ``month, district, group, indicator, value``
+    summary : dict[str, float]  scalar outcomes over the horizon
+    config : dict  the resolved, validated configuration
+    sums : int64[months, D, 32, n_sums]  raw indicator sums by household cell
+    district_series : float64[months, D, n_fields]  raw district conditions
+    """
+
+    timeseries: pd.DataFrame
+    summary: dict[str, Any]
+    config: dict[str, Any]
+    districts: tuple[str, ...]
+    sums: np.ndarray = field(repr=False)
+    district_series: np.ndarray = field(repr=False)
+    timings_s: dict[str, float] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_engine(cls, engine) -> "Results":
+        rec = engine.recorder
+        cfg = engine.cfg
+        ts = _tidy(rec.sums, rec.district, rec.district_names, engine.scenario.names, cfg.households.days_per_month)
+        summary = _summary(ts, rec.sums, rec.district, rec.district_names, cfg)
+        return cls(
+            timeseries=ts,
+            summary=summary,
+            config=to_dict(cfg),
+            districts=tuple(engine.scenario.names),
+            sums=rec.sums,
+            district_series=rec.district,
+            timings_s=dict(engine.timings_s),
+        )
+
+    def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
+        """One indicator over time as a Series indexed by month."""
+        ts = self.timeseries
+        sel = ts[(ts.indicator == name) & (ts.district == district) & (ts.group == group)]
+        return pd.Series(sel["value"].to_numpy(), index=sel["month"].to_numpy(), name=name)
+
+    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110) -> Path:
+        """Write ``timeseries.parquet``, ``summary.json``, ``config.yaml`` and
+        ``indicators.png`` into the folder ``path`` (created if needed).
+
+        Each file is written under a temporary name and renamed; ``summary.json``
+        comes last, so its presence marks a complete run directory.
+        """
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "timeseries.parquet", lambda p: self.timeseries.to_parquet(p, index=False))
+        atomic_write(out / "config.yaml", lambda p: p.write_text(_yaml(self.config)))
+        if figure:
+            from .report.figures import indicator_figure
+
+            atomic_write(out / "indicators.png", lambda p: indicator_figure(self, p, dpi=dpi))
+        atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(self.summary, indent=2) + "\n"))
+        return out
+
+
+def _yaml(d: dict) -> str:
+    try:
+        from omegaconf import OmegaConf
+
+        return OmegaConf.to_yaml(OmegaConf.create(d))
+    except ImportError:  # pragma: no cover
+        return json.dumps(d, indent=2)
+
+
+def _group_sums(sums: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """int64[months, D+1, G, n_sums]: cells summed into groups; district D is 'all'."""
+    G = np.stack(list(GROUPS.values())).astype(np.int64)  # [G, 32]
+    by_group = np.einsum("mdck,gc->mdgk", sums, G)
+    total = by_group.sum(axis=1, keepdims=True)
+    return list(GROUPS), np.concatenate([by_group, total], axis=1)
+
+
+def _indicator_values(gs: np.ndarray, days: float) -> tuple[list[str], np.ndarray]:
+    """float64[months, D+1, G, I] household indicators."""
+    col = lambda n: gs[..., _S[n]].astype(np.float64)  # noqa: E731
+    deaths = col("deaths_baseline") + col("deaths_starvation")
+    out = []
+    for name, (num, den, scale, _) in INDICATORS.items():
+        x = deaths if num == "deaths" else col(num)
+        if name == "cdr_per_10k_day":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(col("people") > 0, deaths / col("people") / days * 1e4, np.nan)
+        elif den is None:
+            v = x * scale
+        else:
+            d = col(den)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(d > 0, x * scale / d, np.nan)
+        out.append(v)
+    return list(INDICATORS), np.stack(out, axis=-1)
+
+
+def _district_values(district: np.ndarray, field_names: list[str], people: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """float64[months, D+1, I_d] district conditions with a population-weighted 'all'."""
+    idx = [field_names.index(n) for n in DISTRICT_INDICATORS]
+    x = district[:, :, idx]
+    w = people / np.maximum(people.sum(axis=1, keepdims=True), 1)
+    total = np.einsum("mdi,md->mi", x, w)[:, None, :]
+    return list(DISTRICT_INDICATORS), np.concatenate([x, total], axis=1)
+
+
+def _long(values: np.ndarray, months: np.ndarray, districts: list[str], groups: list[str], indicators: list[str]) -> pd.DataFrame:
+    M, Dp, G, I = values.shape
+    frame = pd.DataFrame(
+        {
+            "month": np.repeat(months, Dp * G * I),
+            "district": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(Dp), G * I), M), categories=districts),
+            "group": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(G), I), M * Dp), categories=groups),
+            "indicator": pd.Categorical.from_codes(np.tile(np.arange(I), M * Dp * G), categories=indicators),
+            "value": values.reshape(-1),
+        }
+    )
+    return frame[~np.isnan(frame["value"].to_numpy())]
+
+
+def _tidy(sums, district, field_names, names, days) -> pd.DataFrame:
+    months = np.arange(1, sums.shape[0] + 1)
+    districts = [*names, "all"]
+    groups, gs = _group_sums(sums)
+    ind_names, ind = _indicator_values(gs, days)
+    people = gs[:, :-1, 0, _S["people"]].astype(np.float64)
+    d_names, dvals = _district_values(district, field_names, people)
+    hh = _long(ind, months, districts, groups, ind_names)
+    dd = _long(dvals[:, :, None, :], months, districts, ["all"], d_names)
+    frame = pd.concat([hh, dd], ignore_index=True)
+    cats = ind_names + d_names
+    frame["indicator"] = pd.Categorical(frame["indicator"].astype(str), categories=cats)
+    frame["group"] = pd.Categorical(frame["group"].astype(str), categories=groups)
+    frame["district"] = pd.Categorical(frame["district"].astype(str), categories=districts)
+    return frame.sort_values(["month", "district", "group", "indicator"], kind="stable").reset_index(drop=True)
+
+
+def _summary(ts: pd.DataFrame, sums, district, field_names, cfg) -> dict[str, Any]:
+    total = ts[(ts.district == "all") & (ts.group == "all")]
+    piv = total.pivot(index="month", columns="indicator", values="value")
+    tot = sums.sum(axis=(1, 2))  # [months, n_sums]
+    deaths = tot[:, _S["deaths_baseline"]] + tot[:, _S["deaths_starvation"]]
+    people = tot[:, _S["people"]]
+    d_in = district[:, :, field_names.index("in_drought")]
+    people_d = sums[:, :, :, _S["people"]].sum(axis=2).astype(np.float64)
+    cdr_d = np.divide(
+        (sums[:, :, :, _S["deaths_baseline"]] + sums[:, :, :, _S["deaths_starvation"]]).sum(axis=2),
+        people_d * cfg.households.days_per_month,
+        out=np.zeros_like(people_d),
+        where=people_d > 0,
+    ) * 1e4
+
+    def f(x) -> float:
+        x = float(x)
+        return x if math.isfinite(x) else float("nan")
+
+    return {
+        "households": int(cfg.population.households),
+        "months": int(cfg.months),
+        "people_start": int(people[0]),
+        "people_end": int(people[-1] - deaths[-1]),
+        "deaths_total": int(deaths.sum()),
+        "deaths_starvation": int(tot[:, _S["deaths_starvation"]].sum()),
+        "cdr_per_10k_day_mean": f(deaths.sum() / (people.sum() * cfg.households.days_per_month) * 1e4),
+        "cdr_per_10k_day_peak": f(piv["cdr_per_10k_day"].max()),
+        "district_months_cdr_above_1": int((cdr_d > 1.0).sum()),
+        "district_months_cdr_above_2": int((cdr_d > 2.0).sum()),
+        "ipc3plus_frac_mean": f(piv["ipc3plus_frac"].mean()),
+        "ipc3plus_frac_peak": f(piv["ipc3plus_frac"].max()),
+        "ipc3plus_person_months": int(tot[:, _S["people_ipc3plus"]].sum()),
+        "ipc4plus_person_months": int(tot[:, _S["people_ipc4plus"]].sum()),
+        "acute_malnutrition_frac_mean": f(piv["acute_malnutrition_frac"].mean()),
+        "acute_malnutrition_frac_peak": f(piv["acute_malnutrition_frac"].max()),
+        "poverty_frac_first_year": f(piv["poverty_frac"].iloc[:12].mean()),
+        "poverty_frac_last_year": f(piv["poverty_frac"].iloc[-12:].mean()),
+        "negative_coping_frac_mean": f(piv["negative_coping_frac"].mean()),
+        "below_trap_frac_start": f(piv["below_trap_frac"].iloc[0]),
+        "below_trap_frac_end": f(piv["below_trap_frac"].iloc[-1]),
+        "drought_district_month_frac": f(d_in.mean()),
+        "food_price_peak_ratio": f(piv["food_price_usd_per_kg"].max() / cfg.food_system.food_price_usd_per_kg),
+    }

@@ -1,0 +1,216 @@
+"""District tables: read, check and hold a scenario's input data.
+
+A scenario is a folder with
+
+``districts.csv``
+    one row per district (columns below);
+``adjacency.csv``
+    one row per pair of neighbouring districts: ``district_a,district_b``.
+
+Every problem is reported with the file, the row (as a spreadsheet numbers it,
+header = row 1) and the column, before any simulation starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ScenarioError
+from .paths import scenarios_dir
+from .state import LIVELIHOODS
+
+__all__ = ["Scenario", "load_scenario", "resolve_scenario_path", "DISTRICT_COLUMNS"]
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+# column -> (kind, lo, hi, default or None if required, description)
+DISTRICT_COLUMNS: dict[str, tuple] = {
+    "district": ("name", None, None, None, "unique district name"),
+    "households": ("float", 1.0, None, None, "households living in the district (weights the simulated population)"),
+    "x_km": ("float", None, None, None, "centroid easting, km (any local origin)"),
+    "y_km": ("float", None, None, None, "centroid northing, km"),
+    **{f"share_{lv}": ("float", 0.0, 1.0, None, f"share of households whose main livelihood is {lv}") for lv in LIVELIHOODS},
+    "poverty_rate": ("float", 0.0, 1.0, None, "share of households below the poverty line at baseline"),
+    "market_access": ("float", 0.0, 1.0, None, "integration with regional markets, 0 isolated .. 1 fully integrated"),
+    "health_access": ("float", 0.0, 1.0, 0.5, "share of people within reach of a functioning health facility"),
+    "female_head_share": ("float", 0.0, 1.0, 0.3, "share of female-headed households"),
+    "marginalised_share": ("float", 0.0, 1.0, 0.15, "share of households of marginalised groups"),
+    **{f"rain_{m}": ("float", 0.0, 2000.0, None, f"mean rainfall in {m.capitalize()}, mm") for m in MONTHS},
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Validated district data. Arrays are indexed by district in table order.
+
+    Attributes
+    ----------
+    names : tuple[str, ...]  district names, length D
+    households : float64[D]  households per district (weights)
+    xy_km : float64[D, 2]  centroids
+    livelihood_shares : float64[D, 4]  pastoral, agro-pastoral, crop, urban
+    poverty_rate, market_access, health_access, female_head_share, marginalised_share : float64[D]
+    rain_clim_mm : float64[D, 12]  mean monthly rainfall by calendar month (Jan..Dec)
+    adjacency : bool[D, D]  symmetric, no self loops
+    source : str  folder the data came from
+    """
+
+    names: tuple[str, ...]
+    households: np.ndarray
+    xy_km: np.ndarray
+    livelihood_shares: np.ndarray
+    poverty_rate: np.ndarray
+    market_access: np.ndarray
+    health_access: np.ndarray
+    female_head_share: np.ndarray
+    marginalised_share: np.ndarray
+    rain_clim_mm: np.ndarray
+    adjacency: np.ndarray
+    source: str
+
+    @property
+    def n_districts(self) -> int:
+        return len(self.names)
+
+
+def resolve_scenario_path(path: str) -> Path:
+    """A bare name is a folder of hssim's ``scenarios/``; anything else is a path."""
+    p = Path(path).expanduser()
+    if not p.is_absolute() and len(p.parts) == 1:
+        builtin = scenarios_dir() / p
+        if builtin.is_dir():
+            return builtin
+    return p.resolve()
+
+
+def _read_csv(file: Path) -> tuple[list[str], list[list[str]]]:
+    if not file.is_file():
+        raise ScenarioError(str(file), "file not found")
+    try:
+        with open(file, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(file), f"not UTF-8 text ({exc.reason})") from None
+    rows = [r for r in rows if any(c.strip() for c in r)]  # blank lines are allowed
+    if not rows:
+        raise ScenarioError(str(file), "empty file (a header row is expected)")
+    header = [h.strip() for h in rows[0]]
+    return header, rows[1:]
+
+
+def _parse(file: str, row: int, col: str, text: str, spec: tuple):
+    kind, lo, hi, default, desc = spec
+    text = text.strip()
+    if kind == "name":
+        if not text:
+            raise ScenarioError(file, f"empty; expected {desc}", row, col)
+        return text
+    if text == "":
+        if default is not None:
+            return float(default)
+        raise ScenarioError(file, f"empty; expected {desc}", row, col)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ScenarioError(file, f"{text!r} is not a number; expected {desc}", row, col) from None
+    if not math.isfinite(value):
+        raise ScenarioError(file, f"{text!r} is not a finite number", row, col)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ScenarioError(file, f"{text} is out of range; expected {rng} ({desc})", row, col)
+    return value
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario folder.
+
+    Raises
+    ------
+    ScenarioError
+        naming the file, row and column of the first problem found.
+    """
+    folder = resolve_scenario_path(str(path))
+    if not folder.is_dir():
+        raise ScenarioError(str(folder), "scenario folder not found (expected districts.csv and adjacency.csv in it)")
+    dfile = folder / "districts.csv"
+    header, rows = _read_csv(dfile)
+    fname = str(dfile)
+    unknown = [h for h in header if h not in DISTRICT_COLUMNS]
+    if unknown:
+        raise ScenarioError(fname, f"unknown column; allowed: {', '.join(DISTRICT_COLUMNS)}", 1, unknown[0])
+    dupes = {h for h in header if header.count(h) > 1}
+    if dupes:
+        raise ScenarioError(fname, "column appears more than once", 1, sorted(dupes)[0])
+    for col, spec in DISTRICT_COLUMNS.items():
+        if col not in header and spec[3] is None:
+            raise ScenarioError(fname, f"required column missing ({spec[4]})", 1, col)
+    if not rows:
+        raise ScenarioError(fname, "no districts (at least one data row is expected)")
+    values: dict[str, list] = {c: [] for c in DISTRICT_COLUMNS}
+    for i, r in enumerate(rows):
+        rowno = i + 2
+        if len(r) != len(header):
+            raise ScenarioError(fname, f"{len(r)} fields; the header has {len(header)}", rowno)
+        cells = dict(zip(header, r))
+        for col, spec in DISTRICT_COLUMNS.items():
+            values[col].append(_parse(fname, rowno, col, cells.get(col, ""), spec))
+        shares = [values[f"share_{lv}"][-1] for lv in LIVELIHOODS]
+        if abs(sum(shares) - 1.0) > 1e-3:
+            raise ScenarioError(
+                fname, f"livelihood shares sum to {sum(shares):.4g}; expected 1 (within 0.001)", rowno, "share_pastoral"
+            )
+        if sum(values[f"rain_{m}"][-1] for m in MONTHS) <= 0:
+            raise ScenarioError(fname, "no rain in any month; expected a positive annual total", rowno, "rain_jan")
+    names = values["district"]
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if n in seen:
+            raise ScenarioError(fname, f"district {n!r} already named in row {seen[n]}", i + 2, "district")
+        seen[n] = i + 2
+
+    D = len(names)
+    adjacency = np.zeros((D, D), dtype=bool)
+    afile = folder / "adjacency.csv"
+    aheader, arows = _read_csv(afile)
+    aname = str(afile)
+    for col in ("district_a", "district_b"):
+        if col not in aheader:
+            raise ScenarioError(aname, "required column missing (a district name)", 1, col)
+    extra = [h for h in aheader if h not in ("district_a", "district_b")]
+    if extra:
+        raise ScenarioError(aname, "unknown column; allowed: district_a, district_b", 1, extra[0])
+    index = {n: i for i, n in enumerate(names)}
+    for i, r in enumerate(arows):
+        rowno = i + 2
+        if len(r) != len(aheader):
+            raise ScenarioError(aname, f"{len(r)} fields; the header has {len(aheader)}", rowno)
+        cells = dict(zip(aheader, (c.strip() for c in r)))
+        ab = []
+        for col in ("district_a", "district_b"):
+            if cells[col] not in index:
+                raise ScenarioError(aname, f"{cells[col]!r} is not a district of {dfile.name}", rowno, col)
+            ab.append(index[cells[col]])
+        if ab[0] == ab[1]:
+            raise ScenarioError(aname, "a district cannot neighbour itself", rowno, "district_b")
+        adjacency[ab[0], ab[1]] = adjacency[ab[1], ab[0]] = True
+
+    arr = lambda c: np.asarray(values[c], dtype=np.float64)  # noqa: E731
+    return Scenario(
+        names=tuple(names),
+        households=arr("households"),
+        xy_km=np.stack([arr("x_km"), arr("y_km")], axis=1),
+        livelihood_shares=np.stack([arr(f"share_{lv}") for lv in LIVELIHOODS], axis=1),
+        poverty_rate=arr("poverty_rate"),
+        market_access=arr("market_access"),
+        health_access=arr("health_access"),
+        female_head_share=arr("female_head_share"),
+        marginalised_share=arr("marginalised_share"),
+        rain_clim_mm=np.stack([arr(f"rain_{m}") for m in MONTHS], axis=1),
+        adjacency=adjacency,
+        source=str(folder),
+    )
