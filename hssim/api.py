@@ -34,8 +34,10 @@ def compose(overrides: list[str] | None = None, config_name: str = "config"):
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    from .config.store import register_defaults
     from .errors import ConfigError
 
+    register_defaults()
     gh = GlobalHydra.instance()
     previous = gh.hydra if gh.is_initialized() else None
     gh.clear()
@@ -58,6 +60,7 @@ def _hydra_reason(exc: Exception) -> str:
     cause = exc.__cause__
     if cause is not None and str(cause):
         text = " ".join(str(cause).split()).split(" full_key:")[0]
+    text = text.split(" Config search path:")[0]
     return f"a valid override ({text})"
 
 

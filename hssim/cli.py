@@ -175,8 +175,10 @@ def main(argv: list[str] | None = None) -> None:
 
     import hydra
 
+    from .config.store import register_defaults
     from .paths import configs_dir
 
+    register_defaults()
     logging_off = ["hydra/job_logging=none", "hydra/hydra_logging=none"]
     sys.argv = [sys.argv[0], *argv, *[a for a in logging_off if not any(x.startswith(a.split("=")[0]) for x in argv)]]
     hydra.main(config_path=str(configs_dir()), config_name="config", version_base=None)(_task)()

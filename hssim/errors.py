@@ -24,9 +24,11 @@ class ConfigError(UserError):
     expected : str  what is allowed, e.g. ``a number in [0, 1]``
     """
 
-    def __init__(self, path: str, value: object, expected: str):
+    def __init__(self, path: str, value: object, expected: str, problem: str | None = None):
         self.path, self.value, self.expected = path, value, expected
-        super().__init__(f"config field '{path}': got {value!r}; expected {expected}")
+        if problem is None:
+            problem = f"got {value!r}"
+        super().__init__(f"config field '{path}': {problem}; expected {expected}")
 
 
 class ScenarioError(UserError):

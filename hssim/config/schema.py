@@ -208,7 +208,9 @@ class Config:
         for i, ev in enumerate(self.storyline.events):
             end = ev.end if ev.end is not None else ev.start
             if end > self.months:
-                raise ConfigError(f"storyline.events[{i}].end", end, f"a month within the horizon (1..{self.months})")
+                raise ConfigError(
+                    f"storyline.events[{i}].end", end, f"a month within the horizon (1..{self.months}; end defaults to start)"
+                )
 
 
 def replace(obj: Any, **changes: Any) -> Any:

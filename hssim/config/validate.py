@@ -139,7 +139,7 @@ def from_mapping(cls: type[T], data: Any, path: str = "") -> T:
     unknown = [k for k in data if k not in fields]
     if unknown:
         allowed = ", ".join(sorted(fields))
-        raise ConfigError(prefix + str(unknown[0]), data[unknown[0]], f"no such field; allowed here: {allowed}")
+        raise ConfigError(prefix + str(unknown[0]), data[unknown[0]], f"one of: {allowed}", problem="unknown key")
     kwargs = {}
     for name, f in fields.items():
         if name in data:

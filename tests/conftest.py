@@ -1,0 +1,40 @@
+"""Shared fixtures: small configurations that run in a second or two."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hssim
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL = ["population.households=2000", "months=24", "spinup_months=6"]
+
+
+def small_cfg(*extra: str):
+    return hssim.compose([*SMALL, *extra])
+
+
+@pytest.fixture(scope="session")
+def small_results():
+    """One small default run shared by read-only tests."""
+    return hssim.run(small_cfg(), validate=True)
+
+
+def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the ``hssim`` console entry point in a subprocess (same interpreter)."""
+    full_env = {**os.environ, **(env or {})}
+    if "HSSIM_DEBUG" not in (env or {}):
+        full_env.pop("HSSIM_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-c", "from hssim.cli import main; main()", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
