@@ -163,6 +163,9 @@ def write_json(path: Path, data: dict) -> None:
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -369,11 +372,16 @@ def throughput(args) -> tuple[list[dict], dict | None]:
                     "rss_increase_after_run_bytes_per_household": rec.pop(
                         "rss_increase_after_run_bytes_per_household", None),
                     "peak_rss_bytes": peak_rss_bytes(),
+                    "note": ("RSS differences are only meaningful for large sizes: small arrays come from "
+                             "memory the allocator already holds (earlier runs), large ones are fresh pages"),
                     "peak_rss_scope": ("this run (peak mark reset just before it)" if peak_reset
                                        else "whole process so far (peak mark could not be reset)"),
                     "ru_maxrss_process_bytes": (
                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)),
                 }
+                if peak_reset and memory["rss_before_build_bytes"] is not None:
+                    memory["peak_increase_bytes_per_household"] = _r(
+                        (memory["peak_rss_bytes"] - memory["rss_before_build_bytes"]) / n, 2)
             recs.append(rec)
             if args.verbose:
                 print(f"  {n:>10,} households x {rec['ticks']} months: "
@@ -485,24 +493,28 @@ def metadata(args, t_import: float) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description="Benchmark the hssim engine: start-up, throughput, thread scaling, memory.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--sizes", type=parse_sizes, default=parse_sizes("1e4,1e5,1e6"),
-                   help="comma-separated household counts (1e5 notation allowed)")
-    p.add_argument("--months", type=int, default=24, help="months stepped at each size (spin-up is 0)")
+    p.add_argument("--sizes", type=parse_sizes, default="1e4,1e5,1e6",
+                   help="comma-separated household counts, 1e5 notation allowed (default: %(default)s)")
+    p.add_argument("--months", type=int, default=24,
+                   help="months stepped at each size, spin-up is 0 (default: %(default)s)")
     p.add_argument("--months-largest", type=int, default=None,
                    help="months at the largest size (and for thread scaling); default: --months")
-    p.add_argument("--repeats", type=int, default=1, help="runs per size; the fastest is reported, all are listed")
-    p.add_argument("--threads", type=parse_ints, default=[1, 2],
-                   help="thread counts compared at the largest size (capped at NUMBA_NUM_THREADS)")
+    p.add_argument("--repeats", type=int, default=1,
+                   help="runs per size; the fastest is reported, all are listed (default: %(default)s)")
+    p.add_argument("--threads", type=parse_ints, default="1,2",
+                   help="thread counts compared at the largest size, capped at NUMBA_NUM_THREADS "
+                        "(default: %(default)s)")
     p.add_argument("--no-threads", action="store_true", help="skip the thread-scaling section")
     p.add_argument("--seed", type=int, default=None, help="seed override (default: the config's)")
     p.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
                    help="extra Hydra override for every run (repeatable), e.g. scenario=default")
-    p.add_argument("--warmup-households", type=int, default=1000, help="size of the tiny start-up engine")
+    p.add_argument("--warmup-households", type=int, default=1000,
+                   help="size of the tiny start-up engine (default: %(default)s)")
     p.add_argument("--cold", action="store_true",
                    help="use a fresh, empty NUMBA_CACHE_DIR (removed afterwards) so start-up includes compilation")
-    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON file to write")
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT,
+                   help="JSON file to write (default: benchmarks/results/engine.json)")
     p.add_argument("-q", "--quiet", dest="verbose", action="store_false", help="print only the output path")
     return p
 
@@ -559,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"RSS +{memory['rss_increase_after_run_bytes_per_household']} B/household, "
                   f"peak RSS {memory['peak_rss_bytes'] / 2**20:.0f} MiB", flush=True)
         if "ratio" in threads:
-            print(f"threads: ratio {threads['ratio']} ({threads['ratio_definition']}), identical={threads['identical']}")
+            print(f"threads: ratio {threads['ratio']} ({threads['ratio_definition']}), "
+                  f"identical={threads['identical']}")
     print(f"wrote {args.output}")
     return 0
 

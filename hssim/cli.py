@@ -153,7 +153,7 @@ def _print_summary(res, out: Path, wall_s: float) -> None:
         ("poverty (first / last year)", f"{s['poverty_frac_first_year']:.1%} / {s['poverty_frac_last_year']:.1%}"),
         ("below poverty trap (start -> end)", f"{s['below_trap_frac_start']:.1%} -> {s['below_trap_frac_end']:.1%}"),
         ("drought district-months", f"{s['drought_district_month_frac']:.1%}"),
-        ("run time", f"{wall_s:.1f} s ({hh_months / wall_s / 1e6:.1f} M household-months/s)"),
+        ("run time", f"{wall_s:.1f} s ({hh_months / wall_s / 1e6:.3g} M household-months/s, compile or cache load included)"),
     ]
     width = max(len(k) for k, _ in rows)
     print(f"hssim: {res.config['scenario']['name']}, storyline {res.config['storyline']['name']}, seed {res.config['seed']}")
