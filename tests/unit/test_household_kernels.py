@@ -65,7 +65,8 @@ def livelihood_table_ref(cfg: HouseholdConfig, lp: float) -> list[list[float]]:
     rows = []
     for h, a, d in zip(herds, assets, days):
         median = h * lp + a
-        rows.append([cfg.trap_frac_of_median * median, cfg.saturation_multiple * median, cfg.saturation_multiple * max(h, 1.0), d])
+        trap = cfg.trap_frac_of_median * median
+        rows.append([trap, cfg.saturation_multiple * median, cfg.saturation_multiple * max(h, 1.0), d])
     return rows
 
 
@@ -315,7 +316,6 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
 
 
 OUT_NAMES = ("adequacy", "coping", "stock_kg", "savings", "debt", "sold_usd", "invest_usd", "consumption_usd", "short")
-ARG_NAMES = ("need", "stock", "cash", "price", "nonfood", "savings", "debt", "value", "trap", "vcap", "capacity", "members")
 
 
 def run_kernel(args, p=P):
@@ -505,7 +505,7 @@ def test_support_alone_counts_as_stress_coping():
     args = hh(cash=50.0, savings=0.0, debt=0.0, capacity=1.0)
     got = food_and_coping(*[float(x) for x in args[:11]], args[11], p1)
     adequacy, coping, *_, short = got
-    assert short is True or short == 1
+    assert short
     assert adequacy == 1.0
     assert coping == 1, f"shortfall of 21.04 USD covered by informal support, coping reported {coping}"
 
@@ -522,7 +522,8 @@ def money_identity(args, got, flows, p=P):
     adequacy, coping, stock_out, sav_out, debt_out, sold, invest, consumption, short = got
     eaten_own_usd = (stock - stock_out) * price
     bought_and_nonfood = consumption - eaten_own_usd
-    money_in = cash + (savings - sav_out) + (debt_out - debt) + flows["support"] + flows["begging"] + sold * p.distress_price_frac
+    transfers = flows["support"] + flows["begging"] + sold * p.distress_price_frac
+    money_in = cash + (savings - sav_out) + (debt_out - debt) + transfers
     return money_in - (bought_and_nonfood + invest)
 
 
@@ -554,15 +555,16 @@ def test_money_is_conserved_when_shortfall_exceeds_food_bill():
 
 # ---------------------------------------------------------------- properties
 
-_money = st.floats(0.0, 400.0, allow_nan=False, allow_infinity=False)
+# mixtures put weight on the poor, indebted end so every rung of the ladder is drawn
+_money = st.one_of(st.just(0.0), st.floats(0.0, 30.0), st.floats(0.0, 400.0))
 _args = st.tuples(
-    st.floats(0.0, 300.0),  # need_kg
-    st.floats(0.0, 500.0),  # stock_kg
+    st.one_of(st.just(0.0), st.floats(1.0, 300.0)),  # need_kg (a person needs ~18 kg)
+    st.one_of(st.just(0.0), st.floats(0.0, 500.0)),  # stock_kg
     _money,  # cash
     st.floats(0.05, 2.0),  # price
     st.floats(0.0, 100.0),  # nonfood
     _money,  # savings
-    st.floats(0.0, 100.0),  # debt
+    st.one_of(st.just(60.0), st.floats(0.0, 100.0)),  # debt (60 = credit limit)
     st.floats(0.0, 6000.0),  # value
     st.floats(0.0, 2000.0),  # trap
     st.floats(0.0, 8000.0),  # value cap above the trap
@@ -595,7 +597,7 @@ def test_food_and_coping_matches_reference_and_invariants(args):
     if short:
         assert invest == 0.0
     else:
-        assert adequacy == 1.0 and sold == 0.0
+        assert adequacy == approx(1.0, rel=1e-12, abs_=1e-12) and sold == 0.0
     if adequacy < 1.0:
         assert coping >= 1
     # money: in == out, as long as the food bill can absorb what is still missing
@@ -611,10 +613,12 @@ def test_adequacy_non_decreasing_in_cash_and_savings(args, extra):
     more_cash[2] += extra
     more_sav = list(args)
     more_sav[5] += extra
+    need, price = args[0], args[3]
     for other in (more_cash, more_sav):
         got = run_kernel(tuple(other))
-        # 1e-9: the kernel's emergency threshold lets a residue of 1e-9 USD go uneaten
-        assert got[0] >= base[0] - 1e-9
+        # the kernel's emergency threshold lets a residue of up to 1e-9 USD go uneaten:
+        # compare the food eaten in USD with that much slack
+        assert (got[0] - base[0]) * need * price >= -2e-9
         assert got[1] <= base[1]  # a richer household never climbs higher on the ladder
 
 
@@ -760,16 +764,22 @@ def test_poisson_inv_moments_on_stratified_uniforms(lam):
 
 
 def allocate_ref(total, weights):
-    """Largest remainder, in exact arithmetic for integer weights; ties to the lower index."""
+    """Largest remainder in exact arithmetic (integer weights); ties to the lower index.
+
+    Also returns whether the cut is a tie: the last remainder rounded up equals the
+    first one left out.
+    """
     w = [Fraction(int(x)) for x in weights]
     s = sum(w)
     exact = [total * x / s for x in w]
     counts = [math.floor(x) for x in exact]
     rest = total - sum(counts)
     order = sorted(range(len(w)), key=lambda i: (-(exact[i] - counts[i]), i))
+    rem = [exact[i] - counts[i] for i in order]
+    tie_at_cut = 0 < rest < len(w) and rem[rest - 1] == rem[rest]
     for i in order[:rest]:
         counts[i] += 1
-    return counts
+    return counts, tie_at_cut
 
 
 @pytest.mark.parametrize(
@@ -783,14 +793,27 @@ def allocate_ref(total, weights):
         (0, [2, 7], [0, 0]),
         (11, [3], [11]),
         (6, [1, 0, 0, 0, 5], [1, 0, 0, 0, 5]),
-        (13, [5, 3, 2], [7, 4, 2]),  # exact 6.5 3.9 2.6
+        (13, [5, 3, 2], [6, 4, 3]),  # exact 6.5 3.9 2.6: remainders .9 and .6 round up
     ],
 )
 def test_allocate_hand_cases(total, weights, expected):
     got = allocate(total, np.array(weights, dtype=float))
     assert got.dtype == np.int64
     assert got.tolist() == expected
-    assert allocate_ref(total, weights) == expected
+    assert allocate_ref(total, weights)[0] == expected
+
+
+def test_allocate_ties_go_to_the_lower_index():
+    """Docstring: "deterministic (ties by index)".
+
+    4 split by weights 1:4:7 is exactly 1/3, 4/3, 7/3: floors 0, 1, 2 and three
+    equal remainders of 1/3, so the one left over goes to index 0 -> [1, 1, 2].
+    In floating point the three remainders differ in their last bits
+    (0.33333333333333331, 0.33333333333333326, 0.33333333333333348), and the
+    extra one goes to the last index instead.
+    """
+    assert allocate_ref(4, [1, 4, 7]) == ([1, 1, 2], True)
+    assert allocate(4, np.array([1.0, 4.0, 7.0])).tolist() == [1, 1, 2]
 
 
 @settings(deadline=None, max_examples=200)
@@ -807,4 +830,8 @@ def test_allocate_matches_reference(total, weights):
         assert abs(g - total * w / s) < 1.0 + 1e-9
         if w == 0:
             assert g == 0
-    assert got.tolist() == allocate_ref(total, weights)
+    want, tie_at_cut = allocate_ref(total, weights)
+    if not tie_at_cut:
+        # distinct remainders differ by at least 1 / sum(weights) >= 1e-6 / 12, far
+        # above rounding, so float and exact arithmetic must pick the same ones
+        assert got.tolist() == want
