@@ -26,6 +26,23 @@ __all__ = ["Results", "GROUPS", "INDICATORS", "DISTRICT_INDICATORS", "atomic_wri
 
 _S = {n: i for i, n in enumerate(SUMS)}
 
+
+def derived_sums(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Named float64 sums from raw sums ``x[..., n_sums]`` (phase, coping and
+    malnutrition counts are recorded by category and added up here)."""
+    col = lambda n: x[..., _S[n]].astype(np.float64)  # noqa: E731
+    out = {n: col(n) for n in SUMS}
+    out["people_ipc3plus"] = sum(col(f"people_phase{k}") for k in (3, 4, 5))
+    out["people_ipc4plus"] = col("people_phase4") + col("people_phase5")
+    out["people_ipc5"] = col("people_phase5")
+    out["people_negative_coping"] = col("people_coping2") + col("people_coping3")
+    out["people_any_coping"] = out["people_negative_coping"] + col("people_coping1")
+    out["u5"] = col("u5_mal0") + col("u5_mal1") + col("u5_mal2")
+    out["u5_malnourished"] = col("u5_mal1") + col("u5_mal2")
+    out["u5_sam"] = col("u5_mal2")
+    out["deaths"] = col("deaths_baseline") + col("deaths_starvation")
+    return out
+
 # groups as masks over the 32 household cells (female, marginalised, poorest, livelihood)
 _cells = np.arange(32)
 _FEMALE = (_cells & 1) == 1
@@ -178,18 +195,17 @@ def _group_sums(sums: np.ndarray) -> tuple[list[str], np.ndarray]:
 
 def _indicator_values(gs: np.ndarray, days: float) -> tuple[list[str], np.ndarray]:
     """float64[months, D+1, G, I] household indicators."""
-    col = lambda n: gs[..., _S[n]].astype(np.float64)  # noqa: E731
-    deaths = col("deaths_baseline") + col("deaths_starvation")
+    sums = derived_sums(gs)
     out = []
     for name, (num, den, scale, _) in INDICATORS.items():
-        x = deaths if num == "deaths" else col(num)
+        x = sums[num]
         if name == "cdr_per_10k_day":
             with np.errstate(invalid="ignore", divide="ignore"):
-                v = np.where(col("people") > 0, deaths / col("people") / days * 1e4, np.nan)
+                v = np.where(sums["people"] > 0, x / sums["people"] / days * 1e4, np.nan)
         elif den is None:
             v = x * scale
         else:
-            d = col(den)
+            d = sums[den]
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = np.where(d > 0, x * scale / d, np.nan)
         out.append(v)
@@ -239,17 +255,13 @@ def _tidy(sums, district, field_names, names, days) -> pd.DataFrame:
 def _summary(ts: pd.DataFrame, sums, district, field_names, cfg) -> dict[str, Any]:
     total = ts[(ts.district == "all") & (ts.group == "all")]
     piv = total.pivot(index="month", columns="indicator", values="value")
-    tot = sums.sum(axis=(1, 2))  # [months, n_sums]
-    deaths = tot[:, _S["deaths_baseline"]] + tot[:, _S["deaths_starvation"]]
-    people = tot[:, _S["people"]]
+    tot = derived_sums(sums.sum(axis=(1, 2)))  # name -> [months]
+    deaths = tot["deaths"]
+    people = tot["people"]
     d_in = district[:, :, field_names.index("in_drought")]
-    people_d = sums[:, :, :, _S["people"]].sum(axis=2).astype(np.float64)
-    cdr_d = np.divide(
-        (sums[:, :, :, _S["deaths_baseline"]] + sums[:, :, :, _S["deaths_starvation"]]).sum(axis=2),
-        people_d * cfg.households.days_per_month,
-        out=np.zeros_like(people_d),
-        where=people_d > 0,
-    ) * 1e4
+    by_d = derived_sums(sums.sum(axis=2))  # name -> [months, D]
+    people_d = by_d["people"]
+    cdr_d = np.divide(by_d["deaths"], people_d * cfg.households.days_per_month, out=np.zeros_like(people_d), where=people_d > 0) * 1e4
 
     def f(x) -> float:
         x = float(x)
@@ -261,15 +273,15 @@ def _summary(ts: pd.DataFrame, sums, district, field_names, cfg) -> dict[str, An
         "people_start": int(people[0]),
         "people_end": int(people[-1] - deaths[-1]),
         "deaths_total": int(deaths.sum()),
-        "deaths_starvation": int(tot[:, _S["deaths_starvation"]].sum()),
+        "deaths_starvation": int(tot["deaths_starvation"].sum()),
         "cdr_per_10k_day_mean": f(deaths.sum() / (people.sum() * cfg.households.days_per_month) * 1e4),
         "cdr_per_10k_day_peak": f(piv["cdr_per_10k_day"].max()),
         "district_months_cdr_above_1": int((cdr_d > 1.0).sum()),
         "district_months_cdr_above_2": int((cdr_d > 2.0).sum()),
         "ipc3plus_frac_mean": f(piv["ipc3plus_frac"].mean()),
         "ipc3plus_frac_peak": f(piv["ipc3plus_frac"].max()),
-        "ipc3plus_person_months": int(tot[:, _S["people_ipc3plus"]].sum()),
-        "ipc4plus_person_months": int(tot[:, _S["people_ipc4plus"]].sum()),
+        "ipc3plus_person_months": int(tot["people_ipc3plus"].sum()),
+        "ipc4plus_person_months": int(tot["people_ipc4plus"].sum()),
         "acute_malnutrition_frac_mean": f(piv["acute_malnutrition_frac"].mean()),
         "acute_malnutrition_frac_peak": f(piv["acute_malnutrition_frac"].max()),
         "poverty_frac_first_year": f(piv["poverty_frac"].iloc[:12].mean()),

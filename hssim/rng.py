@@ -42,9 +42,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
+_S12 = np.uint64(12)
 _NS = np.uint64(N_SLOTS)
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+_INV52 = 1.0 / 4503599627370496.0  # 2**-52
 _TWO_PI = 2.0 * np.pi
 
 
@@ -101,7 +101,8 @@ def uniform(key, index, slot):
     """
     c = np.uint64(index) * _NS + np.uint64(slot)
     x = mix64(key + c * _GOLDEN)
-    return (np.float64(x >> _S11) + 0.5) * _INV53
+    # 52 bits + 0.5 keeps the result exactly representable and strictly inside (0, 1)
+    return (np.float64(x >> _S12) + 0.5) * _INV52
 
 
 @nb.njit(inline="always", cache=True)

@@ -116,6 +116,7 @@ class Households(Module):
         household_month(
             self.params,
             rng.stream_key(engine.seed, "households", ti),
+            rng.stream_key(engine.seed, "households.deaths", ti),
             self.comm_start,
             self.support_capacity(engine.cfg.couplings.covariate_to_informal_support),
             self.comm_short,

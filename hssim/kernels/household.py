@@ -10,12 +10,17 @@ tick; slots per household:
 slot   use
 ====== ==========================================
 0, 1   idiosyncratic harvest shock (normal)
-2-21   work found, one per adult (up to 20)
+2      adults who find work (binomial, by inversion)
 22     malnutrition onset / worsening
 23     malnutrition recovery
 24     death of a severely malnourished child
-25-54  death of member j (up to 30 members)
+25     deaths this month (binomial, by inversion)
 ====== ==========================================
+
+and, on the separate stream ``households.deaths``, slots ``2j`` (cause) and
+``2j + 1`` (who: under-five, adult or older child) of the j-th death. One draw
+decides how many members die or work (inverting the binomial CDF), so the common
+case costs one hash, not one per member.
 
 Indicator sums are integers (people, households, fixed-point milli-units), added to
 per-thread rows and summed afterwards: integer addition is exact, so totals are
@@ -42,6 +47,8 @@ __all__ = [
     "cell_of",
     "livestock_step",
     "wage_income",
+    "binomial_inv",
+    "deaths_step",
     "food_and_coping",
     "malnutrition_step",
     "ipc_phase",
@@ -52,15 +59,10 @@ __all__ = [
 SUMS = (
     "households",  # households with members alive
     "people",
-    "people_ipc3plus",
-    "people_ipc4plus",
-    "people_ipc5",
-    "u5",
-    "u5_malnourished",  # MAM or SAM
-    "u5_sam",
+    *(f"people_phase{k}" for k in range(1, 6)),  # people by IPC-like phase (index 1 + phase)
+    *(f"people_coping{k}" for k in range(4)),  # people by coping stage (index 7 + stage)
+    *(f"u5_mal{k}" for k in range(3)),  # under-fives by malnutrition state (index 11 + state)
     "people_poor",
-    "people_negative_coping",  # crisis or emergency coping
-    "people_any_coping",
     "deaths_baseline",
     "deaths_starvation",
     "gap_people_milli",  # sum over people of consumption gap, x1000
@@ -123,7 +125,7 @@ def cell_of(female_head, marginalised, poorest, livelihood):
     return female_head + 2 * marginalised + 4 * poorest + 8 * livelihood
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def livestock_step(herd_tlu, p_death, pasture, growth_frac, herd_cap_tlu, above_trap):
     """Herd after one month.
 
@@ -137,17 +139,68 @@ def livestock_step(herd_tlu, p_death, pasture, growth_frac, herd_cap_tlu, above_
     return herd_tlu * (1.0 - p_death) + grown
 
 
-@nb.njit(cache=True)
-def wage_income(adults, work_days, wage_usd_per_day, p_find_work, key, i, slot0):
-    """Casual labour income: each adult finds the month's work with ``p_find_work``."""
-    total = 0.0
-    for j in range(min(adults, 20)):
-        if uniform(key, i, slot0 + j) < p_find_work:
-            total += work_days * wage_usd_per_day
-    return total
+@nb.njit(cache=True, inline="always")
+def binomial_inv(u, n, p):
+    """Binomial(n, p) variate by inversion of the CDF at ``u``: the smallest k with CDF(k) >= u."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    # Bernoulli's inequality: P(0) = q^n >= 1 - n p, so most draws of a rare event stop here
+    if u <= 1.0 - n * p:
+        return 0
+    q = 1.0 - p
+    pk = 1.0
+    for _ in range(n):
+        pk *= q
+    cdf = pk
+    k = 0
+    ratio = p / q
+    while u > cdf and k < n:
+        pk *= (n - k) / (k + 1) * ratio
+        k += 1
+        cdf += pk
+    return k
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
+def wage_income(adults, work_days, wage_usd_per_day, p_find_work, u):
+    """Casual labour income: each adult finds the month's work with ``p_find_work``
+    (the number who do is Binomial(adults, p_find_work), drawn by inversion at ``u``)."""
+    return binomial_inv(u, adults, p_find_work) * work_days * wage_usd_per_day
+
+
+@nb.njit(cache=True, inline="always")
+def deaths_step(members, u5, adults, p_base, p_all, u_count, key_deaths, i):
+    """Deaths of one household in one month.
+
+    Each member dies with ``p_all``; the number who die is Binomial(members, p_all)
+    drawn at ``u_count``. Death j is from the baseline with ``p_base / p_all``,
+    else from starvation (slot ``2j`` of ``key_deaths``), and takes an under-five,
+    an adult or an older child in proportion to those left (slot ``2j + 1``).
+
+    Returns
+    -------
+    deaths_baseline, deaths_starvation, members, u5, adults : int
+    """
+    k = binomial_inv(u_count, members, p_all)
+    db = 0
+    ds = 0
+    for j in range(k):
+        if uniform(key_deaths, i, 2 * j) * p_all < p_base:
+            db += 1
+        else:
+            ds += 1
+        w = uniform(key_deaths, i, 2 * j + 1) * members
+        if w < u5:
+            u5 -= 1
+        elif w < u5 + adults:
+            adults -= 1
+        members -= 1
+    return db, ds, members, u5, adults
+
+
+@nb.njit(cache=True, inline="always")
 def food_and_coping(
     need_kg, stock_kg, cash_usd, price, nonfood_usd, savings, debt, value_usd, trap_usd, value_cap_usd,
     support_capacity, members, p
@@ -238,7 +291,9 @@ def food_and_coping(
             shortfall -= use
             coping = 1
         support = shortfall * p.support_max_frac * support_capacity
-        shortfall -= support
+        if support > 0.0:
+            shortfall -= support
+            coping = 1  # relying on relatives and neighbours is a stress strategy
         if shortfall > 0.0:
             borrow = min(max(p.credit_limit_usd - debt, 0.0), shortfall)
             if borrow > 0.0:
@@ -272,13 +327,19 @@ def food_and_coping(
                 shortfall -= sell * dp
             shortfall -= min(shortfall, p.emergency_income_usd_per_person * members)
         food_cut_usd += max(shortfall, 0.0)
+        # what is still missing beyond the whole food bill comes out of non-food spending:
+        # nothing is spent that the household does not have
+        excess = food_cut_usd - food_cost
+        if excess > 0.0:
+            nonfood_spent = max(0.0, nonfood_spent - excess)
+            food_cut_usd = food_cost
     bought_kg = max(0.0, buy_kg - food_cut_usd / price)
     adequacy = min(1.0, (eat_own + bought_kg) / need_kg) if need_kg > 0 else 1.0
     consumption = (eat_own + bought_kg) * price + nonfood_spent
     return adequacy, coping, stock_kg, savings, debt, sold, invest, consumption, short
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def malnutrition_step(state, gap, gap_months, u_onset, u_recover, p):
     """Acute malnutrition of a household's under-fives: 0 none, 1 MAM, 2 SAM.
 
@@ -325,6 +386,7 @@ def ipc_phase(gap, coping):
 def household_month(
     p,
     key,
+    key_deaths,
     comm_start,
     comm_support,
     comm_short,
@@ -367,6 +429,7 @@ def household_month(
     ----------
     p : HouseholdParams
     key : uint64  stream key (``households``, tick)
+    key_deaths : uint64  stream key (``households.deaths``, tick)
     comm_start : int64[C+1]  households of community c are ``comm_start[c]:comm_start[c+1]``
     comm_support : float64[C]  informal support capacity in [0, 1] this month
     comm_short, comm_active : int64[C]  out: households short before support / alive
@@ -404,7 +467,7 @@ def household_month(
             stock = np.float64(food_stock_kg[i])
             cash = herd * p.milk_usd_per_tlu * min(d_pasture[d], 1.2) + assets * p.asset_return_frac
             demand = d_labour_demand[d] if lv != 3 else 1.0 - 0.3 * (1.0 - d_labour_demand[d])
-            cash += wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, key, i, 2)
+            cash += wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
             if d_harvest_now[d] > 0.0 and land_ha[i] > 0.0:
                 z = normal(key, i, 0)
                 shock = np.exp(p.harvest_cv * z - 0.5 * p.harvest_cv * p.harvest_cv)
@@ -455,35 +518,23 @@ def household_month(
                     n_u5 -= 1
                     m -= 1
                     deaths_s += 1
-                mal = malnutrition_step(mal, gap, gm, uniform(key, i, 22), uniform(key, i, 23), p)
+                u_rec = uniform(key, i, 23) if mal > 0 else 1.0  # only drawn when it can matter
+                mal = malnutrition_step(mal, gap, gm, uniform(key, i, 22), u_rec, p)
             if n_u5 == 0:
                 mal = 0
 
-            # mortality: baseline + starvation excess rising with the gap squared;
-            # one draw per member: u < p_base -> baseline, p_base <= u < p -> starvation
+            # mortality: baseline + starvation excess rising with the gap squared
             p_base = p.p_death_base
             p_all = min(1.0, p_base * (1.0 + p.starvation_rr_full_gap * gap * gap))
-            m_before = m
-            u5_before = n_u5
-            ad_before = n_ad
-            for j in range(min(m_before, 30)):
-                u = uniform(key, i, 25 + j)
-                if u < p_all:
-                    if u < p_base:
-                        deaths_b += 1
-                    else:
-                        deaths_s += 1
-                    m -= 1
-                    # member j: under-fives first, then adults, then older children
-                    if j < u5_before:
-                        n_u5 -= 1
-                    elif j < u5_before + ad_before:
-                        n_ad -= 1
+            db, ds, m, n_u5, n_ad = deaths_step(m, n_u5, n_ad, p_base, p_all, uniform(key, i, 25), key_deaths, i)
+            deaths_b += db
+            deaths_s += ds
             phase = ipc_phase(gap, cope)
 
             # write back
             members[i] = m
-            dead[i] += m_start - m
+            if m != m_start:
+                dead[i] += m_start - m
             u5[i] = n_u5
             adults[i] = n_ad
             herd_tlu[i] = herd
@@ -504,32 +555,20 @@ def household_month(
             a = acc[tid, d, cell]
             a[0] += 1
             a[1] += m_start
-            if phase >= 3:
-                a[2] += m_start
-            if phase >= 4:
-                a[3] += m_start
-            if phase >= 5:
-                a[4] += m_start
-            a[5] += n_u5
-            if mal > 0:
-                a[6] += n_u5
-            if mal == 2:
-                a[7] += n_u5
+            a[1 + phase] += m_start
+            a[7 + cope] += m_start
+            a[11 + mal] += n_u5
             if pc < p.poverty_line_usd_per_person_day:
-                a[8] += m_start
-            if cope >= 2:
-                a[9] += m_start
-            if cope >= 1:
-                a[10] += m_start
-            a[11] += deaths_b
-            a[12] += deaths_s
-            a[13] += np.int64(m_start * gap * 1000.0 + 0.5)
-            a[14] += np.int64(herd * lprice + assets + 0.5)
+                a[14] += m_start
+            a[15] += deaths_b
+            a[16] += deaths_s
+            a[17] += np.int64(m_start * gap * 1000.0 + 0.5)
+            a[18] += np.int64(herd * lprice + assets + 0.5)
             if herd * p.livestock_price_norm + assets < trap:
-                a[15] += 1
-            a[16] += np.int64(m_start * pc * 1000.0 + 0.5)
+                a[19] += 1
+            a[20] += np.int64(m_start * pc * 1000.0 + 0.5)
             if cope == 3:
-                a[17] += 1
+                a[21] += 1
             n_active += 1
             if short:
                 n_short += 1

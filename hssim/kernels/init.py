@@ -37,7 +37,8 @@ def allocate(total: int, weights: np.ndarray) -> np.ndarray:
     exact = total * w / w.sum()
     counts = np.floor(exact).astype(np.int64)
     rest = total - counts.sum()
-    order = np.argsort(-(exact - counts), kind="stable")
+    # remainders rounded so that equal shares tie exactly; ties go to the lower index
+    order = np.argsort(-np.round(exact - counts, 9), kind="stable")
     counts[order[:rest]] += 1
     return counts
 
