@@ -136,6 +136,8 @@ class HouseholdConfig:
     asset_return_frac: float = fr(0.025, 0.0, 1.0, "monthly income from non-livestock productive assets")
     asset_depreciation_frac: float = fr(0.005, 0.0, 1.0, "monthly depreciation of non-livestock assets")
     harvest_cv: float = fr(0.3, 0.0, 2.0, "idiosyncratic (household) harvest variability, log sd")
+    urban_labour_exposure: float = fr(0.3, 0.0, 1.0, "share of a fall in rural labour demand that urban workers feel")
+    farmgate_price_frac: float = fr(0.8, 0.0, 1.0, "price farmers get for surplus grain, share of the local market price")
     p_work: float = fr(0.9, 0.0, 1.0, "chance an adult finds the month's work when demand is normal")
     save_frac: float = fr(0.3, 0.0, 1.0, "share of surplus cash saved")
     invest_frac: float = fr(0.2, 0.0, 1.0, "share of surplus invested in productive assets (above the trap only)")

@@ -466,7 +466,7 @@ def household_month(
             need_kg = m * p.need_kg_per_person
             stock = np.float64(food_stock_kg[i])
             cash = herd * p.milk_usd_per_tlu * min(d_pasture[d], 1.2) + assets * p.asset_return_frac
-            demand = d_labour_demand[d] if lv != 3 else 1.0 - 0.3 * (1.0 - d_labour_demand[d])
+            demand = d_labour_demand[d] if lv != 3 else 1.0 - p.urban_labour_exposure * (1.0 - d_labour_demand[d])
             cash += wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
             if d_harvest_now[d] > 0.0 and land_ha[i] > 0.0:
                 z = normal(key, i, 0)
@@ -474,7 +474,7 @@ def household_month(
                 stock += land_ha[i] * crop_yield_kg_per_ha * d_harvest_yield[d] * shock
             stock_cap = p.food_stock_max_months * need_kg
             if stock > stock_cap:
-                cash += (stock - stock_cap) * price * 0.8  # farm-gate price
+                cash += (stock - stock_cap) * price * p.farmgate_price_frac
                 stock = stock_cap
 
             # food and coping
