@@ -218,7 +218,9 @@ def food_and_coping(
     3. emergency: selling the last productive assets (below the trap line),
        begging and distress migration;
 
-    and what is still missing is not eaten. A household near or below the trap
+    and what is still missing is not eaten; should that exceed the whole food bill,
+    the rest comes out of non-food spending, so nothing is spent that the household
+    does not have (money is conserved). A household near or below the trap
     line thus cuts meals before it sells its last assets (asset smoothing, Carter
     & Barrett 2006). A surplus repays debt, is saved, and above the trap line is
     invested until the value cap; below it, savings buy the household back over the

@@ -31,16 +31,21 @@ def poisson_inv(u, lam):
 def allocate(total: int, weights: np.ndarray) -> np.ndarray:
     """Split ``total`` into integer counts proportional to ``weights`` (largest remainder).
 
-    Returns int64[len(weights)] summing to ``total``; deterministic (ties by index).
+    Returns int64[len(weights)] summing to ``total``. Shares are computed in exact
+    rational arithmetic, so equal remainders tie exactly and ties go to the lower
+    index (a handful of districts or communities: not a per-household loop).
     """
-    w = np.asarray(weights, dtype=np.float64)
-    exact = total * w / w.sum()
-    counts = np.floor(exact).astype(np.int64)
-    rest = total - counts.sum()
-    # remainders rounded so that equal shares tie exactly; ties go to the lower index
-    order = np.argsort(-np.round(exact - counts, 9), kind="stable")
-    counts[order[:rest]] += 1
-    return counts
+    from fractions import Fraction
+
+    w = [Fraction(float(x)) for x in np.asarray(weights, dtype=np.float64)]
+    wsum = sum(w)
+    exact = [total * x / wsum for x in w]
+    counts = [int(e) for e in exact]  # floor: shares are non-negative
+    rest = total - sum(counts)
+    order = sorted(range(len(w)), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[:rest]:
+        counts[i] += 1
+    return np.asarray(counts, dtype=np.int64)
 
 
 @nb.njit(parallel=True, cache=True)

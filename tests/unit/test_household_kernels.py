@@ -8,9 +8,12 @@ expected value is also written out explicitly.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 from fractions import Fraction
 
+import numba as nb
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -24,7 +27,9 @@ from hssim.kernels.household import (
     LV_VALUE_CAP_USD,
     LV_WORK_DAYS,
     N_CELLS,
+    binomial_inv,
     cell_of,
+    deaths_step,
     food_and_coping,
     ipc_phase,
     livelihood_table,
@@ -168,45 +173,403 @@ def test_livestock_step_hand_numbers():
     assert livestock_step(5.0, 1.0, 0.0, 0.012, 16.0, True) == 0.0
 
 
-# ================================================================ wages
+# ================================================================ uniform draws (rng reference)
 
 
 def uniform_ref(key: int, index: int, slot: int) -> float:
-    z = (key + ((index * 64 + slot) & MASK) * 0x9E3779B97F4A7C15) & MASK
+    """splitmix64 of the counter; the top 52 bits plus one half, times 2**-52 (in (0, 1))."""
+    z = (int(key) + ((index * rng.N_SLOTS + slot) & MASK) * 0x9E3779B97F4A7C15) & MASK
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
     z ^= z >> 31
-    return ((z >> 11) + 0.5) * 2.0**-53
+    return ((z >> 12) + 0.5) * 2.0**-52
 
 
-def wage_ref(adults, days, wage, p_find, key, i, slot0):
-    """Each adult (at most 20, one slot each) finds the month's work with p_find."""
-    total = 0.0
-    for j in range(min(adults, 20)):
-        if uniform_ref(int(key), i, slot0 + j) < p_find:
-            total += days * wage
-    return total
+def test_uniform_ref_agrees_with_rng():
+    key = rng.stream_key(9, "households.deaths", 4)
+    for i in (0, 1, 77, 5000):
+        for s in (0, 2, 25, 63):
+            assert rng.uniform(key, i, s) == uniform_ref(key, i, s)
+
+
+# ================================================================ binomial by inversion
+
+
+@functools.lru_cache(maxsize=None)
+def binomial_cdf_ref(n: int, p: float) -> tuple[Fraction, ...]:
+    """Exact CDF of Binomial(n, p) at k = 0..n: sum of C(n, j) p^j (1 - p)^(n - j),
+    in rational arithmetic on the float ``p`` (math.comb, fractions)."""
+    pf = Fraction(p)
+    qf = 1 - pf
+    out = []
+    acc = Fraction(0)
+    for j in range(n + 1):
+        acc += math.comb(n, j) * pf**j * qf ** (n - j)
+        out.append(acc)
+    assert out[-1] == 1
+    return tuple(out)
+
+
+def binomial_quantile_ref(u: float, n: int, p: float) -> tuple[int, float]:
+    """Smallest k with CDF(k) >= u (exact comparison), and the distance from u to
+    the CDF steps that decide k: CDF(k - 1) below and CDF(k) above (CDF(n) = 1 is
+    not a decision: k never exceeds n)."""
+    n = max(int(n), 0)
+    cdf = binomial_cdf_ref(n, float(p))
+    fu = Fraction(u)
+    k = bisect.bisect_left(cdf, fu)
+    margin = math.inf
+    if k > 0:
+        margin = min(margin, float(fu - cdf[k - 1]))
+    if k < n:
+        margin = min(margin, float(cdf[k] - fu))
+    return k, margin
+
+
+def binomial_pmf_ref(n: int, p: float) -> list[float]:
+    cdf = binomial_cdf_ref(n, p)
+    return [float(cdf[0])] + [float(cdf[k] - cdf[k - 1]) for k in range(1, n + 1)]
+
+
+#: margin (distance of u to a CDF step) below which two ways of summing the CDF in
+#: floating point may disagree: such draws are not compared
+STEP_MARGIN = 1e-12
+
+BINOM_PS = [0.0, 1e-12, 0.01, 0.5, 0.9, 1.0]
+
+
+def _u_grid(n, p):
+    us = [(j + 0.5) / 500.0 for j in range(500)]
+    us += [2.0**-53, 1e-300, 1e-9, 0.5, 1.0 - 1e-9, 1.0 - 2.0**-53]
+    edge = 1.0 - n * p  # the fast path's boundary
+    if 0.0 < edge < 1.0:
+        us += [edge, float(np.nextafter(edge, 0.0)), float(np.nextafter(edge, 1.0))]
+    key = rng.stream_key(31, "test.binomial", n)
+    us += [uniform_ref(key, j, 0) for j in range(200)]
+    return us
+
+
+@pytest.mark.parametrize("p", BINOM_PS)
+def test_binomial_inv_matches_exact_quantile_on_grid(p):
+    checked = total = 0
+    for n in range(31):
+        for u in _u_grid(n, p):
+            k, margin = binomial_quantile_ref(u, n, p)
+            total += 1
+            if margin < STEP_MARGIN:
+                continue
+            got = binomial_inv(u, n, p)
+            assert got == k, (u, n, p, got, k)
+            checked += 1
+    # the draws skipped sit within 1e-12 of a step (e.g. u near 1 when p is tiny)
+    assert checked >= 0.97 * total, (checked, total)
+
+
+def test_binomial_inv_hand_cases():
+    # trivial parameters
+    for u in (2.0**-53, 0.3, 1.0 - 2.0**-53):
+        assert binomial_inv(u, 0, 0.5) == 0
+        assert binomial_inv(u, 12, 0.0) == 0
+        assert binomial_inv(u, 12, 1.0) == 12
+    # n = 1: Bernoulli, CDF(0) = 1 - p
+    assert binomial_inv(0.69, 1, 0.3) == 0
+    assert binomial_inv(0.7, 1, 0.3) == 0  # on the step: the lower k
+    assert binomial_inv(0.71, 1, 0.3) == 1
+    # n = 2, p = 1/2: CDF 1/4, 3/4, 1 (exact in binary)
+    assert binomial_inv(0.25, 2, 0.5) == 0
+    assert binomial_inv(0.2500001, 2, 0.5) == 1
+    assert binomial_inv(0.75, 2, 0.5) == 1
+    assert binomial_inv(0.7500001, 2, 0.5) == 2
+    # n = 3, p = 0.9: CDF 0.001, 0.028, 0.271, 1
+    assert binomial_inv(0.0005, 3, 0.9) == 0
+    assert binomial_inv(0.02, 3, 0.9) == 1
+    assert binomial_inv(0.2, 3, 0.9) == 2
+    assert binomial_inv(0.3, 3, 0.9) == 3
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 10, 30])
+@pytest.mark.parametrize("p", [1e-12, 1e-4, 0.01, 0.02, 0.03])
+def test_binomial_inv_fast_path_is_exact(n, p):
+    """u <= 1 - n p gives 0, and so does the exact quantile: CDF(0) = (1 - p)^n >= 1 - n p."""
+    edge = Fraction(1) - n * Fraction(p)
+    assert binomial_cdf_ref(n, p)[0] >= edge  # Bernoulli's inequality
+    for u in [(j + 0.5) / 200.0 for j in range(200)] + [float(edge), float(np.nextafter(float(edge), 0.0))]:
+        if Fraction(u) <= edge:
+            assert binomial_quantile_ref(u, n, p)[0] == 0
+            assert binomial_inv(u, n, p) == 0, (u, n, p)
+
+
+@nb.njit(cache=False)
+def _binomial_many(us, n, p):
+    out = np.empty(us.size, np.int64)
+    for j in range(us.size):
+        out[j] = binomial_inv(us[j], n, p)
+    return out
+
+
+N_BINOM = 200_000
+
+
+@pytest.mark.parametrize(
+    "n, p",
+    [(1, 0.3), (3, 0.999), (5, 0.01), (10, 0.5), (20, 0.05), (30, 0.002), (30, 0.9), (30, 1e-12), (7, 0.0), (7, 1.0)],
+)
+def test_binomial_inv_distribution_on_uniform_draws(n, p):
+    """Fed uniform draws, the counts of each k are Binomial(n, p) frequencies (5 standard errors)."""
+    us = rng.uniforms(rng.stream_key(77, "test.binomial", n), N_BINOM, 2)
+    ks = _binomial_many(us, n, p)
+    assert ks.min() >= 0 and ks.max() <= n
+    counts = np.bincount(ks, minlength=n + 1)
+    pmf = binomial_pmf_ref(n, p)
+    for k in range(n + 1):
+        mean = N_BINOM * pmf[k]
+        se = math.sqrt(N_BINOM * pmf[k] * (1.0 - pmf[k]))
+        assert abs(counts[k] - mean) <= 5.0 * se, (n, p, k, counts[k], mean, se)
+    # and the sample mean is n p within 5 standard errors
+    assert abs(ks.mean() - n * p) <= 5.0 * math.sqrt(n * p * (1.0 - p) / N_BINOM) + 1e-12
+
+
+# ================================================================ wages
+
+
+def wage_ref(adults, days, wage, p_find, u):
+    """Number of adults who find the month's work, Binomial(adults, p_find) at u, x days x wage."""
+    k, margin = binomial_quantile_ref(u, adults, p_find)
+    return k * days * wage, margin
 
 
 @pytest.mark.parametrize("adults", [0, 1, 2, 5, 19, 20, 21, 35])
 @pytest.mark.parametrize("p_find", [0.0, 0.3, 0.9, 1.0])
 def test_wage_income_matches_reference(adults, p_find):
     key = rng.stream_key(9, "households", 4)
-    for i in [0, 1, 77, 5000]:
-        got = wage_income(adults, 16.0, 2.5, p_find, key, i, 2)
-        assert got == approx(wage_ref(adults, 16.0, 2.5, p_find, key, i, 2), rel=1e-13, abs_=0.0)
+    checked = 0
+    for i in range(200):
+        u = uniform_ref(key, i, 2)
+        want, margin = wage_ref(adults, 16.0, 2.5, p_find, u)
+        if margin < STEP_MARGIN:
+            continue
+        got = wage_income(adults, 16.0, 2.5, p_find, u)
+        assert got == approx(want, rel=1e-13, abs_=0.0), (adults, p_find, u)
+        checked += 1
+    assert checked >= 198
 
 
 def test_wage_income_extremes():
-    key = rng.stream_key(1, "households", 0)
-    assert wage_income(7, 5.0, 2.5, 0.0, key, 3, 2) == 0.0
-    assert wage_income(7, 5.0, 2.5, 1.0, key, 3, 2) == approx(7 * 12.5)
-    # at most 20 adults work
-    assert wage_income(35, 5.0, 2.5, 1.0, key, 3, 2) == approx(20 * 12.5)
+    assert wage_income(7, 5.0, 2.5, 0.0, 0.999) == 0.0
+    assert wage_income(7, 5.0, 2.5, 1.0, 1e-9) == approx(7 * 12.5)
+    # every adult may work: no cap on the number of adults
+    assert wage_income(35, 5.0, 2.5, 1.0, 0.5) == approx(35 * 12.5)
+    assert wage_income(0, 5.0, 2.5, 0.8, 0.5) == 0.0
+    # one adult: works when u > 1 - p_find (CDF(0) = 1 - p)
+    assert wage_income(1, 4.0, 2.0, 0.6, 0.39) == 0.0
+    assert wage_income(1, 4.0, 2.0, 0.6, 0.41) == approx(8.0)
     # the share of adults finding work is close to p_find over many households
+    key = rng.stream_key(1, "households", 0)
     n, p_find = 20_000, 0.6
-    found = sum(wage_income(1, 1.0, 1.0, p_find, key, i, 2) for i in range(n))
+    found = sum(wage_income(1, 1.0, 1.0, p_find, rng.uniform(key, i, 2)) for i in range(n))
     assert abs(found / n - p_find) < 5.0 * math.sqrt(p_find * (1 - p_find) / n)
+    # and with several adults, the mean number at work is adults x p_find
+    adults = 6
+    found = np.array([wage_income(adults, 1.0, 1.0, p_find, rng.uniform(key, i, 2)) for i in range(n)])
+    assert abs(found.mean() - adults * p_find) < 5.0 * math.sqrt(adults * p_find * (1 - p_find) / n)
+
+
+# ================================================================ deaths
+
+
+def deaths_ref(members, u5, adults, p_base, p_all, u_count, key, i):
+    """From the docstring of ``deaths_step``.
+
+    k = Binomial(members, p_all) at u_count die. Death j: baseline if the draw at
+    slot 2j is below p_base / p_all, else starvation; the draw w at slot 2j + 1
+    picks an under-five if w < u5 / members, else an adult if w < (u5 + adults) /
+    members, else an older child (members, u5, adults: those still alive).
+
+    Returns ((deaths_baseline, deaths_starvation, members, u5, adults), margin),
+    the margin being the smallest distance of a draw to a threshold it was compared with.
+    """
+    k, margin = binomial_quantile_ref(u_count, members, p_all)
+    db = ds = 0
+    for j in range(k):
+        c = uniform_ref(key, i, 2 * j)
+        ratio = p_base / p_all
+        margin = min(margin, abs(c - ratio))
+        if c < ratio:
+            db += 1
+        else:
+            ds += 1
+        w = uniform_ref(key, i, 2 * j + 1)
+        a = u5 / members
+        b = (u5 + adults) / members
+        margin = min(margin, abs(w - a) if u5 > 0 else math.inf, abs(w - b) if adults > 0 else math.inf)
+        if w < a:
+            u5 -= 1
+        elif w < b:
+            adults -= 1
+        members -= 1
+    return (db, ds, members, u5, adults), margin
+
+
+DEATH_PS = [
+    # p_base, p_all
+    (P.p_death_base, P.p_death_base),  # no gap: baseline only
+    (P.p_death_base, P.p_death_base * (1.0 + 30.0 * 0.25)),
+    (0.01, 0.05),
+    (0.05, 0.3),
+    (0.1, 0.7),
+    (0.0, 0.4),  # starvation only
+    (0.2, 1.0),  # everyone dies
+]
+
+
+def _households():
+    """(members, u5, adults) with u5 + adults <= members, older children the rest."""
+    out = []
+    for m in (0, 1, 2, 3, 5, 8, 12, 20, 30):
+        for u5 in sorted({0, 1, m // 3, m // 2}):
+            for ad in sorted({0, 1, (m - u5) // 2, m - u5}):
+                if u5 <= m and ad <= m - u5:
+                    out.append((m, u5, ad))
+    return out
+
+
+def _deaths_key(tick=3):
+    return rng.stream_key(9, "households.deaths", tick)
+
+
+@pytest.mark.parametrize("p_base, p_all", DEATH_PS)
+def test_deaths_step_matches_reference(p_base, p_all):
+    key = _deaths_key()
+    ukey = rng.stream_key(9, "households", 3)
+    checked = total = deaths = 0
+    for h, (m, u5, ad) in enumerate(_households()):
+        for i in range(h * 60, h * 60 + 60):
+            u_count = uniform_ref(ukey, i, 25)
+            want, margin = deaths_ref(m, u5, ad, p_base, p_all, u_count, key, i)
+            total += 1
+            if margin < STEP_MARGIN:
+                continue
+            got = deaths_step(m, u5, ad, p_base, p_all, u_count, key, i)
+            assert tuple(int(x) for x in got) == want, (m, u5, ad, p_base, p_all, u_count, i)
+            checked += 1
+            deaths += want[0] + want[1]
+    assert checked >= 0.99 * total, (checked, total)
+    assert deaths > 0  # the comparison covered households where someone died
+
+
+def test_deaths_step_hand_case():
+    """Three members (one under-five, one adult, one older child) who all die (p_all = 1)."""
+    key = _deaths_key(11)
+    i = 4
+    db, ds, m, u5, ad = deaths_step(3, 1, 1, 0.25, 1.0, 0.5, key, i)
+    assert (m, u5, ad) == (0, 0, 0)
+    # cause of death j: baseline when the draw at slot 2j is below 0.25 / 1
+    want_b = sum(1 for j in range(3) if uniform_ref(key, i, 2 * j) < 0.25)
+    assert (db, ds) == (want_b, 3 - want_b)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    m=st.integers(0, 30),
+    frac_u5=st.floats(0.0, 1.0),
+    frac_ad=st.floats(0.0, 1.0),
+    p_base=st.floats(0.0, 0.5),
+    excess=st.floats(0.0, 1.0),
+    i=st.integers(0, 10**6),
+    tick=st.integers(-5, 500),
+    u_idx=st.integers(0, 10**6),
+)
+def test_deaths_step_conserves_people(m, frac_u5, frac_ad, p_base, excess, i, tick, u_idx):
+    u5 = int(frac_u5 * m)
+    ad = int(frac_ad * (m - u5))
+    p_all = min(1.0, p_base + excess)
+    key = _deaths_key(tick)
+    u_count = rng.uniform(rng.stream_key(9, "households", tick), u_idx, 25)
+    db, ds, m2, u5_2, ad2 = (int(x) for x in deaths_step(m, u5, ad, p_base, p_all, u_count, key, i))
+    assert db >= 0 and ds >= 0
+    assert m2 == m - db - ds
+    assert 0 <= u5_2 <= u5 and 0 <= ad2 <= ad
+    assert u5_2 + ad2 <= m2
+    # older children never go negative either, and each death removes exactly one person
+    assert (u5 - u5_2) + (ad - ad2) <= db + ds
+    assert (m - u5 - ad) - (m2 - u5_2 - ad2) >= 0
+    k, margin = binomial_quantile_ref(u_count, m, p_all)
+    if margin >= STEP_MARGIN:
+        assert db + ds == k
+    if p_all == 0.0:
+        assert db + ds == 0
+
+
+@pytest.mark.parametrize("p_base", [P.p_death_base, 0.01, 0.3, 0.99])
+def test_deaths_step_no_excess_means_baseline_deaths_only(p_base):
+    key = _deaths_key(5)
+    total = 0
+    for i in range(400):
+        for m, u5, ad in [(30, 5, 12), (6, 2, 2), (1, 0, 1)]:
+            u_count = rng.uniform(rng.stream_key(2, "households", 5), i, 25)
+            db, ds, *_ = deaths_step(m, u5, ad, p_base, p_base, u_count, key, i)
+            assert ds == 0
+            total += db
+    assert total > 0  # some deaths happened, all of them baseline
+
+
+@pytest.mark.parametrize("p_all", [0.001, 0.05, 0.5, 1.0])
+def test_deaths_step_zero_baseline_means_starvation_only(p_all):
+    key = _deaths_key(6)
+    total = 0
+    for i in range(400):
+        for m, u5, ad in [(30, 5, 12), (6, 2, 2), (1, 0, 1)]:
+            u_count = rng.uniform(rng.stream_key(2, "households", 6), i, 25)
+            db, ds, *_ = deaths_step(m, u5, ad, 0.0, p_all, u_count, key, i)
+            assert db == 0
+            total += ds
+    assert total > 0
+
+
+@pytest.mark.parametrize(
+    "m, u5, ad", [(1, 0, 1), (1, 1, 0), (1, 0, 0), (7, 2, 3), (30, 6, 10), (30, 0, 30), (30, 30, 0)]
+)
+@pytest.mark.parametrize("p_base", [0.0, 0.1, 1.0])
+def test_deaths_step_certain_death_takes_everyone(m, u5, ad, p_base):
+    key = _deaths_key(7)
+    for i in range(50):
+        for u_count in (2.0**-53, 0.5, 1.0 - 2.0**-53):
+            db, ds, m2, u5_2, ad2 = deaths_step(m, u5, ad, p_base, 1.0, u_count, key, i)
+            assert (m2, u5_2, ad2) == (0, 0, 0)
+            assert db + ds == m
+            want_b = sum(1 for j in range(m) if uniform_ref(key, i, 2 * j) < p_base)
+            assert db == want_b
+
+
+def test_deaths_step_nobody_dies_without_risk():
+    key = _deaths_key(8)
+    for i in range(50):
+        assert tuple(deaths_step(9, 2, 4, 0.0, 0.0, 1.0 - 2.0**-53, key, i)) == (0, 0, 9, 2, 4)
+        assert tuple(deaths_step(0, 0, 0, 0.1, 1.0, 0.5, key, i)) == (0, 0, 0, 0, 0)
+
+
+def test_deaths_step_causes_and_victims_in_proportion():
+    """One death per household (u_count between CDF(0) and CDF(1)): the cause is
+    baseline with p_base / p_all, and the victim an under-five, adult or older child
+    with their shares of the household (5 standard errors)."""
+    m, u5, ad = 10, 3, 4
+    p_base, p_all = 0.002, 0.01
+    cdf = binomial_cdf_ref(m, p_all)
+    u_count = float((cdf[0] + cdf[1]) / 2)
+    assert binomial_quantile_ref(u_count, m, p_all)[0] == 1
+    key = _deaths_key(9)
+    n = 40_000
+    base = lost_u5 = lost_ad = lost_old = 0
+    for i in range(n):
+        db, ds, m2, u5_2, ad2 = deaths_step(m, u5, ad, p_base, p_all, u_count, key, i)
+        assert db + ds == 1 and m2 == m - 1
+        base += db
+        lost_u5 += u5 - u5_2
+        lost_ad += ad - ad2
+        lost_old += (m - u5 - ad) - (m2 - u5_2 - ad2)
+    assert lost_u5 + lost_ad + lost_old == n
+    for count, prob in [(base, p_base / p_all), (lost_u5, 0.3), (lost_ad, 0.4), (lost_old, 0.3)]:
+        assert abs(count / n - prob) < 5.0 * math.sqrt(prob * (1.0 - prob) / n), (count, prob)
 
 
 # ================================================================ food and coping
@@ -224,7 +587,10 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
     required = food_bill + nonfood
     missing = required - cash
     short = missing > 0.0
-    flows = dict(repay=0.0, saved=0.0, drawn=0.0, support=0.0, borrow=0.0, begging=0.0, food_cut=0.0, nonfood_cut=0.0)
+    flows = dict(
+        repay=0.0, saved=0.0, drawn=0.0, support=0.0, borrow=0.0, begging=0.0, food_cut=0.0, nonfood_cut=0.0,
+        nonfood_unfunded=0.0,
+    )
     coping = 0
     sold = 0.0
     invest = 0.0
@@ -265,7 +631,7 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
         flows["drawn"] = drawn
         support = gap * p.support_max_frac * capacity
         if support > 0.0:
-            coping = 1
+            coping = 1  # relying on informal support is a stress strategy
         gap -= support
         flows["support"] = support
         if gap > 0.0:
@@ -304,8 +670,15 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
             b = min(gap, p.emergency_income_usd_per_person * members)
             flows["begging"] = b
             gap -= b
-        # what is still missing is not eaten
+        # what is still missing is not eaten ...
         flows["food_cut"] += max(gap, 0.0)
+        # ... and what is missing beyond the whole food bill is not spent on non-food
+        # either: nothing is spent that the household does not have
+        unfunded = flows["food_cut"] - food_bill
+        if unfunded > 0.0:
+            flows["nonfood_unfunded"] = unfunded
+            nonfood_spent = max(0.0, nonfood_spent - unfunded)
+            flows["food_cut"] = food_bill
     bought = max(0.0, to_buy - flows["food_cut"] / price)
     adequacy = min(1.0, (own + bought) / need) if need > 0 else 1.0
     consumption = (own + bought) * price + nonfood_spent
@@ -461,6 +834,14 @@ CASES = [
         dict(sold_usd=0.0, adequacy=1.0 - 28.54 / FB, consumption_usd=FB - 28.54 + 15.0),
     ),
     (
+        "emergency_destitute_nonfood_unfunded",
+        hh(cash=0.0, savings=0.0, debt=60.0, value=0.0, capacity=0.0),
+        3,
+        # 71.04 short: 4.104 + 15 + 8.208 -> 43.728; beg 7.5; 36.228 more is not eaten, which
+        # is 7.5 beyond the whole food bill: non-food falls from 15 to 7.5, all of it begged
+        dict(adequacy=0.0, sold_usd=0.0, debt=60.0, consumption_usd=7.5),
+    ),
+    (
         "zero_need",
         hh(need=0.0, nonfood=0.0, cash=10.0, members=0, value=5000.0),
         0,
@@ -499,15 +880,30 @@ def test_support_alone_counts_as_stress_coping():
 
     With support_max_frac = 1 (allowed by the schema) and full community capacity
     (nobody short last month), support covers the whole shortfall; the household
-    relied on it, so its coping level should be 1 (stress), not 0 (none).
+    relied on it, so its coping level is 1 (stress), not 0 (none).
     """
     p1 = make_params(HouseholdConfig(support_max_frac=1.0), 250.0)
     args = hh(cash=50.0, savings=0.0, debt=0.0, capacity=1.0)
     got = food_and_coping(*[float(x) for x in args[:11]], args[11], p1)
+    want, flows = food_ref(*args, p1)
+    assert_same(got, want)
     adequacy, coping, *_, short = got
     assert short
     assert adequacy == 1.0
+    assert flows["support"] == approx(21.04)
     assert coping == 1, f"shortfall of 21.04 USD covered by informal support, coping reported {coping}"
+    assert money_identity(args, got, flows, p1) == approx(0.0, abs_=1e-9)
+
+
+@pytest.mark.parametrize("capacity", [1e-6, 0.2, 0.7, 1.0])
+def test_any_support_received_means_stress_coping(capacity):
+    p1 = make_params(HouseholdConfig(support_max_frac=1.0), 250.0)
+    args = hh(cash=50.0, savings=0.0, debt=60.0, capacity=capacity)
+    got = food_and_coping(*[float(x) for x in args[:11]], args[11], p1)
+    want, flows = food_ref(*args, p1)
+    assert_same(got, want, capacity)
+    assert flows["support"] > 0.0
+    assert got[1] >= 1
 
 
 def money_identity(args, got, flows, p=P):
@@ -539,18 +935,38 @@ def test_money_is_conserved_when_shortfall_exceeds_food_bill():
     """A destitute household: no cash, stock, savings, assets or support; credit used up.
 
     71.04 USD are required; begging brings 7.5 and non-food is halved to 15. The
-    remaining 48.54 exceeds the whole food bill (41.04), so nothing is bought; yet
-    the kernel still reports 15 USD of non-food spent, of which only 7.5 was funded.
-    Money in (7.5) must equal food bought (0) plus non-food spent.
+    remaining 48.54 exceeds the whole food bill (41.04), so nothing is bought, and
+    the 7.5 USD missing beyond the food bill come out of non-food spending: 7.5 USD
+    of non-food is spent, exactly the money begged. Money in (7.5) equals food
+    bought (0) plus non-food spent (7.5).
     """
     args = hh(cash=0.0, savings=0.0, debt=60.0, value=0.0, capacity=0.0)
     got = run_kernel(args)
     want, flows = food_ref(*args, P)
-    assert_same(got, want)  # the reference reproduces the kernel's ladder ...
+    assert_same(got, want)
     assert flows["begging"] == approx(7.5)
+    assert flows["nonfood_unfunded"] == approx(48.54 - 41.04)
     assert got[0] == 0.0 and got[1] == 3
-    # ... but the accounts do not balance: consumption exceeds the money the household had
     assert got[7] <= flows["begging"] + 1e-9, f"consumption {got[7]} USD > money available {flows['begging']} USD"
+    assert got[7] == approx(7.5)
+    assert money_identity(args, got, flows) == approx(0.0, abs_=1e-9)
+
+
+def test_unfunded_nonfood_can_fall_to_zero():
+    """Nothing at all: no cash, no begging (emergency income 0), no credit, no assets.
+
+    The whole requirement goes unmet: food bill 41.04 cut entirely, and the non-food
+    left after the crisis cut (15) is cut by the 15 still missing beyond the food bill.
+    """
+    p0 = make_params(HouseholdConfig(emergency_income_usd_per_person=0.0), 250.0)
+    args = hh(cash=0.0, savings=0.0, debt=60.0, value=0.0, capacity=0.0)
+    got = run_kernel(args, p0)
+    want, flows = food_ref(*args, p0)
+    assert_same(got, want)
+    assert got[0] == 0.0 and got[1] == 3
+    assert got[7] == approx(0.0, abs_=1e-12)
+    assert got[7] >= 0.0
+    assert money_identity(args, got, flows, p0) == approx(0.0, abs_=1e-9)
 
 
 # ---------------------------------------------------------------- properties
@@ -600,9 +1016,10 @@ def test_food_and_coping_matches_reference_and_invariants(args):
         assert adequacy == approx(1.0, rel=1e-12, abs_=1e-12) and sold == 0.0
     if adequacy < 1.0:
         assert coping >= 1
-    # money: in == out, as long as the food bill can absorb what is still missing
-    if flows["food_cut"] <= flows["food_bill"] + 1e-9:
-        assert abs(money_identity(args, got, flows)) <= 1e-8 * (1.0 + cash + savings + value)
+    assert consumption >= -1e-12
+    assert flows["food_cut"] <= flows["food_bill"] + 1e-9
+    # money: in == out, whether or not the food bill can absorb what is still missing
+    assert abs(money_identity(args, got, flows)) <= 1e-8 * (1.0 + cash + savings + value)
 
 
 @settings(deadline=None, max_examples=200)
@@ -814,6 +1231,39 @@ def test_allocate_ties_go_to_the_lower_index():
     """
     assert allocate_ref(4, [1, 4, 7]) == ([1, 1, 2], True)
     assert allocate(4, np.array([1.0, 4.0, 7.0])).tolist() == [1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "total, weights",
+    [
+        (10, [1, 1, 1]),
+        (4, [1, 4, 7]),
+        (7, [3, 3, 3, 3, 3, 3]),
+        (100, [7, 7, 7]),
+        (12, [1, 4, 7, 10, 13, 1]),  # all remainders 1/3, at magnitudes 0 to 4
+        (24, [1, 4, 7, 10, 13, 1]),  # all remainders 2/3
+        (7, [5] * 12),
+    ],
+)
+def test_allocate_equal_remainders_go_to_the_lower_index(total, weights):
+    want, tie_at_cut = allocate_ref(total, weights)
+    assert tie_at_cut
+    assert allocate(total, np.array(weights, dtype=float)).tolist() == want
+
+
+def test_allocate_tie_on_a_rounding_boundary_goes_to_the_lower_index():
+    """Docstring: "deterministic (ties by index)".
+
+    5127 split by 1 : 5121 : 10238 (sum 15360) is exactly 0.3337890625,
+    1709.3337890625 and 3417.332421875: floors 0, 1709, 3417 and one left over,
+    for which indices 0 and 1 tie exactly (remainder 1709/5120) -> [1, 1709, 3417].
+    The remainder has a 5 in its tenth decimal, so rounding it to 9 decimals is a
+    half-way case: in floating point it is 0.3337890625 at index 0 (rounds down to
+    0.333789062) but 0.3337890625000455 at index 1 (rounds up to 0.333789063), and
+    the extra one goes to index 1.
+    """
+    assert allocate_ref(5127, [1, 5121, 10238]) == ([1, 1709, 3417], True)
+    assert allocate(5127, np.array([1.0, 5121.0, 10238.0])).tolist() == [1, 1709, 3417]
 
 
 @settings(deadline=None, max_examples=200)

@@ -33,8 +33,14 @@ def counter_ref(key: int, index: int, slot: int) -> int:
 
 
 def uniform_ref(key: int, index: int, slot: int) -> float:
+    """The top 52 bits of the hashed counter, plus one half, times 2**-52.
+
+    (x >> 12) + 0.5 < 2**52 needs only 53 significant bits, so it and the scaled
+    result are exact in float64, and the value lies strictly inside (0, 1): the
+    smallest is 2**-53, the largest 1 - 2**-53.
+    """
     x = counter_ref(key, index, slot)
-    return ((x >> 11) + 0.5) * 2.0**-53
+    return ((x >> 12) + 0.5) * 2.0**-52
 
 
 def normal_ref(key: int, index: int, slot: int) -> float:
@@ -149,7 +155,7 @@ def test_smallest_hashed_value_gives_positive_uniform():
     # mix64(0) == 0, so key 0, index 0, slot 0 hits the smallest hashed value
     assert counter_ref(0, 0, 0) == 0
     u = rng.uniform(np.uint64(0), 0, 0)
-    assert u == 2.0**-54
+    assert u == 2.0**-53  # (0 + 0.5) * 2**-52
     assert u > 0.0
 
 
@@ -157,13 +163,17 @@ def test_largest_hashed_value_gives_uniform_below_one():
     """The docstring promises the open interval (0, 1) for every counter.
 
     Choose the key whose draw (index 0, slot 0) hashes to 2**64 - 1, the largest
-    value. Then x >> 11 == 2**53 - 1 and (2**53 - 1) + 0.5 is not representable in
-    float64: it rounds (half to even) to 2**53, and the draw is exactly 1.0.
+    value. Then x >> 12 == 2**52 - 1 and (2**52 - 1) + 0.5 is exactly representable
+    in float64 (53 significant bits), so the draw is 1 - 2**-53, just below 1.
+    (With the former 53-bit mapping, (2**53 - 1) + 0.5 rounded half to even to
+    2**53 and the draw was exactly 1.0.)
     """
     key = unmix64_ref(MASK)
     assert counter_ref(key, 0, 0) == MASK
     u = rng.uniform(np.uint64(key), 0, 0)
     assert u < 1.0, f"uniform returned {u!r} for key {key:#x}, index 0, slot 0"
+    assert u == 1.0 - 2.0**-53
+    assert u == uniform_ref(key, 0, 0)
     # the same holds for any (index, slot): pick the key that lands on the top value
     i, s = 12, 5
     key2 = (unmix64_ref(MASK) - (i * rng.N_SLOTS + s) * GOLDEN) & MASK
@@ -260,7 +270,7 @@ def test_same_arguments_same_draws_and_different_arguments_different_draws():
         rng.uniforms(rng.stream_key(1, "households", 10), n, 1),  # slot
     ]
     for o in others:
-        # 53-bit draws: a coincidence among 1000 pairs has probability ~1e-13
+        # 52-bit draws: a coincidence among 1000 pairs has probability ~2e-13
         assert not np.any(o == base)
     # index: draws of consecutive indices differ
     assert len(np.unique(base)) == n
