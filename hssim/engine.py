@@ -11,11 +11,11 @@ import time
 import numpy as np
 
 from .config.schema import Config
-from .kernels.household import N_CELLS, N_SUMS
 from .module import Module
 from .phases import Phase
 from .scenario import Scenario
-from .state import DISTRICT_FIELDS, HOUSEHOLD_FIELDS, Arrays
+from .state import DISTRICT_FIELDS, HAZARD_OUTPUTS, HOUSEHOLD_FIELDS, Arrays
+from .sums import N_CELLS, N_SUMS
 
 __all__ = ["Engine", "InvariantError"]
 
@@ -100,6 +100,7 @@ class Engine:
         for m in self.modules:
             m.init(self)
         self._people0 = self.households.members.astype(np.int64) + self.households.dead
+        self.districts.health_access_eff[:] = self.scenario.health_access
         self._initialised = True
         if self.validate:
             self.check_invariants()
@@ -113,8 +114,9 @@ class Engine:
         # neutral hazard state: climatological rain unless a hazard module says otherwise
         ds = self.districts
         ds.rain_mm[:] = self.scenario.rain_clim_mm[:, self.calendar_month(self.ti)]
-        for name in ("anomaly", "spi", "in_drought", "water_scarcity"):
+        for name in HAZARD_OUTPUTS:
             ds[name][:] = 0.0
+        self.month_sums[:] = 0  # every module adds its households' contributions
         for m in self.modules:
             t0 = time.perf_counter()
             m.step(self, self.ti)

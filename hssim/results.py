@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config.validate import to_dict
-from .kernels.household import SUMS
+from .sums import SUMS
 from .state import LIVELIHOODS
 
 __all__ = ["Results", "GROUPS", "INDICATORS", "DISTRICT_INDICATORS", "atomic_write"]
@@ -43,20 +43,23 @@ def derived_sums(x: np.ndarray) -> dict[str, np.ndarray]:
     out["deaths"] = col("deaths_baseline") + col("deaths_starvation")
     return out
 
-# groups as masks over the 32 household cells (female, marginalised, poorest, livelihood)
-_cells = np.arange(32)
+# groups as masks over the 64 household cells (female, marginalised, poorest, livelihood, displaced)
+_cells = np.arange(64)
 _FEMALE = (_cells & 1) == 1
 _MARG = (_cells & 2) == 2
 _POOR = (_cells & 4) == 4
-_LIV = _cells >> 3
+_LIV = (_cells >> 3) & 3
+_DISPLACED = (_cells & 32) == 32
 GROUPS: dict[str, np.ndarray] = {
-    "all": np.ones(32, bool),
+    "all": np.ones(64, bool),
     "female_headed": _FEMALE,
     "male_headed": ~_FEMALE,
     "marginalised": _MARG,
     "not_marginalised": ~_MARG,
     "poorest_quintile": _POOR,
     **{f"livelihood_{lv}": _LIV == k for k, lv in enumerate(LIVELIHOODS)},
+    "displaced": _DISPLACED,
+    "not_displaced": ~_DISPLACED,
 }
 
 #: household indicators: name -> (numerator sum, denominator sum or None, scale, description)
@@ -187,7 +190,7 @@ def _yaml(d: dict) -> str:
 
 def _group_sums(sums: np.ndarray) -> tuple[list[str], np.ndarray]:
     """int64[months, D+1, G, n_sums]: cells summed into groups; district D is 'all'."""
-    G = np.stack(list(GROUPS.values())).astype(np.int64)  # [G, 32]
+    G = np.stack(list(GROUPS.values())).astype(np.int64)  # [G, N_CELLS]
     by_group = np.einsum("mdck,gc->mdgk", sums, G)
     total = by_group.sum(axis=1, keepdims=True)
     return list(GROUPS), np.concatenate([by_group, total], axis=1)

@@ -18,6 +18,7 @@ __all__ = [
     "Arrays",
     "HOUSEHOLD_FIELDS",
     "DISTRICT_FIELDS",
+    "HAZARD_OUTPUTS",
     "LIVELIHOODS",
     "PASTORAL",
     "AGROPASTORAL",
@@ -61,6 +62,12 @@ HOUSEHOLD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("coping", "int8", "enum", "highest coping stage last month: 0 none, 1 stress, 2 crisis, 3 emergency"),
     FieldSpec("malnutrition", "int8", "enum", "acute malnutrition of the household's under-fives: 0 none, 1 MAM, 2 SAM"),
     FieldSpec("ipc_phase", "int8", "enum", "IPC-like household phase 1-5"),
+    FieldSpec("location", "int16", "index", "district where the household lives now (its origin unless displaced)"),
+    FieldSpec("displaced", "int8", "enum", "0 at home, 1 hosted in another district, 2 in a camp"),
+    FieldSpec("displaced_months", "int8", "months", "months since the household fled (0 at home)"),
+    FieldSpec("fear", "float32", "frac", "fear of violence, 0 none .. 1 extreme; decays without new exposure"),
+    FieldSpec("violence_exposed", "int8", "bool", "hit by violence this month"),
+    FieldSpec("sick", "int8", "people", "members ill (infectious) at some time this month"),
 )
 
 #: district-level state written by hazards and impacts each month, float64[n_districts]
@@ -77,8 +84,19 @@ DISTRICT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("livestock_price_usd", "float64", "USD", "price of one TLU"),
     FieldSpec("food_price_usd_per_kg", "float64", "USD", "local cereal price"),
     FieldSpec("labour_demand", "float64", "frac", "rural labour demand, 1 = normal"),
-    FieldSpec("water_scarcity", "float64", "frac", "0 normal .. 1 extreme (for later disease couplings)"),
+    FieldSpec("water_scarcity", "float64", "frac", "0 normal .. 1 extreme water scarcity"),
+    FieldSpec("conflict_events", "float64", "events", "conflict events this month"),
+    FieldSpec("conflict_rate", "float64", "events", "expected conflict events this month (Hawkes intensity)"),
+    FieldSpec("market_disruption", "float64", "frac", "share of market functioning lost to conflict"),
+    FieldSpec("health_access_eff", "float64", "frac", "share of people reaching functioning health care this month"),
+    FieldSpec("influx_frac", "float64", "frac", "displaced households hosted, share of resident households"),
+    FieldSpec("camp_households", "float64", "households", "households in the district's camp"),
 )
+
+#: district fields that hazards write each month and that fall back to a neutral
+#: value (0) when no module writes them (a hazard switched off); rain falls back
+#: to climatology
+HAZARD_OUTPUTS = ("anomaly", "spi", "in_drought", "water_scarcity", "conflict_events", "conflict_rate")
 
 
 class Arrays:

@@ -8,7 +8,8 @@ from scipy.special import ndtri
 
 from .. import rng
 from ..config.schema import FoodSystemConfig, HouseholdConfig, PopulationConfig
-from ..kernels.household import N_CELLS, N_SUMS, household_month, livelihood_table, make_params
+from ..kernels.household import household_month, livelihood_table, make_params
+from ..sums import N_CELLS, N_SUMS
 from ..kernels.init import allocate, init_households
 from ..module import Module
 from ..phases import Phase
@@ -101,6 +102,7 @@ class Households(Module):
         q20 = np.quantile(wealth_pc, 0.2)
         hh.poorest_quintile[:] = (wealth_pc <= q20).astype(np.int8)
         hh.ipc_phase[:] = 1
+        hh.location[:] = hh.district
         self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_SUMS), np.int64)
         self.crop_yield = self.food.crop_yield_kg_per_ha
 
@@ -126,6 +128,7 @@ class Households(Module):
             hh.female_head,
             hh.marginalised,
             hh.poorest_quintile,
+            hh.displaced,
             hh.members,
             hh.dead,
             hh.u5,
@@ -153,4 +156,4 @@ class Households(Module):
             self.lv_table,
             self.acc,
         )
-        engine.month_sums[:] = self.acc.sum(axis=0)
+        engine.month_sums += self.acc.sum(axis=0)

@@ -37,6 +37,25 @@ import numpy as np
 
 from ..config.schema import HouseholdConfig
 from ..rng import normal, uniform
+from ..sums import (
+    N_CELLS,
+    N_SUMS,
+    S_ASSETS_USD,
+    S_CONSUMPTION_MILLI,
+    S_COPING0,
+    S_DEATHS_BASELINE,
+    S_DEATHS_STARVATION,
+    S_GAP_PEOPLE_MILLI,
+    S_HOUSEHOLDS,
+    S_HOUSEHOLDS_BELOW_TRAP,
+    S_HOUSEHOLDS_EMERGENCY,
+    S_MAL0,
+    S_PEOPLE,
+    S_PEOPLE_POOR,
+    S_PHASE0,
+    SUMS,
+    cell_of,
+)
 
 __all__ = [
     "HouseholdParams",
@@ -54,27 +73,6 @@ __all__ = [
     "ipc_phase",
     "household_month",
 ]
-
-#: names of the integer sums recorded per (district, cell) each month
-SUMS = (
-    "households",  # households with members alive
-    "people",
-    *(f"people_phase{k}" for k in range(1, 6)),  # people by IPC-like phase (index 1 + phase)
-    *(f"people_coping{k}" for k in range(4)),  # people by coping stage (index 7 + stage)
-    *(f"u5_mal{k}" for k in range(3)),  # under-fives by malnutrition state (index 11 + state)
-    "people_poor",
-    "deaths_baseline",
-    "deaths_starvation",
-    "gap_people_milli",  # sum over people of consumption gap, x1000
-    "assets_usd",  # productive asset value, USD, rounded
-    "households_below_trap",
-    "consumption_milli",  # sum over people of consumption USD/person/day, x1000
-    "households_emergency",
-)
-S = {name: i for i, name in enumerate(SUMS)}
-N_SUMS = len(SUMS)
-#: cells: female_head (2) x marginalised (2) x poorest_quintile (2) x livelihood (4)
-N_CELLS = 32
 
 _DERIVED = (
     "need_kg_per_person",  # kg cereal per person per month
@@ -118,11 +116,6 @@ def make_params(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> Hou
         "livestock_price_norm": float(livestock_price_usd_per_tlu),
     }
     return HouseholdParams(**base, **derived)
-
-
-@nb.njit(inline="always", cache=True)
-def cell_of(female_head, marginalised, poorest, livelihood):
-    return female_head + 2 * marginalised + 4 * poorest + 8 * livelihood
 
 
 @nb.njit(cache=True, inline="always")
@@ -398,6 +391,7 @@ def household_month(
     female_head,
     marginalised,
     poorest,
+    displaced,
     members,
     dead,
     u5,
@@ -553,24 +547,24 @@ def household_month(
             ipc[i] = phase
 
             # indicators: people counted at the start of the month (they lived it)
-            cell = cell_of(female_head[i], marginalised[i], poorest[i], lv)
+            cell = cell_of(female_head[i], marginalised[i], poorest[i], lv, displaced[i])
             a = acc[tid, d, cell]
-            a[0] += 1
-            a[1] += m_start
-            a[1 + phase] += m_start
-            a[7 + cope] += m_start
-            a[11 + mal] += n_u5
+            a[S_HOUSEHOLDS] += 1
+            a[S_PEOPLE] += m_start
+            a[S_PHASE0 + phase] += m_start
+            a[S_COPING0 + cope] += m_start
+            a[S_MAL0 + mal] += n_u5
             if pc < p.poverty_line_usd_per_person_day:
-                a[14] += m_start
-            a[15] += deaths_b
-            a[16] += deaths_s
-            a[17] += np.int64(m_start * gap * 1000.0 + 0.5)
-            a[18] += np.int64(herd * lprice + assets + 0.5)
+                a[S_PEOPLE_POOR] += m_start
+            a[S_DEATHS_BASELINE] += deaths_b
+            a[S_DEATHS_STARVATION] += deaths_s
+            a[S_GAP_PEOPLE_MILLI] += np.int64(m_start * gap * 1000.0 + 0.5)
+            a[S_ASSETS_USD] += np.int64(herd * lprice + assets + 0.5)
             if herd * p.livestock_price_norm + assets < trap:
-                a[19] += 1
-            a[20] += np.int64(m_start * pc * 1000.0 + 0.5)
+                a[S_HOUSEHOLDS_BELOW_TRAP] += 1
+            a[S_CONSUMPTION_MILLI] += np.int64(m_start * pc * 1000.0 + 0.5)
             if cope == 3:
-                a[21] += 1
+                a[S_HOUSEHOLDS_EMERGENCY] += 1
             n_active += 1
             if short:
                 n_short += 1

@@ -117,17 +117,20 @@ def test_cell_of_matches_result_groups():
         for m in (0, 1):
             for q in (0, 1):
                 for lv in range(4):
-                    c = cell_of(f, m, q, lv)
-                    assert 0 <= c < N_CELLS
-                    seen.add(c)
-                    assert GROUPS["all"][c]
-                    assert GROUPS["female_headed"][c] == (f == 1)
-                    assert GROUPS["male_headed"][c] == (f == 0)
-                    assert GROUPS["marginalised"][c] == (m == 1)
-                    assert GROUPS["not_marginalised"][c] == (m == 0)
-                    assert GROUPS["poorest_quintile"][c] == (q == 1)
-                    for k, name in enumerate(LIVELIHOODS):
-                        assert GROUPS[f"livelihood_{name}"][c] == (lv == k)
+                    for disp in (0, 1, 2):
+                        c = cell_of(f, m, q, lv, disp)
+                        assert 0 <= c < N_CELLS
+                        seen.add(c)
+                        assert GROUPS["all"][c]
+                        assert GROUPS["female_headed"][c] == (f == 1)
+                        assert GROUPS["male_headed"][c] == (f == 0)
+                        assert GROUPS["marginalised"][c] == (m == 1)
+                        assert GROUPS["not_marginalised"][c] == (m == 0)
+                        assert GROUPS["poorest_quintile"][c] == (q == 1)
+                        assert GROUPS["displaced"][c] == (disp > 0)
+                        assert GROUPS["not_displaced"][c] == (disp == 0)
+                        for k, name in enumerate(LIVELIHOODS):
+                            assert GROUPS[f"livelihood_{name}"][c] == (lv == k)
     assert seen == set(range(N_CELLS))
 
 

@@ -37,6 +37,9 @@ def normal_ref(key, i, slot):
     return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
 
 
+S = {n: j for j, n in enumerate(K.SUMS)}
+
+
 def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_yield, lv, n_cells, n_sums):
     """Pure-Python monthly update; returns (state dict, acc[D, cells, sums], short[C], active[C])."""
     D = len(dist["food_price"])
@@ -114,8 +117,8 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             h["food_stock_kg"][i], h["adequacy"][i], h["consumption_usd_pc_day"][i] = stock, adeq, pc
             h["gap_months"][i], h["coping"][i], h["malnutrition"][i], h["ipc_phase"][i] = gm, cope, mal, phase
             cell = int(h["female_head"][i]) + 2 * int(h["marginalised"][i]) + 4 * int(h["poorest_quintile"][i]) + 8 * l
+            cell += 32 * (h["displaced"][i] > 0)
             a = acc[d, cell]
-            S = {n: j for j, n in enumerate(K.SUMS)}
             a[S["households"]] += 1
             a[S["people"]] += m0
             a[S[f"people_phase{phase}"]] += m0
@@ -167,7 +170,7 @@ def test_household_month_matches_python_reference(setting):
     short, active = np.zeros_like(H.comm_short), np.zeros_like(H.comm_active)
     K.household_month(
         H.params, key, key_d, H.comm_start, support, short, active,
-        hh.district, hh.livelihood, hh.female_head, hh.marginalised, hh.poorest_quintile, hh.members, hh.dead, hh.u5,
+        hh.district, hh.livelihood, hh.female_head, hh.marginalised, hh.poorest_quintile, hh.displaced, hh.members, hh.dead, hh.u5,
         hh.adults, hh.land_ha, hh.herd_tlu, hh.assets_usd, hh.savings_usd, hh.debt_usd, hh.food_stock_kg, hh.adequacy,
         hh.consumption_usd_pc_day, hh.gap_months, hh.coping, hh.malnutrition, hh.ipc_phase,
         dist["harvest_now"], dist["harvest_yield"], dist["pasture"], dist["p_ls_death"], dist["livestock_price"],

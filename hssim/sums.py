@@ -1,0 +1,65 @@
+"""Indicator sums: the integer counters every module adds to each month.
+
+Each month the engine zeroes ``engine.month_sums`` (int64[D, N_CELLS, N_SUMS]);
+modules add their households' contributions, by district of residence-of-origin
+and household *cell*; the recorder keeps one copy per month; results turn them into
+group totals and indicators. Integer sums make totals identical whatever the
+thread count (float sums are stored as fixed-point thousandths, ``_milli``).
+
+A cell packs the household's group memberships into 6 bits::
+
+    cell = female_head + 2 marginalised + 4 poorest_quintile + 8 livelihood + 32 displaced
+"""
+
+from __future__ import annotations
+
+import numba as nb
+
+__all__ = ["SUMS", "N_SUMS", "N_CELLS", "cell_of", "I"]  # plus S_<NAME> constants
+
+SUMS: tuple[str, ...] = (
+    "households",  # households with members alive
+    "people",  # people alive at the start of the month
+    *(f"people_phase{k}" for k in range(1, 6)),  # by IPC-like phase
+    *(f"people_coping{k}" for k in range(4)),  # by coping stage
+    *(f"u5_mal{k}" for k in range(3)),  # under-fives by malnutrition state
+    "people_poor",
+    "deaths_baseline",
+    "deaths_starvation",
+    "deaths_disease",
+    "deaths_violence",
+    "gap_people_milli",  # sum over people of consumption gap, x1000
+    "assets_usd",  # productive asset value, USD, rounded
+    "households_below_trap",
+    "consumption_milli",  # sum over people of consumption USD/person/day, x1000
+    "households_emergency",
+    "people_displaced",
+    "people_in_camp",
+    "people_violence_exposed",  # in households hit by violence this month
+    "fear_people_milli",  # sum over people of fear (0..1), x1000
+    "new_infections",
+    "people_infectious",  # at the end of the month
+    "people_sick",  # ill at some point during the month
+    "people_health_access",  # within reach of functioning health services
+    "hs_people_milli",  # sum over people of the household human-security index, x1000
+    "people_hs_low",  # in households with a human-security index below 0.5
+)
+N_SUMS = len(SUMS)
+N_CELLS = 64
+
+
+#: column of each sum by name
+I: dict[str, int] = {n: j for j, n in enumerate(SUMS)}
+
+# Module-level integer constants ``S_<NAME>`` (e.g. ``S_PEOPLE``): numba kernels
+# read globals as compile-time constants, so kernels index sums by name at no cost.
+for _n, _j in I.items():
+    globals()[f"S_{_n.upper()}"] = _j
+S_PHASE0 = I["people_phase1"] - 1  # + phase (1..5)
+S_COPING0 = I["people_coping0"]  # + stage (0..3)
+S_MAL0 = I["u5_mal0"]  # + state (0..2)
+
+
+@nb.njit(inline="always", cache=True)
+def cell_of(female_head, marginalised, poorest, livelihood, displaced):
+    return female_head + 2 * marginalised + 4 * poorest + 8 * livelihood + 32 * (displaced > 0)
