@@ -100,7 +100,7 @@ class Engine:
         for m in self.modules:
             m.init(self)
         self._people0 = self.households.members.astype(np.int64) + self.households.dead
-        self.districts.health_access_eff[:] = self.scenario.health_access
+        self.districts.health_access_eff[:] = self.scenario.health_access  # before the first IMPACT phase
         self._initialised = True
         if self.validate:
             self.check_invariants()

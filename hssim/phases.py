@@ -2,7 +2,7 @@
 
 Information flows one way per tick::
 
-    HAZARD -> IMPACT -> POLICY -> INTERVENTION -> HOUSEHOLD -> OUTCOME
+    CLIMATE -> HAZARD -> IMPACT -> POLICY -> INTERVENTION -> HOUSEHOLD -> MOVEMENT -> OUTCOME
 
 Modules declare their phase; the engine orders them by ``(phase, name)``, never by
 their position in a config list. Modules in the same phase must not read what
@@ -18,9 +18,11 @@ __all__ = ["Phase"]
 
 
 class Phase(IntEnum):
-    HAZARD = 100  #: rainfall, conflict events, infections: exogenous draws + last month's state
+    CLIMATE = 50  #: rainfall and drought indices: exogenous, read by the hazards of the same month
+    HAZARD = 100  #: conflict events, infections: this month's climate + last month's state
     IMPACT = 200  #: couplings: hazards -> production, prices, labour, services
     POLICY = 300  #: read indicators, forecasts; emit triggers
     INTERVENTION = 400  #: targeting, delivery, effects on household and district state
     HOUSEHOLD = 500  #: livelihoods, food, coping, assets, malnutrition, mortality
+    MOVEMENT = 550  #: flight, destination choice, return (takes effect next month)
     OUTCOME = 600  #: indicators derived from the updated state

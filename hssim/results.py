@@ -40,7 +40,8 @@ def derived_sums(x: np.ndarray) -> dict[str, np.ndarray]:
     out["u5"] = col("u5_mal0") + col("u5_mal1") + col("u5_mal2")
     out["u5_malnourished"] = col("u5_mal1") + col("u5_mal2")
     out["u5_sam"] = col("u5_mal2")
-    out["deaths"] = col("deaths_baseline") + col("deaths_starvation")
+    out["deaths"] = col("deaths_baseline") + col("deaths_starvation") + col("deaths_disease") + col("deaths_violence")
+    out["people_hs_low"] = sum(col(f"people_hs_bin{k}") for k in range(5))
     return out
 
 # groups as masks over the 64 household cells (female, marginalised, poorest, livelihood, displaced)
@@ -77,9 +78,21 @@ INDICATORS: dict[str, tuple[str, str | None, float, str]] = {
     "consumption_usd_pc_day": ("consumption_milli", "people", 1e-3, "mean consumption, USD per person per day"),
     "assets_usd_per_household": ("assets_usd", "households", 1.0, "mean productive assets at market value, USD"),
     "below_trap_frac": ("households_below_trap", "households", 1.0, "share of households below the poverty-trap line"),
-    "deaths": ("deaths", None, 1.0, "deaths in the month (all causes so far modelled)"),
+    "displaced_frac": ("people_displaced", "people", 1.0, "share of people displaced (hosted or in a camp), by origin"),
+    "camp_frac": ("people_in_camp", "people", 1.0, "share of people in displacement camps, by origin"),
+    "violence_exposed_frac": ("people_violence_exposed", "people", 1.0, "share of people in households hit by violence this month"),
+    "fear_mean": ("fear_people_milli", "people", 1e-3, "mean fear of violence, 0 none .. 1 extreme"),
+    "health_access_frac": ("health_access_people_milli", "people", 1e-3, "mean access to functioning health care"),
+    "hs_index": ("hs_people_milli", "people", 1e-3, "mean household human-security index (want, fear, dignity), 0..1"),
+    "hs_low_frac": ("people_hs_low", "people", 1.0, "share of people with a human-security index below 0.5"),
+    "new_infections": ("new_infections", None, 1.0, "new infections in the month"),
+    "infectious_frac": ("people_infectious", "people", 1.0, "share of people infectious at the end of the month"),
+    "sick_frac": ("people_sick", "people", 1.0, "share of people ill at some time in the month"),
+    "deaths": ("deaths", None, 1.0, "deaths in the month, all causes"),
     "deaths_baseline": ("deaths_baseline", None, 1.0, "deaths at the baseline rate"),
     "deaths_starvation": ("deaths_starvation", None, 1.0, "excess deaths from starvation and severe acute malnutrition"),
+    "deaths_disease": ("deaths_disease", None, 1.0, "deaths from the epidemic disease"),
+    "deaths_violence": ("deaths_violence", None, 1.0, "deaths from violence"),
     "cdr_per_10k_day": ("deaths", "people", None, "crude death rate, deaths / 10,000 people / day"),
     "population": ("people", None, 1.0, "people alive at the start of the month"),
     "households": ("households", None, 1.0, "households with members alive"),
@@ -95,7 +108,15 @@ DISTRICT_INDICATORS: dict[str, str] = {
     "pasture_index": "pasture condition, 1 = normal",
     "livestock_price_usd": "price of one TLU, USD",
     "labour_demand": "rural labour demand, 1 = normal",
+    "conflict_events": "conflict events in the month",
+    "conflict_rate": "expected conflict events (Hawkes intensity)",
+    "market_disruption": "share of market functioning lost to conflict",
+    "health_access_eff": "share of people reaching functioning health care",
+    "influx_frac": "displaced households hosted, share of residents",
 }
+
+#: district indicators summed (not averaged) for district "all"
+_DISTRICT_SUMMED = ("conflict_events", "conflict_rate")
 
 
 def atomic_write(path: Path, write) -> None:
@@ -221,6 +242,9 @@ def _district_values(district: np.ndarray, field_names: list[str], people: np.nd
     x = district[:, :, idx]
     w = people / np.maximum(people.sum(axis=1, keepdims=True), 1)
     total = np.einsum("mdi,md->mi", x, w)[:, None, :]
+    for k, n in enumerate(DISTRICT_INDICATORS):
+        if n in _DISTRICT_SUMMED:
+            total[:, 0, k] = x[:, :, k].sum(axis=1)
     return list(DISTRICT_INDICATORS), np.concatenate([x, total], axis=1)
 
 

@@ -40,6 +40,9 @@ DISTRICT_COLUMNS: dict[str, tuple] = {
     "health_access": ("float", 0.0, 1.0, 0.5, "share of people within reach of a functioning health facility"),
     "female_head_share": ("float", 0.0, 1.0, 0.3, "share of female-headed households"),
     "marginalised_share": ("float", 0.0, 1.0, 0.15, "share of households of marginalised groups"),
+    "conflict_baseline": ("float", 0.0, 1000.0, 0.5, "conflict events per month in calm years (e.g. ACLED average)"),
+    "rule_of_law": ("float", 0.0, 1.0, 0.5, "security and justice capacity, 0 none .. 1 strong"),
+    "camp_capacity": ("float", 0.0, None, 0.0, "households a displacement camp in the district can hold (0 = no camp)"),
     **{f"rain_{m}": ("float", 0.0, 2000.0, None, f"mean rainfall in {m.capitalize()}, mm") for m in MONTHS},
 }
 
@@ -55,6 +58,7 @@ class Scenario:
     xy_km : float64[D, 2]  centroids
     livelihood_shares : float64[D, 4]  pastoral, agro-pastoral, crop, urban
     poverty_rate, market_access, health_access, female_head_share, marginalised_share : float64[D]
+    conflict_baseline, rule_of_law, camp_capacity : float64[D]
     rain_clim_mm : float64[D, 12]  mean monthly rainfall by calendar month (Jan..Dec)
     adjacency : bool[D, D]  symmetric, no self loops
     source : str  folder the data came from
@@ -69,6 +73,9 @@ class Scenario:
     health_access: np.ndarray
     female_head_share: np.ndarray
     marginalised_share: np.ndarray
+    conflict_baseline: np.ndarray
+    rule_of_law: np.ndarray
+    camp_capacity: np.ndarray
     rain_clim_mm: np.ndarray
     adjacency: np.ndarray
     source: str
@@ -76,6 +83,11 @@ class Scenario:
     @property
     def n_districts(self) -> int:
         return len(self.names)
+
+    @property
+    def distance_km(self) -> np.ndarray:
+        """float64[D, D] distances between district centroids."""
+        return np.linalg.norm(self.xy_km[:, None, :] - self.xy_km[None, :, :], axis=-1)
 
 
 def resolve_scenario_path(path: str) -> Path:
@@ -210,6 +222,9 @@ def load_scenario(path: str | Path) -> Scenario:
         health_access=arr("health_access"),
         female_head_share=arr("female_head_share"),
         marginalised_share=arr("marginalised_share"),
+        conflict_baseline=arr("conflict_baseline"),
+        rule_of_law=arr("rule_of_law"),
+        camp_capacity=arr("camp_capacity"),
         rain_clim_mm=np.stack([arr(f"rain_{m}") for m in MONTHS], axis=1),
         adjacency=adjacency,
         source=str(folder),

@@ -88,7 +88,8 @@ DISTRICT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("conflict_events", "float64", "events", "conflict events this month"),
     FieldSpec("conflict_rate", "float64", "events", "expected conflict events this month (Hawkes intensity)"),
     FieldSpec("market_disruption", "float64", "frac", "share of market functioning lost to conflict"),
-    FieldSpec("health_access_eff", "float64", "frac", "share of people reaching functioning health care this month"),
+    FieldSpec("health_access_eff", "float64", "frac", "share of people reaching functioning health care (set in IMPACT)"),
+    FieldSpec("new_infections", "float64", "people", "new infections this month (written by the disease module)"),
     FieldSpec("influx_frac", "float64", "frac", "displaced households hosted, share of resident households"),
     FieldSpec("camp_households", "float64", "households", "households in the district's camp"),
 )
@@ -96,7 +97,7 @@ DISTRICT_FIELDS: tuple[FieldSpec, ...] = (
 #: district fields that hazards write each month and that fall back to a neutral
 #: value (0) when no module writes them (a hazard switched off); rain falls back
 #: to climatology
-HAZARD_OUTPUTS = ("anomaly", "spi", "in_drought", "water_scarcity", "conflict_events", "conflict_rate")
+HAZARD_OUTPUTS = ("anomaly", "spi", "in_drought", "water_scarcity", "conflict_events", "conflict_rate", "new_infections")
 
 
 class Arrays:

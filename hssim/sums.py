@@ -40,9 +40,9 @@ SUMS: tuple[str, ...] = (
     "new_infections",
     "people_infectious",  # at the end of the month
     "people_sick",  # ill at some point during the month
-    "people_health_access",  # within reach of functioning health services
+    "health_access_people_milli",  # sum over people of health-care access at their location, x1000
     "hs_people_milli",  # sum over people of the household human-security index, x1000
-    "people_hs_low",  # in households with a human-security index below 0.5
+    *(f"people_hs_bin{k}" for k in range(10)),  # people by human-security index decile bin [k/10, (k+1)/10)
 )
 N_SUMS = len(SUMS)
 N_CELLS = 64
@@ -58,6 +58,7 @@ for _n, _j in I.items():
 S_PHASE0 = I["people_phase1"] - 1  # + phase (1..5)
 S_COPING0 = I["people_coping0"]  # + stage (0..3)
 S_MAL0 = I["u5_mal0"]  # + state (0..2)
+S_HS_BIN0 = I["people_hs_bin0"]  # + bin (0..9)
 
 
 @nb.njit(inline="always", cache=True)

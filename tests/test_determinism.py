@@ -62,8 +62,9 @@ def test_hazard_draws_do_not_depend_on_household_settings():
 
 
 def test_household_draws_do_not_depend_on_drought_settings():
-    """With drought impacts cut, the drought config no longer changes any household outcome."""
-    cut = ["couplings.drought_to_production=0", "couplings.drought_to_prices=0"]
+    """With every drought link cut, the drought config no longer changes any household outcome."""
+    cut = ["couplings.drought_to_production=0", "couplings.drought_to_prices=0", "couplings.drought_to_conflict=0",
+           "couplings.drought_to_disease=0"]
     a = hssim.run(small_cfg("seed=9", *cut))
     b = hssim.run(small_cfg("seed=9", *cut, "hazards.drought.rain_log_sd=1.5", "hazards.drought.regional_weight=0.2"))
     assert not np.array_equal(a.indicator("rain_mm").to_numpy(), b.indicator("rain_mm").to_numpy())

@@ -71,6 +71,7 @@ def build_engine(cfg: Any, validate: bool = False):
     """
     from ..couplings.food_system import FoodSystem
     from ..engine import Engine
+    from ..households.displacement import Displacement
     from ..households.dynamics import Households
 
     cfg, scenario = prepare(cfg)
@@ -79,5 +80,22 @@ def build_engine(cfg: Any, validate: bool = False):
         entry = lookup(hcfg.kind, "hazards", f"hazards.{name}.kind")
         modules.append(entry.module_cls(hcfg, name=name))
     modules.append(FoodSystem(cfg.food_system, cfg.couplings))
-    modules.append(Households(cfg.households, cfg.population, cfg.food_system))
+    # illness effects on household income are the disease_to_income coupling
+    illness_loss, treatment_cost = 0.0, 0.0
+    for hcfg in cfg.hazards.values():
+        if hcfg.kind == "disease" and hcfg.enabled:
+            s = cfg.couplings.disease_to_income
+            illness_loss = s * min(1.0, hcfg.illness_days / cfg.households.days_per_month)
+            treatment_cost = s * hcfg.treatment_cost_usd_per_case
+    modules.append(
+        Households(
+            cfg.households,
+            cfg.population,
+            cfg.food_system,
+            illness_work_loss_frac=illness_loss,
+            treatment_cost_usd=treatment_cost,
+            displaced_wage_frac=cfg.displacement.displaced_wage_frac,
+        )
+    )
+    modules.append(Displacement(cfg.displacement))
     return Engine(cfg, scenario, modules, validate=validate)

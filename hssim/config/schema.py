@@ -27,6 +27,7 @@ __all__ = [
     "FoodSystemConfig",
     "HouseholdConfig",
     "CouplingsConfig",
+    "DisplacementConfig",
     "OutputConfig",
     "Config",
 ]
@@ -105,6 +106,9 @@ class FoodSystemConfig:
     price_elasticity: float = fr(1.2, 0.0, 10.0, "log price rise per unit production deficit")
     price_max_frac: float = fr(4.0, 1.0, 50.0, "cap on price relative to normal")
     labour_demand_sensitivity: float = fr(0.6, 0.0, 1.0, "fall of rural labour demand per unit production deficit")
+    market_disruption_per_event: float = fr(0.05, 0.0, 10.0, "k_m: market disruption = 1 - exp(-k_m events)")
+    conflict_price_rise: float = fr(0.5, 0.0, 10.0, "relative food-price rise at full market disruption")
+    health_disruption_per_event: float = fr(0.05, 0.0, 10.0, "k_h: health access falls by exp(-k_h events)")
 
 
 @dataclass(frozen=True)
@@ -171,11 +175,52 @@ class HouseholdConfig:
 
 @dataclass(frozen=True)
 class CouplingsConfig:
-    """Strengths of the compounding links (1 = as calibrated, 0 = link cut)."""
+    """Strengths of the compounding links (1 = as calibrated, 0 = link cut).
+
+    Every link of the model's compounding is named ``<source>_to_<target>`` here, so
+    a sweep can vary any of them; each multiplies the effect of its source on its
+    target, and at 0 the target no longer depends on the source at all.
+    """
 
     drought_to_production: float = fr(1.0, 0.0, 10.0, "drought -> crop yields, pasture and livestock")
     drought_to_prices: float = fr(1.0, 0.0, 10.0, "production deficits -> local food prices and labour demand")
+    drought_to_conflict: float = fr(1.0, 0.0, 10.0, "resource scarcity (water, pasture) -> conflict rate")
+    prices_to_conflict: float = fr(1.0, 0.0, 10.0, "food-price shocks -> conflict rate")
+    grievance_to_conflict: float = fr(1.0, 0.0, 10.0, "poverty and marginalisation -> conflict rate")
+    drought_to_disease: float = fr(1.0, 0.0, 10.0, "water scarcity -> transmission of waterborne disease")
+    conflict_to_markets: float = fr(1.0, 0.0, 10.0, "conflict events -> market disruption, food prices, labour demand")
+    conflict_to_health: float = fr(1.0, 0.0, 10.0, "conflict events -> access to health care")
+    conflict_to_households: float = fr(1.0, 0.0, 10.0, "conflict events -> household exposure: deaths, looting, raiding, fear")
+    conflict_to_displacement: float = fr(1.0, 0.0, 10.0, "fear of violence -> flight")
+    displacement_to_disease: float = fr(1.0, 0.0, 10.0, "camp crowding -> transmission")
+    displacement_to_conflict: float = fr(1.0, 0.0, 10.0, "influx of displaced households -> host tension and conflict")
+    disease_to_income: float = fr(1.0, 0.0, 10.0, "illness -> lost labour and health spending")
+    malnutrition_to_disease: float = fr(1.0, 0.0, 10.0, "acute malnutrition -> susceptibility and case fatality")
+    food_insecurity_to_displacement: float = fr(1.0, 0.0, 10.0, "emergency food insecurity -> distress migration")
     covariate_to_informal_support: float = fr(1.0, 0.0, 10.0, "community-wide shortfall -> collapse of informal support")
+
+
+@dataclass(frozen=True)
+class DisplacementConfig:
+    """Flight, destination choice, life while displaced, and return."""
+
+    enabled: bool = True
+    flight_fear_median: float = fr(0.55, 0.0, 10.0, "median fear at which a household flees (thresholds vary by household)")
+    flight_threshold_log_sd: float = fr(0.4, 0.0, 3.0, "sd of log flight thresholds across households")
+    p_distress_migration: float = fr(0.02, 0.0, 1.0, "monthly chance of distress migration after two months of emergency coping")
+    herd_loss_on_flight_frac: float = fr(0.5, 0.0, 1.0, "share of the herd lost or left behind when fleeing")
+    displaced_wage_frac: float = fr(0.6, 0.0, 2.0, "wage earnings while displaced, share of a resident's")
+    safety_weight: float = fr(1.0, 0.0, 100.0, "destination utility per unit of log conflict rate avoided")
+    distance_weight_per_100km: float = fr(0.8, 0.0, 100.0, "destination utility lost per 100 km")
+    services_weight: float = fr(1.0, 0.0, 100.0, "destination utility per unit of health access")
+    camp_bonus: float = fr(0.5, -100.0, 100.0, "extra utility of a camp (aid, protection)")
+    choice_noise: float = fr(0.5, 0.0, 100.0, "scale of idiosyncratic destination preferences (Gumbel)")
+    safe_rate_multiple: float = fr(
+        1.25, 0.0, 1000.0, "the origin is safe when its expected conflict rate is at most this multiple of its usual level"
+    )
+    return_min_production: float = fr(0.75, 0.0, 1.0, "harvests (production index) the origin needs before households return")
+    return_safe_months: int = fr(6, 0, 240, "months the origin must be safe (and its harvests back) before returning")
+    p_return: float = fr(0.25, 0.0, 1.0, "monthly chance of returning once the origin is safe")
 
 
 @dataclass(frozen=True)
@@ -197,6 +242,7 @@ class Config:
     hazards: dict[str, Any] = field(default_factory=lambda: {"drought": {"kind": "drought"}})
     food_system: FoodSystemConfig = field(default_factory=FoodSystemConfig)
     households: HouseholdConfig = field(default_factory=HouseholdConfig)
+    displacement: DisplacementConfig = field(default_factory=DisplacementConfig)
     couplings: CouplingsConfig = field(default_factory=CouplingsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 

@@ -23,7 +23,7 @@ __all__ = ["DEFAULTS_NAME", "defaults_node", "register_defaults"]
 DEFAULTS_NAME = "hssim_defaults"
 
 #: hazards present by default, by name -> kind
-DEFAULT_HAZARDS = {"drought": "drought"}
+DEFAULT_HAZARDS = {"drought": "drought", "conflict": "conflict"}
 
 
 def defaults_node() -> dict[str, Any]:

@@ -22,7 +22,15 @@ months. Local cereal prices rise with the production deficit seen by the distric
 market, a blend of the local and the region's deficit by market access::
 
     deficit = access * regional_deficit + (1 - access) * local_deficit
-    price   = base * clip(exp(s_price * elasticity * deficit), 1/cap, cap)
+    price   = base * clip(exp(s_price * elasticity * deficit) * (1 + rise * disruption), 1/cap, cap)
+
+Conflict disrupts markets and health care in the district of the events
+(``s_markets`` = ``couplings.conflict_to_markets``, ``s_health`` =
+``couplings.conflict_to_health``)::
+
+    disruption        = 1 - exp(-s_markets k_m events)
+    labour_demand     = (1 - s_price sens deficit^+) (1 - disruption)
+    health_access_eff = health_access exp(-s_health k_h events)
 """
 
 from __future__ import annotations
@@ -122,7 +130,16 @@ class FoodSystem(Module):
         regional = float(self.weights @ local)
         deficit = self.access * regional + (1.0 - self.access) * local
         cap = cfg.price_max_frac
+        events = ds.conflict_events
+        disruption = 1.0 - np.exp(-cp.conflict_to_markets * cfg.market_disruption_per_event * events)
+        ds.market_disruption[:] = disruption
         ds.food_price_usd_per_kg[:] = cfg.food_price_usd_per_kg * np.clip(
-            np.exp(cp.drought_to_prices * cfg.price_elasticity * deficit), 1.0 / cap, cap
+            np.exp(cp.drought_to_prices * cfg.price_elasticity * deficit) * (1.0 + cfg.conflict_price_rise * disruption),
+            1.0 / cap,
+            cap,
         )
-        ds.labour_demand[:] = np.clip(1.0 - cp.drought_to_prices * cfg.labour_demand_sensitivity * np.maximum(local, 0.0), 0.0, 1.0)
+        demand = np.clip(1.0 - cp.drought_to_prices * cfg.labour_demand_sensitivity * np.maximum(local, 0.0), 0.0, 1.0)
+        ds.labour_demand[:] = demand * (1.0 - disruption)
+        ds.health_access_eff[:] = engine.scenario.health_access * np.exp(
+            -cp.conflict_to_health * cfg.health_disruption_per_event * events
+        )

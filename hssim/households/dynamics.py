@@ -30,8 +30,20 @@ class Households(Module):
 
     phase = Phase.HOUSEHOLD
 
-    def __init__(self, cfg: HouseholdConfig, population: PopulationConfig, food: FoodSystemConfig, name: str = "households"):
+    def __init__(
+        self,
+        cfg: HouseholdConfig,
+        population: PopulationConfig,
+        food: FoodSystemConfig,
+        illness_work_loss_frac: float = 0.0,
+        treatment_cost_usd: float = 0.0,
+        displaced_wage_frac: float = 1.0,
+        name: str = "households",
+    ):
         self.cfg = cfg
+        self.illness_work_loss_frac = illness_work_loss_frac
+        self.treatment_cost_usd = treatment_cost_usd
+        self.displaced_wage_frac = displaced_wage_frac
         self.population = population
         self.food = food
         self.name = name
@@ -129,6 +141,9 @@ class Households(Module):
             hh.marginalised,
             hh.poorest_quintile,
             hh.displaced,
+            hh.location,
+            hh.fear,
+            hh.sick,
             hh.members,
             hh.dead,
             hh.u5,
@@ -152,8 +167,12 @@ class Households(Module):
             ds.livestock_price_usd,
             ds.food_price_usd_per_kg,
             ds.labour_demand,
+            ds.health_access_eff,
             self.crop_yield,
             self.lv_table,
+            self.illness_work_loss_frac,
+            self.treatment_cost_usd,
+            self.displaced_wage_frac,
             self.acc,
         )
         engine.month_sums += self.acc.sum(axis=0)

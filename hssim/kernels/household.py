@@ -45,7 +45,13 @@ from ..sums import (
     S_COPING0,
     S_DEATHS_BASELINE,
     S_DEATHS_STARVATION,
+    S_FEAR_PEOPLE_MILLI,
     S_GAP_PEOPLE_MILLI,
+    S_HEALTH_ACCESS_PEOPLE_MILLI,
+    S_HS_BIN0,
+    S_HS_PEOPLE_MILLI,
+    S_PEOPLE_DISPLACED,
+    S_PEOPLE_IN_CAMP,
     S_HOUSEHOLDS,
     S_HOUSEHOLDS_BELOW_TRAP,
     S_HOUSEHOLDS_EMERGENCY,
@@ -71,6 +77,7 @@ __all__ = [
     "food_and_coping",
     "malnutrition_step",
     "ipc_phase",
+    "hs_index",
     "household_month",
 ]
 
@@ -377,6 +384,21 @@ def ipc_phase(gap, coping):
     return max(c, k)
 
 
+@nb.njit(cache=True, inline="always")
+def hs_index(phase, fear, coping, displaced, health_access):
+    """Household human-security index in [0, 1]: the geometric mean of freedom from
+    want, from fear, and to live in dignity (non-compensatory, as in the HDI)::
+
+        want    = 1 - (phase - 1) / 4
+        fear    = 1 - fear
+        dignity = (1 - coping / 3 + [not displaced] + health_access) / 3
+    """
+    want = 1.0 - (phase - 1) / 4.0
+    free = 1.0 - min(max(fear, 0.0), 1.0)
+    dignity = (1.0 - coping / 3.0 + (1.0 if displaced == 0 else 0.0) + health_access) / 3.0
+    return (want * free * dignity) ** (1.0 / 3.0)
+
+
 @nb.njit(parallel=True, cache=True)
 def household_month(
     p,
@@ -392,6 +414,9 @@ def household_month(
     marginalised,
     poorest,
     displaced,
+    location,
+    fear,
+    sick,
     members,
     dead,
     u5,
@@ -415,8 +440,12 @@ def household_month(
     d_livestock_price,
     d_food_price,
     d_labour_demand,
+    d_health_access,
     crop_yield_kg_per_ha,
     lv_table,
+    illness_work_loss_frac,
+    treatment_cost_usd,
+    displaced_wage_frac,
     acc,
 ):
     """Advance every household one month and add its indicators to ``acc``.
@@ -429,10 +458,15 @@ def household_month(
     comm_start : int64[C+1]  households of community c are ``comm_start[c]:comm_start[c+1]``
     comm_support : float64[C]  informal support capacity in [0, 1] this month
     comm_short, comm_active : int64[C]  out: households short before support / alive
-    district .. ipc : household arrays [n_households] (see hssim.state)
+    district .. ipc : household arrays [n_households] (see hssim.state); ``district`` is the
+        origin (indicators are by origin), ``location`` where the household lives now
+        (its conditions: prices, labour, pasture, health care)
     d_* : float64[D]  district conditions this month
     crop_yield_kg_per_ha : float  potential yield of one season
     lv_table : float64[4, 4]  per-livelihood constants (see :func:`livelihood_table`)
+    illness_work_loss_frac : float  share of a month's work a sick member loses (x coupling strength)
+    treatment_cost_usd : float  health spending per sick member who reaches care (x coupling strength)
+    displaced_wage_frac : float  wage earnings while displaced, share of a resident's
     acc : int64[n_threads, D, N_CELLS, N_SUMS]  out: indicator sums (zeroed by caller)
     """
     n_comm = comm_start.size - 1
@@ -447,24 +481,31 @@ def household_month(
                 continue
             m_start = m
             d = district[i]
+            loc = location[i]
             lv = livelihood[i]
-            price = d_food_price[d]
-            lprice = d_livestock_price[d]
+            away = displaced[i] > 0
+            price = d_food_price[loc]
+            lprice = d_livestock_price[loc]
             trap = lv_table[lv, LV_TRAP_USD]
             herd = np.float64(herd_tlu[i])
             assets = np.float64(assets_usd[i])
             above = herd * p.livestock_price_norm + assets >= trap
 
             # livestock
-            herd = livestock_step(herd, d_p_livestock_death[d], d_pasture[d], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU], above)
+            herd = livestock_step(herd, d_p_livestock_death[loc], d_pasture[loc], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU], above)
 
-            # income
+            # income: livestock, assets, wage (cut by illness and displacement), own harvest (at home only)
             need_kg = m * p.need_kg_per_person
             stock = np.float64(food_stock_kg[i])
-            cash = herd * p.milk_usd_per_tlu * min(d_pasture[d], 1.2) + assets * p.asset_return_frac
-            demand = d_labour_demand[d] if lv != 3 else 1.0 - p.urban_labour_exposure * (1.0 - d_labour_demand[d])
-            cash += wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
-            if d_harvest_now[d] > 0.0 and land_ha[i] > 0.0:
+            cash = herd * p.milk_usd_per_tlu * min(d_pasture[loc], 1.2) + assets * p.asset_return_frac
+            demand = d_labour_demand[loc] if lv != 3 else 1.0 - p.urban_labour_exposure * (1.0 - d_labour_demand[loc])
+            wage = wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
+            n_sick = min(np.int64(sick[i]), m)
+            wage *= 1.0 - illness_work_loss_frac * n_sick / m
+            if away:
+                wage *= displaced_wage_frac
+            cash += wage
+            if d_harvest_now[d] > 0.0 and land_ha[i] > 0.0 and not away:
                 z = normal(key, i, 0)
                 shock = np.exp(p.harvest_cv * z - 0.5 * p.harvest_cv * p.harvest_cv)
                 stock += land_ha[i] * crop_yield_kg_per_ha * d_harvest_yield[d] * shock
@@ -472,6 +513,7 @@ def household_month(
             if stock > stock_cap:
                 cash += (stock - stock_cap) * price * p.farmgate_price_frac
                 stock = stock_cap
+            health = d_health_access[loc]
 
             # food and coping
             value = herd * lprice + assets
@@ -480,7 +522,7 @@ def household_month(
                 stock,
                 cash,
                 price,
-                m * p.nonfood_usd_per_person,
+                m * p.nonfood_usd_per_person + n_sick * treatment_cost_usd * health,
                 np.float64(savings_usd[i]),
                 np.float64(debt_usd[i]),
                 value,
@@ -526,6 +568,7 @@ def household_month(
             deaths_b += db
             deaths_s += ds
             phase = ipc_phase(gap, cope)
+            hs = hs_index(phase, fear[i], cope, displaced[i], health)
 
             # write back
             members[i] = m
@@ -565,6 +608,14 @@ def household_month(
             a[S_CONSUMPTION_MILLI] += np.int64(m_start * pc * 1000.0 + 0.5)
             if cope == 3:
                 a[S_HOUSEHOLDS_EMERGENCY] += 1
+            if away:
+                a[S_PEOPLE_DISPLACED] += m_start
+                if displaced[i] == 2:
+                    a[S_PEOPLE_IN_CAMP] += m_start
+            a[S_FEAR_PEOPLE_MILLI] += np.int64(m_start * fear[i] * 1000.0 + 0.5)
+            a[S_HEALTH_ACCESS_PEOPLE_MILLI] += np.int64(m_start * health * 1000.0 + 0.5)
+            a[S_HS_PEOPLE_MILLI] += np.int64(m_start * hs * 1000.0 + 0.5)
+            a[S_HS_BIN0 + min(np.int64(hs * 10.0), 9)] += m_start
             n_active += 1
             if short:
                 n_short += 1

@@ -40,7 +40,8 @@ def normal_ref(key, i, slot):
 S = {n: j for j, n in enumerate(K.SUMS)}
 
 
-def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_yield, lv, n_cells, n_sums):
+def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_yield, lv, n_cells, n_sums,
+                    illness_loss=0.0, treat_cost=0.0, displaced_wage=1.0):
     """Pure-Python monthly update; returns (state dict, acc[D, cells, sums], short[C], active[C])."""
     D = len(dist["food_price"])
     acc = np.zeros((D, n_cells, n_sums), np.int64)
@@ -55,18 +56,21 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
                 continue
             m0 = m
             d, l = int(h["district"][i]), int(h["livelihood"][i])
-            price, lprice = dist["food_price"][d], dist["livestock_price"][d]
+            loc, away = int(h["location"][i]), h["displaced"][i] > 0
+            price, lprice = dist["food_price"][loc], dist["livestock_price"][loc]
             trap, cap_value, cap_herd, days = lv[l]
             herd, assets = float(h["herd_tlu"][i]), float(h["assets_usd"][i])
             above = herd * p.livestock_price_norm + assets >= trap
-            herd = K.livestock_step.py_func(herd, dist["p_ls_death"][d], dist["pasture"][d], p.herd_growth_frac, cap_herd, above)
+            herd = K.livestock_step.py_func(herd, dist["p_ls_death"][loc], dist["pasture"][loc], p.herd_growth_frac, cap_herd, above)
             need = m * p.need_kg_per_person
             stock = float(h["food_stock_kg"][i])
-            cash = herd * p.milk_usd_per_tlu * min(dist["pasture"][d], 1.2) + assets * p.asset_return_frac
-            demand = dist["labour"][d] if l != 3 else 1 - p.urban_labour_exposure * (1 - dist["labour"][d])
+            cash = herd * p.milk_usd_per_tlu * min(dist["pasture"][loc], 1.2) + assets * p.asset_return_frac
+            demand = dist["labour"][loc] if l != 3 else 1 - p.urban_labour_exposure * (1 - dist["labour"][loc])
             n_work = K.binomial_inv.py_func(uniform_ref(key, i, 2), int(h["adults"][i]), p.p_work * demand)
-            cash += n_work * days * p.wage_usd_per_day
-            if dist["harvest_now"][d] > 0 and h["land_ha"][i] > 0:
+            sick = min(int(h["sick"][i]), m)
+            wage = n_work * days * p.wage_usd_per_day * (1 - illness_loss * sick / m)
+            cash += wage * (displaced_wage if away else 1.0)
+            if dist["harvest_now"][d] > 0 and h["land_ha"][i] > 0 and not away:
                 z = normal_ref(key, i, 0)
                 stock += float(h["land_ha"][i]) * crop_yield * dist["harvest_yield"][d] * np.exp(p.harvest_cv * z - 0.5 * p.harvest_cv**2)
             if stock > p.food_stock_max_months * need:
@@ -74,7 +78,8 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
                 stock = p.food_stock_max_months * need
             value = herd * lprice + assets
             adeq, cope, stock, sav, debt, sold, invest, cons, short = food(
-                need, stock, cash, price, m * p.nonfood_usd_per_person, float(h["savings_usd"][i]), float(h["debt_usd"][i]),
+                need, stock, cash, price, m * p.nonfood_usd_per_person + sick * treat_cost * dist["health"][loc],
+                float(h["savings_usd"][i]), float(h["debt_usd"][i]),
                 value, trap, cap_value, comm_support[c], m, p,
             )
             if sold > 0 and value > 0:
@@ -111,6 +116,10 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
                     ad -= 1
                 m -= 1
             phase = K.ipc_phase.py_func(gap, cope)
+            health = dist["health"][loc]
+            want, free = 1 - (phase - 1) / 4, 1 - min(max(float(h["fear"][i]), 0.0), 1.0)
+            dignity = (1 - cope / 3 + (1.0 if h["displaced"][i] == 0 else 0.0) + health) / 3
+            hs = (want * free * dignity) ** (1 / 3)
             pc = cons / (m0 * p.days_per_month)
             h["members"][i], h["dead"][i], h["u5"][i], h["adults"][i] = m, h["dead"][i] + m0 - m, u5, ad
             h["herd_tlu"][i], h["assets_usd"][i], h["savings_usd"][i], h["debt_usd"][i] = herd, assets, sav, debt
@@ -132,6 +141,13 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             a[S["households_below_trap"]] += herd * p.livestock_price_norm + assets < trap
             a[S["consumption_milli"]] += int(m0 * pc * 1000 + 0.5)
             a[S["households_emergency"]] += cope == 3
+            if away:
+                a[S["people_displaced"]] += m0
+                a[S["people_in_camp"]] += m0 if h["displaced"][i] == 2 else 0
+            a[S["fear_people_milli"]] += int(m0 * float(h["fear"][i]) * 1000 + 0.5)
+            a[S["health_access_people_milli"]] += int(m0 * health * 1000 + 0.5)
+            a[S["hs_people_milli"]] += int(m0 * hs * 1000 + 0.5)
+            a[S[f"people_hs_bin{min(int(hs * 10), 9)}"]] += m0
             active_c[c] += 1
             short_c[c] += bool(short)
     return h, acc, short_c, active_c
@@ -154,7 +170,14 @@ def test_household_month_matches_python_reference(setting):
         "labour": ds.labour_demand.copy(),
         "harvest_now": ds.harvest_now.copy(),
         "harvest_yield": ds.harvest_yield_frac.copy(),
+        "health": ds.health_access_eff.copy(),
     }
+    # some households displaced (hosted and in camps), afraid and sick, to exercise those paths
+    sel = np.arange(hh.n)
+    hh.location[sel % 7 == 0] = (hh.district[sel % 7 == 0] + 1) % D
+    hh.displaced[sel % 7 == 0] = 1 + (sel[sel % 7 == 0] % 2)
+    hh.fear[:] = (sel % 10) / 10.0
+    hh.sick[:] = np.minimum(sel % 3, hh.members)
     if setting == "drought_harvest":
         dist["harvest_now"][:] = 1.0
         dist["harvest_yield"][:] = np.linspace(0.0, 0.8, D)
@@ -170,15 +193,17 @@ def test_household_month_matches_python_reference(setting):
     short, active = np.zeros_like(H.comm_short), np.zeros_like(H.comm_active)
     K.household_month(
         H.params, key, key_d, H.comm_start, support, short, active,
-        hh.district, hh.livelihood, hh.female_head, hh.marginalised, hh.poorest_quintile, hh.displaced, hh.members, hh.dead, hh.u5,
+        hh.district, hh.livelihood, hh.female_head, hh.marginalised, hh.poorest_quintile, hh.displaced, hh.location,
+        hh.fear, hh.sick, hh.members, hh.dead, hh.u5,
         hh.adults, hh.land_ha, hh.herd_tlu, hh.assets_usd, hh.savings_usd, hh.debt_usd, hh.food_stock_kg, hh.adequacy,
         hh.consumption_usd_pc_day, hh.gap_months, hh.coping, hh.malnutrition, hh.ipc_phase,
         dist["harvest_now"], dist["harvest_yield"], dist["pasture"], dist["p_ls_death"], dist["livestock_price"],
-        dist["food_price"], dist["labour"], H.crop_yield, H.lv_table, acc,
+        dist["food_price"], dist["labour"], dist["health"], H.crop_yield, H.lv_table, 0.3, 2.0, 0.6, acc,
     )
     lv = [tuple(row) for row in H.lv_table]
     ref, ref_acc, ref_short, ref_active = reference_month(
-        H.params, key, key_d, H.comm_start, support, ref_state, dist, H.crop_yield, lv, K.N_CELLS, K.N_SUMS
+        H.params, key, key_d, H.comm_start, support, ref_state, dist, H.crop_yield, lv, K.N_CELLS, K.N_SUMS,
+        illness_loss=0.3, treat_cost=2.0, displaced_wage=0.6,
     )
     for n in names:
         if np.issubdtype(hh[n].dtype, np.integer):
@@ -190,10 +215,16 @@ def test_household_month_matches_python_reference(setting):
     got = acc.sum(axis=0)
     # fixed-point sums may differ by one unit per household where float32 rounding crosses .5
     S = {n: j for j, n in enumerate(K.SUMS)}
-    exact = [j for n, j in S.items() if n not in ("gap_people_milli", "assets_usd", "consumption_milli")]
+    milli = ("gap_people_milli", "assets_usd", "consumption_milli", "fear_people_milli", "health_access_people_milli",
+             "hs_people_milli")
+    exact = [j for n, j in S.items() if n not in milli and not n.startswith("people_hs_bin")]
     np.testing.assert_array_equal(got[..., exact], ref_acc[..., exact])
-    for n in ("gap_people_milli", "assets_usd", "consumption_milli"):
+    for n in milli:
         np.testing.assert_allclose(got[..., S[n]], ref_acc[..., S[n]], atol=hh.n, rtol=1e-6)
+    # a household at a bin edge may fall either side by float rounding: totals agree exactly
+    bins = [S[f"people_hs_bin{k}"] for k in range(10)]
+    np.testing.assert_array_equal(got[..., bins].sum(axis=-1), ref_acc[..., bins].sum(axis=-1))
+    assert np.abs(got[..., bins] - ref_acc[..., bins]).sum() <= 0.01 * got[..., bins].sum()
     # the case exercises the interesting branches
     assert set(np.unique(hh.coping)) >= {0, 1, 2} and (hh.malnutrition > 0).any()
     if setting == "drought_harvest":

@@ -1,0 +1,151 @@
+"""Displacement: flight on fear or survival need, destination choice, camps, return.
+
+Each month (phase MOVEMENT, after the household update) households decide; moves
+take effect for the next month. A household keeps its origin ``district``; its
+``location`` is where it lives now, ``displaced`` is 0 at home, 1 hosted in another
+district, 2 in a camp. Households are never created, lost or duplicated: a move
+changes ``location`` and ``displaced`` only.
+
+Destination utility of moving from ``o`` to ``j``::
+
+    u = -w_safety log(1 + conflict_rate_j) - w_dist dist_oj / 100 km + w_services health_access_j
+        (+ camp_bonus - crowding for a camp) + choice_noise * Gumbel
+
+Camps have finite capacity (scenario ``camp_capacity`` households, scaled to the
+simulated population). When more households choose a camp than it has room for,
+the room goes to those with the smallest priority hash (a fixed, seed-dependent
+order) and the others go to their best hosted destination. A displaced household
+returns home with ``p_return`` per month once its origin has had, for
+``return_safe_months``, harvests back to ``return_min_production`` of normal and an
+expected conflict rate at most
+``safe_rate_multiple`` times its usual level (the stationary Hawkes mean without
+shocks).
+On flight a household loses ``herd_loss_on_flight_frac`` of its herd.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import rng
+from ..config.schema import DisplacementConfig
+from ..kernels.displacement import decide_moves
+from ..module import Module
+from ..phases import Phase
+
+__all__ = ["Displacement"]
+
+
+class Displacement(Module):
+    phase = Phase.MOVEMENT
+
+    def __init__(self, cfg: DisplacementConfig, name: str = "displacement"):
+        self.cfg = cfg
+        self.name = name
+
+    def init(self, engine) -> None:
+        sc = engine.scenario
+        D = sc.n_districts
+        A = sc.adjacency
+        self.nbr_start = np.concatenate([[0], np.cumsum(A.sum(axis=1))]).astype(np.int64)
+        self.nbr = np.concatenate([np.flatnonzero(A[d]) for d in range(D)] + [np.zeros(0, np.int64)]).astype(np.int64)
+        self.dist = sc.distance_km
+        scale = engine.households.n / sc.households.sum()  # real households -> simulated
+        self.capacity = np.floor(sc.camp_capacity * scale).astype(np.int64)
+        self.safe_months = np.zeros(D, np.int64)
+        # the origin's usual conflict level (stationary mean without shocks); 0 without conflict
+        self.usual_rate = np.zeros(D)
+        for m in engine.modules:
+            if getattr(m, "kind", "") == "conflict" and m.cfg.enabled:
+                self.usual_rate = m.usual_rate(engine)
+        n = engine.households.n
+        self.dest = np.empty(n, np.int64)
+        self.fallback = np.empty(n, np.int64)
+        self.returning = np.empty(n, np.int8)
+        self.key_threshold = rng.stream_key(engine.seed, "displacement.threshold", 0)
+        self.update_district_counts(engine)
+
+    def update_district_counts(self, engine) -> None:
+        hh = engine.households
+        D = engine.scenario.n_districts
+        alive = hh.members > 0
+        away = alive & (hh.displaced > 0)
+        hosted = np.bincount(hh.location[away & (hh.displaced == 1)], minlength=D)
+        residents = np.bincount(hh.location[alive & (hh.displaced == 0)], minlength=D)
+        ds = engine.districts
+        ds.influx_frac[:] = hosted / np.maximum(residents, 1)
+        ds.camp_households[:] = np.bincount(hh.location[alive & (hh.displaced == 2)], minlength=D)
+
+    def step(self, engine, ti: int) -> None:
+        cfg, cp = self.cfg, engine.cfg.couplings
+        hh, ds = engine.households, engine.districts
+        D = engine.scenario.n_districts
+        safe = (ds.conflict_rate <= cfg.safe_rate_multiple * self.usual_rate) & (
+            ds.production_index >= cfg.return_min_production
+        )
+        self.safe_months = np.where(safe, self.safe_months + 1, 0)
+        hh.displaced_months[:] = np.where(hh.displaced > 0, np.minimum(hh.displaced_months.astype(np.int64) + 1, 127), 0)
+        if not cfg.enabled:
+            self.update_district_counts(engine)
+            return
+        rate = np.log1p(ds.conflict_rate)
+        base = (
+            -cfg.safety_weight * rate[None, :]
+            - cfg.distance_weight_per_100km * self.dist / 100.0
+            + cfg.services_weight * ds.health_access_eff[None, :]
+        )
+        space = np.maximum(self.capacity - ds.camp_households, 0)
+        crowding = 1.0 - space / np.maximum(self.capacity, 1)
+        has_camp = space > 0
+        camp_u = np.where(has_camp[None, :], base + cfg.camp_bonus - crowding[None, :], -np.inf)
+        decide_moves(
+            rng.stream_key(engine.seed, "displacement", ti),
+            self.key_threshold,
+            cfg.flight_fear_median,
+            cfg.flight_threshold_log_sd,
+            cp.conflict_to_displacement,
+            cp.food_insecurity_to_displacement * cfg.p_distress_migration,
+            cfg.p_return,
+            hh.district,
+            hh.location,
+            hh.displaced,
+            hh.members,
+            hh.fear,
+            hh.coping,
+            hh.gap_months,
+            self.safe_months >= cfg.return_safe_months,
+            self.nbr_start,
+            self.nbr,
+            base,
+            camp_u,
+            has_camp,
+            cfg.choice_noise,
+            self.dest,
+            self.fallback,
+            self.returning,
+        )
+        dest = self.dest
+        # camp capacity: admit applicants in a fixed priority order; the rest go hosted
+        camp = dest >= D
+        if camp.any():
+            idx = np.flatnonzero(camp)
+            where = dest[idx] - D
+            prio = rng.uniforms(rng.stream_key(engine.seed, "displacement.priority", ti), hh.n, 0)[idx]
+            order = np.lexsort((prio, where))
+            idx, where = idx[order], where[order]
+            first = np.searchsorted(where, np.arange(D))
+            rank = np.arange(idx.size) - first[where]
+            rejected = idx[rank >= space[where]]
+            dest[rejected] = self.fallback[rejected]
+        moving = dest >= 0
+        to_camp = dest >= D
+        loc_new = np.where(to_camp, dest - D, dest)
+        hh.location[moving] = loc_new[moving]
+        hh.displaced[moving] = np.where(to_camp[moving], 2, 1)
+        hh.displaced_months[moving] = 0
+        hh.herd_tlu[moving] *= np.float32(1.0 - cfg.herd_loss_on_flight_frac)
+        back = self.returning == 1
+        hh.location[back] = hh.district[back]
+        hh.displaced[back] = 0
+        hh.displaced_months[back] = 0
+        self.update_district_counts(engine)
