@@ -1,3 +1,3 @@
 """Hazard modules. Importing this package registers them (see hssim.registry)."""
 
-from . import drought  # noqa: F401
+from . import conflict, drought  # noqa: F401

@@ -85,7 +85,7 @@ class Drought(Module):
     """Rainfall, anomalies and the SPI-like index; writes the district ``rain_mm``,
     ``anomaly``, ``spi``, ``in_drought`` and ``water_scarcity`` fields."""
 
-    phase = Phase.HAZARD
+    phase = Phase.CLIMATE
 
     def __init__(self, cfg: DroughtConfig, name: str = "drought"):
         self.cfg = cfg
