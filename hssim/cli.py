@@ -28,10 +28,10 @@ def _debug() -> bool:
     return os.environ.get("HSSIM_DEBUG", "") not in ("", "0")
 
 
-def _fail(exc: BaseException) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def _fail(exc: BaseException, prog: str = "hssim") -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
     if _debug():
         raise exc
-    print(f"hssim: error: {exc}", file=sys.stderr)
+    print(f"{prog}: error: {exc}", file=sys.stderr)
     sys.exit(EXIT_USER_ERROR)
 
 

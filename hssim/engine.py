@@ -163,3 +163,17 @@ class Engine:
             raise InvariantError(f"adequacy outside [0, 1] at tick {self.ti}")
         if not np.all((hh.ipc_phase >= 1) & (hh.ipc_phase <= 5)):
             raise InvariantError(f"IPC phase outside 1..5 at tick {self.ti}")
+        D = self.scenario.n_districts
+        if hh.location.min(initial=0) < 0 or hh.location.max(initial=0) >= D:
+            raise InvariantError(f"a household's location is not a district at tick {self.ti}")
+        home = hh.displaced == 0
+        if not np.array_equal(hh.location[home], hh.district[home]):
+            raise InvariantError(f"a household at home lives outside its district at tick {self.ti}")
+        if np.any((hh.displaced < 0) | (hh.displaced > 2)):
+            raise InvariantError(f"displacement status outside 0..2 at tick {self.ti}")
+        in_camp = np.bincount(hh.location[(hh.displaced == 2) & (hh.members > 0)], minlength=D)
+        capacity = np.floor(self.scenario.camp_capacity * hh.n / self.scenario.households.sum())
+        if np.any(in_camp > capacity):
+            raise InvariantError(f"a camp holds more households than its capacity at tick {self.ti}")
+        if not np.all((hh.fear >= 0) & (hh.fear <= 1)):
+            raise InvariantError(f"fear outside [0, 1] at tick {self.ti}")

@@ -52,7 +52,7 @@ BAD = [
     (["population.householdz=5"], "population.householdz", "valid override"),
     (["population.households=abc"], "population.households", "integer"),
     (["scenario=atlantis"], "scenario", "Available options"),
-    (["months=0"], "months", "[1, 1200]"),
+    (["months=0"], "months", "[1, 6000]"),
     (["hazards.drought.kind=flood"], "hazards.drought.kind", "'drought'"),
     (["storyline.events=[{start:5,anomaly:-9}]"], "storyline.events[0].anomaly", "[-5.0, 5.0]"),
     (["households.meal_cut_stress_frac=0.5", "households.meal_cut_crisis_frac=0.2"], "meal_cut_crisis_frac", ">="),

@@ -234,7 +234,7 @@ class Config:
     """The whole run: the frozen result of validating a composed config."""
 
     seed: int = fr(42, 0, 2**63 - 1, "seed of all random streams")
-    months: int = fr(120, 1, 1200, "simulated horizon, months")
+    months: int = fr(120, 1, 6000, "simulated horizon, months")
     spinup_months: int = fr(12, 0, 240, "months simulated before the horizon and not recorded")
     population: PopulationConfig = field(default_factory=PopulationConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)

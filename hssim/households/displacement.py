@@ -80,9 +80,9 @@ class Displacement(Module):
         cfg, cp = self.cfg, engine.cfg.couplings
         hh, ds = engine.households, engine.districts
         D = engine.scenario.n_districts
-        safe = (ds.conflict_rate <= cfg.safe_rate_multiple * self.usual_rate) & (
-            ds.production_index >= cfg.return_min_production
-        )
+        s_conflict = cp.conflict_to_displacement  # conflict drives flight, destination safety and return
+        calm = (ds.conflict_rate <= cfg.safe_rate_multiple * self.usual_rate) | (s_conflict == 0)
+        safe = calm & (ds.production_index >= cfg.return_min_production)
         self.safe_months = np.where(safe, self.safe_months + 1, 0)
         hh.displaced_months[:] = np.where(hh.displaced > 0, np.minimum(hh.displaced_months.astype(np.int64) + 1, 127), 0)
         if not cfg.enabled:
@@ -90,7 +90,7 @@ class Displacement(Module):
             return
         rate = np.log1p(ds.conflict_rate)
         base = (
-            -cfg.safety_weight * rate[None, :]
+            -s_conflict * cfg.safety_weight * rate[None, :]
             - cfg.distance_weight_per_100km * self.dist / 100.0
             + cfg.services_weight * ds.health_access_eff[None, :]
         )

@@ -1,0 +1,664 @@
+"""Poly-risk decomposition: each hazard alone, all together, and the excess.
+
+The human-security claim that threats compound is made testable here. With the
+hazards ``h_1..h_n`` of a configuration, :func:`polyrisk` runs ``2 + n``
+simulations on the same seed:
+
+``baseline``      every analysed hazard switched off
+``<h>_alone``     only hazard ``h`` switched on (one run per hazard)
+``all``           every analysed hazard switched on
+
+and, for each outcome ``Y`` (a total or mean over the horizon)::
+
+    impact_h     = Y(h alone) - Y(baseline)          isolated impact of h
+    sum_isolated = sum_h impact_h                    (summed in hazard order)
+    joint        = Y(all) - Y(baseline)              joint impact
+    excess       = joint - sum_isolated              poly-risk excess
+    excess_share = excess / joint                    (NaN when joint == 0)
+
+A positive excess means the hazards compound (together they do more harm than the
+sum of their separate harms); a negative one means they are sub-additive (they hit
+the same people, or one pre-empts the other). Every outcome below is "higher is
+worse", so the sign reads the same way for all of them.
+
+Common random numbers: every draw is a pure function of (seed, stream, tick,
+household, slot), and hazard streams never depend on what else is switched on, so
+the drought of the ``drought_alone`` run is the drought of the ``all`` run. With a
+single hazard the ``<h>_alone`` and ``all`` runs are separate simulations of the
+same configuration, so their excess is exactly 0 (a determinism check).
+
+Hazards not analysed (named in the config but left out of ``hazards=``, or
+disabled in the config when ``hazards`` is not given) keep their configured state
+in every run: they are part of the background.
+
+Outcomes (built from what each run records, so new indicators join in by
+themselves; see :func:`outcome_values`):
+
+- ``deaths_total`` and ``deaths_<cause>_total`` for every ``deaths_<cause>``
+  indicator (baseline, starvation, and disease / violence once recorded);
+- ``ipc3plus_person_months``: people-months in IPC-like phase 3 or worse;
+- ``acute_malnutrition_u5_months``: under-five child-months of MAM or SAM;
+- ``negative_coping_frac_mean``, ``poverty_frac_mean``: means over the horizon;
+- ``displaced_person_months`` (from ``displaced_frac``), ``violence_exposed_person_months``
+  (from ``violence_exposed_frac``), ``new_infections_total``, ``conflict_events_total``
+  when the run has those indicators.
+
+Command line (same overrides and checks as ``hssim``)::
+
+    hssim-polyrisk [--hazards drought,conflict] [--debug] [OVERRIDES...]
+
+writes ``outputs/polyrisk/<date>/<time>/`` with ``polyrisk.csv``,
+``polyrisk.json`` and ``polyrisk.png``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, UserError
+from .results import Results, atomic_write
+
+__all__ = [
+    "polyrisk",
+    "PolyRiskResult",
+    "outcome_values",
+    "select_hazards",
+    "run_configs",
+    "OUTCOME_DESCRIPTIONS",
+    "FIGURE_OUTCOMES",
+    "main",
+]
+
+BASELINE = "baseline"
+ALL = "all"
+
+#: description of each outcome the decomposition knows how to build
+OUTCOME_DESCRIPTIONS: dict[str, str] = {
+    "deaths_total": "deaths over the horizon, all causes modelled",
+    "ipc3plus_person_months": "people-months in IPC-like phase 3 or worse",
+    "acute_malnutrition_u5_months": "under-five child-months of acute malnutrition (MAM or SAM)",
+    "negative_coping_frac_mean": "mean share of people in households using crisis or emergency coping",
+    "poverty_frac_mean": "mean share of people below the consumption poverty line",
+    "displaced_person_months": "people-months displaced",
+    "violence_exposed_person_months": "people-months in households hit by violence",
+    "new_infections_total": "new infections over the horizon",
+    "conflict_events_total": "conflict events over the horizon, all districts",
+}
+
+#: outcomes the figure shows by default (those present, in this order)
+FIGURE_OUTCOMES: tuple[str, ...] = (
+    "deaths_total",
+    "ipc3plus_person_months",
+    "acute_malnutrition_u5_months",
+    "negative_coping_frac_mean",
+    "poverty_frac_mean",
+    "displaced_person_months",
+    "new_infections_total",
+    "conflict_events_total",
+)
+
+#: people-share indicators turned into people-months (share x population, summed over months)
+_PERSON_MONTHS = (
+    ("displaced_frac", "displaced_person_months"),
+    ("violence_exposed_frac", "violence_exposed_person_months"),
+)
+#: count indicators summed over months and districts
+_COUNTS = (("new_infections", "new_infections_total"), ("conflict_events", "conflict_events_total"))
+
+
+def alone(hazard: str) -> str:
+    """Name of the run with only ``hazard`` switched on."""
+    return f"{hazard}_alone"
+
+
+# -- outcomes of one run ---------------------------------------------------------
+
+
+def _regional(ts: pd.DataFrame) -> pd.DataFrame:
+    """month x indicator frame of the regional totals (district 'all', group 'all')."""
+    sel = ts[(ts["district"].astype(str) == "all") & (ts["group"].astype(str) == "all")]
+    piv = sel.pivot_table(index="month", columns=sel["indicator"].astype(str), values="value", aggfunc="first")
+    return piv.sort_index()
+
+
+def _district_sum(ts: pd.DataFrame, indicator: str) -> float:
+    """Sum over months and districts (not the 'all' row) of a count, group 'all'."""
+    sel = ts[
+        (ts["indicator"].astype(str) == indicator)
+        & (ts["group"].astype(str) == "all")
+        & (ts["district"].astype(str) != "all")
+    ]
+    return float(sel["value"].sum())
+
+
+def _u5_malnourished_months(results) -> float | None:
+    """Child-months of MAM or SAM from the raw sums, or None where they are not available."""
+    from .results import derived_sums
+    from .sums import N_SUMS
+
+    sums = getattr(results, "sums", None)
+    if sums is None or not isinstance(sums, np.ndarray) or sums.ndim < 1 or sums.size == 0 or sums.shape[-1] != N_SUMS:
+        return None
+    tot = derived_sums(sums.reshape(-1, N_SUMS).sum(axis=0))
+    return float(tot["u5_malnourished"])
+
+
+def outcome_values(results) -> dict[str, float]:
+    """Outcome totals and means over the horizon of one run, from what it recorded.
+
+    Parameters
+    ----------
+    results : Results  (or any object with ``timeseries``, ``summary`` and optionally ``sums``)
+
+    Returns
+    -------
+    dict  outcome name -> value (float64), in a stable order; outcomes whose
+    indicators the run does not have are left out (see the module docstring).
+    """
+    ts = results.timeseries
+    summary = getattr(results, "summary", None) or {}
+    reg = _regional(ts)
+    present = list(reg.columns)
+    out: dict[str, float] = {}
+    if "deaths_total" in summary:
+        out["deaths_total"] = float(summary["deaths_total"])
+    elif "deaths" in present:
+        out["deaths_total"] = float(reg["deaths"].sum())
+    for name in present:
+        if name.startswith("deaths_"):
+            out[f"{name}_total"] = float(reg[name].sum())
+    if "ipc3plus_person_months" in summary:
+        out["ipc3plus_person_months"] = float(summary["ipc3plus_person_months"])
+    elif {"ipc3plus_frac", "population"} <= set(present):
+        out["ipc3plus_person_months"] = float((reg["ipc3plus_frac"] * reg["population"]).sum())
+    mal = _u5_malnourished_months(results)
+    if mal is not None:
+        out["acute_malnutrition_u5_months"] = mal
+    for name in ("negative_coping_frac", "poverty_frac"):
+        if name in present:
+            out[f"{name}_mean"] = float(reg[name].mean())
+    for share, name in _PERSON_MONTHS:
+        if share in present and "population" in present:
+            out[name] = float((reg[share] * reg["population"]).sum())
+    all_inds = set(ts["indicator"].astype(str).unique()) if len(ts) else set()
+    for count, name in _COUNTS:
+        if count in all_inds:
+            out[name] = float(_district_sum(ts, count))
+    return out
+
+
+def describe(outcome: str) -> str:
+    """A one-line description of an outcome name."""
+    if outcome in OUTCOME_DESCRIPTIONS:
+        return OUTCOME_DESCRIPTIONS[outcome]
+    if outcome.startswith("deaths_") and outcome.endswith("_total"):
+        cause = outcome[len("deaths_") : -len("_total")]
+        return f"deaths over the horizon: {cause.replace('_', ' ')}"
+    return outcome
+
+
+# -- the result --------------------------------------------------------------------
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    return x
+
+
+@dataclass
+class PolyRiskResult:
+    """The decomposition of a set of runs.
+
+    Attributes
+    ----------
+    table : DataFrame  one row per outcome, columns ``indicator, description,
+        baseline, impact_<h>`` (one per hazard, in hazard order) ``, sum_isolated,
+        joint, excess, excess_share``
+    values : DataFrame  outcome x run: the raw outcome of every run
+        (columns ``baseline, <h>_alone..., all``)
+    hazards : tuple of str  the analysed hazards, in order
+    runs : dict  run name -> :class:`~hssim.results.Results` (empty for a result
+        built from values alone)
+    series : DataFrame  month x run: regional ``ipc3plus_frac`` of every run
+        (empty when the runs do not have it)
+    meta : dict  seed, scenario, horizon, run time
+    """
+
+    table: pd.DataFrame
+    values: pd.DataFrame
+    hazards: tuple[str, ...]
+    runs: dict[str, Any] = field(default_factory=dict, repr=False)
+    series: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # -- construction ------------------------------------------------------------
+    @classmethod
+    def from_values(cls, values: pd.DataFrame, hazards: Sequence[str], **kwargs) -> "PolyRiskResult":
+        """Decompose a frame of outcomes (index: outcome; columns: ``baseline``,
+        ``<h>_alone`` for each hazard, ``all``)."""
+        hazards = tuple(hazards)
+        need = [BASELINE, *(alone(h) for h in hazards), ALL]
+        missing = [c for c in need if c not in values.columns]
+        if missing:
+            raise ValueError(f"values lack the runs {missing}; expected columns {need}")
+        v = values[need].astype(np.float64)
+        base = v[BASELINE].to_numpy()
+        table = pd.DataFrame(
+            {"indicator": [str(i) for i in v.index], "description": [describe(str(i)) for i in v.index]}
+        )
+        table["baseline"] = base
+        sum_iso = np.zeros_like(base)
+        for h in hazards:
+            impact = v[alone(h)].to_numpy() - base
+            table[f"impact_{h}"] = impact
+            sum_iso = sum_iso + impact
+        joint = v[ALL].to_numpy() - base
+        excess = joint - sum_iso
+        table["sum_isolated"] = sum_iso
+        table["joint"] = joint
+        table["excess"] = excess
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["excess_share"] = np.where(joint != 0, excess / np.where(joint != 0, joint, 1.0), np.nan)
+        return cls(table=table, values=v, hazards=hazards, **kwargs)
+
+    @classmethod
+    def from_runs(
+        cls, runs: Mapping[str, Any], hazards: Sequence[str], indicators: Sequence[str] | None = None, **kwargs
+    ) -> "PolyRiskResult":
+        """Decompose runs (``baseline``, ``<h>_alone``..., ``all`` -> Results)."""
+        hazards = tuple(hazards)
+        names = [BASELINE, *(alone(h) for h in hazards), ALL]
+        missing = [n for n in names if n not in runs]
+        if missing:
+            raise ValueError(f"runs lack {missing}; expected {names}")
+        per_run = {n: outcome_values(runs[n]) for n in names}
+        common = [k for k in per_run[BASELINE] if all(k in per_run[n] for n in names)]
+        if indicators is not None:
+            unknown = [i for i in indicators if i not in common]
+            if unknown:
+                raise ValueError(f"unknown outcome(s) {unknown}; available: {', '.join(common)}")
+            common = list(indicators)
+        values = pd.DataFrame(
+            {n: [per_run[n][k] for k in common] for n in names}, index=pd.Index(common, name="indicator")
+        )
+        series = {}
+        for n in names:
+            reg = _regional(runs[n].timeseries)
+            if "ipc3plus_frac" in reg.columns:
+                series[n] = reg["ipc3plus_frac"]
+        frame = pd.DataFrame(series)
+        frame.index.name = "month"
+        return cls.from_values(values, hazards, runs=dict(runs), series=frame, **kwargs)
+
+    # -- output ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready view (NaN -> null)."""
+        runs = {}
+        for name, res in self.runs.items():
+            cfg = getattr(res, "config", {}) or {}
+            hz = cfg.get("hazards", {}) if isinstance(cfg, Mapping) else {}
+            runs[name] = {
+                "hazards_enabled": sorted(
+                    k for k, v in hz.items() if isinstance(v, Mapping) and v.get("enabled", True)
+                ),
+                "summary": getattr(res, "summary", {}),
+            }
+        config = {}
+        if ALL in self.runs:
+            config = getattr(self.runs[ALL], "config", {}) or {}
+        return _jsonable(
+            {
+                "hazards": list(self.hazards),
+                "runs": [BASELINE, *(alone(h) for h in self.hazards), ALL],
+                "meta": self.meta,
+                "definitions": {
+                    "impact_<h>": "outcome(<h> alone) - outcome(baseline)",
+                    "sum_isolated": "sum of impact_<h> over hazards",
+                    "joint": "outcome(all) - outcome(baseline)",
+                    "excess": "joint - sum_isolated (positive: compounding; negative: sub-additive)",
+                    "excess_share": "excess / joint",
+                },
+                "table": self.table.to_dict(orient="records"),
+                "values": {str(k): v for k, v in self.values.to_dict(orient="index").items()},
+                "run_summaries": runs,
+                "config": config,
+            }
+        )
+
+    def figure(self, path: str | os.PathLike, indicators: Sequence[str] | None = None, dpi: int = 110) -> Path:
+        """Write the decomposition figure (PNG) to ``path``; see
+        :func:`hssim.report.polyrisk_figure.polyrisk_figure`."""
+        from .report.polyrisk_figure import polyrisk_figure
+
+        polyrisk_figure(self, path, indicators=indicators, dpi=dpi)
+        return Path(path)
+
+    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110) -> Path:
+        """Write ``polyrisk.csv``, ``polyrisk.png`` and ``polyrisk.json`` into the
+        folder ``path`` (created if needed), each under a temporary name and
+        renamed; ``polyrisk.json`` comes last and marks a complete folder."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "polyrisk.csv", lambda p: self.table.to_csv(p, index=False))
+        if figure:
+            atomic_write(out / "polyrisk.png", lambda p: self.figure(p, dpi=dpi))
+        text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
+        atomic_write(out / "polyrisk.json", lambda p: p.write_text(text))
+        return out
+
+    def format_table(self) -> str:
+        """The table as compact text (for the console)."""
+        cols = ["baseline", *(f"impact_{h}" for h in self.hazards), "sum_isolated", "joint", "excess"]
+        head = ["indicator", "baseline", *self.hazards, "sum isol.", "joint", "excess", "excess/joint"]
+        rows = []
+        for _, r in self.table.iterrows():
+            share = r["excess_share"]
+            rows.append(
+                [
+                    r["indicator"],
+                    *(_fmt(r[c], signed=c != "baseline") for c in cols),
+                    "-" if not np.isfinite(share) else f"{share:+.1%}",
+                ]
+            )
+        widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
+        lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))]
+        for row in rows:
+            lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        return "\n".join(lines)
+
+
+def _fmt(x: float, signed: bool = False) -> str:
+    if not np.isfinite(x):
+        return "-"
+    sign = "+" if signed and x > 0 else ""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{sign}{x:,.0f}"
+    if abs(x) >= 1:
+        return f"{sign}{x:.1f}"
+    return f"{sign}{x:.4f}"
+
+
+# -- configurations of the runs --------------------------------------------------
+
+
+def select_hazards(cfg, hazards: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The hazards to analyse: ``hazards`` (checked against the config), or every
+    hazard of the config that is enabled.
+
+    ``cfg`` is a validated :class:`~hssim.config.schema.Config`.
+
+    Raises
+    ------
+    ConfigError  for a name that is not a configured hazard, a repeated name, a
+        hazard without an ``enabled`` switch, or when no hazard is left to analyse.
+    """
+    configured = dict(cfg.hazards)
+    if hazards is None:
+        chosen = [n for n, h in configured.items() if getattr(h, "enabled", True)]
+        if not chosen:
+            raise ConfigError(
+                "hazards",
+                ", ".join(configured) or "{}",
+                "at least one enabled hazard to decompose (enable one, or name them with --hazards)",
+            )
+    else:
+        chosen = [str(h).strip() for h in hazards if str(h).strip()]
+        if not chosen:
+            raise ConfigError("--hazards", "", "one or more hazard names")
+        for h in chosen:
+            if h not in configured:
+                raise ConfigError(
+                    "--hazards", h, "a configured hazard (one of " + ", ".join(repr(k) for k in configured) + ")"
+                )
+        dupes = sorted({h for h in chosen if chosen.count(h) > 1})
+        if dupes:
+            raise ConfigError("--hazards", dupes[0], "each hazard named once")
+    for h in chosen:
+        if not any(f.name == "enabled" for f in dataclasses.fields(configured[h])):
+            raise ConfigError(
+                f"hazards.{h}", configured[h].kind, "a hazard that can be switched off (an 'enabled' field)"
+            )
+    return tuple(chosen)
+
+
+def run_configs(cfg, hazards: Sequence[str]) -> dict[str, Any]:
+    """Run name -> Config: ``baseline`` (analysed hazards off), ``<h>_alone``
+    (only ``h`` of them on), ``all`` (all of them on). Everything else, seed
+    included, is ``cfg``."""
+
+    def with_on(on: set[str]):
+        hz = {n: (dataclasses.replace(h, enabled=(n in on)) if n in hazards else h) for n, h in cfg.hazards.items()}
+        return dataclasses.replace(cfg, hazards=types.MappingProxyType(hz))
+
+    out = {BASELINE: with_on(set())}
+    for h in hazards:
+        out[alone(h)] = with_on({h})
+    out[ALL] = with_on(set(hazards))
+    return out
+
+
+def polyrisk(
+    cfg: Any = None,
+    indicators: Sequence[str] | None = None,
+    hazards: Iterable[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> PolyRiskResult:
+    """Run baseline, each hazard alone and all together on the same seed, and decompose.
+
+    Parameters
+    ----------
+    cfg : DictConfig, mapping or Config, optional  (default: ``hssim.compose()``)
+    indicators : list of str, optional  outcomes to report (default: every outcome
+        the runs support, see :func:`outcome_values`)
+    hazards : iterable of str, optional  hazards to analyse (default: those present
+        and enabled in ``cfg.hazards``); a named hazard is switched on in its runs
+        even if the config disables it
+    progress : callable, optional  ``progress(k, n_runs, run_name)`` after run ``k``
+        (1-based) finishes
+
+    Returns
+    -------
+    PolyRiskResult
+
+    Raises
+    ------
+    hssim.errors.UserError  for an invalid config or hazard selection (before any run).
+    ValueError  for an unknown outcome name in ``indicators``.
+    """
+    from .api import compose, run
+    from .config.build import prepare
+
+    if cfg is None:
+        cfg = compose()
+    config, scenario = prepare(cfg)
+    chosen = select_hazards(config, hazards)
+    configs = run_configs(config, chosen)
+    runs: dict[str, Results] = {}
+    t0 = time.perf_counter()
+    for k, (name, c) in enumerate(configs.items(), start=1):
+        runs[name] = run(c)
+        if progress is not None:
+            progress(k, len(configs), name)
+    meta = {
+        "seed": int(config.seed),
+        "scenario": config.scenario.name,
+        "storyline": config.storyline.name,
+        "households": int(config.population.households),
+        "months": int(config.months),
+        "spinup_months": int(config.spinup_months),
+        "districts": list(scenario.names),
+        "wall_s": round(time.perf_counter() - t0, 3),
+    }
+    return PolyRiskResult.from_runs(runs, chosen, indicators=indicators, meta=meta)
+
+
+# -- command line ------------------------------------------------------------------
+
+USAGE = "usage: hssim-polyrisk [--hazards NAME[,NAME...]] [--debug] [OVERRIDES...]"
+PROG = "hssim-polyrisk"
+HELP = f"""{USAGE}
+
+Run a baseline (the analysed hazards off), each hazard alone and all of them
+together on the same seed, and report per outcome the isolated impacts, their sum,
+the joint impact and the poly-risk excess (joint - sum of isolated; > 0
+compounding, < 0 sub-additive).
+
+  --hazards a,b   hazards to analyse (default: every hazard enabled in the config)
+  --debug         show tracebacks (also HSSIM_DEBUG=1)
+  OVERRIDES       the same key=value overrides as `hssim`, e.g. seed=7 months=60
+
+Writes outputs/polyrisk/<date>/<time>/ with polyrisk.csv, polyrisk.json and
+polyrisk.png. A configuration error prints one line and exits with status 2."""
+
+
+def _parse_argv(argv: list[str]) -> tuple[list[str], list[str] | None, bool]:
+    """(overrides, hazards or None, help wanted); raises UserError on an unknown option."""
+    overrides: list[str] = []
+    hazards: list[str] | None = None
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-h", "--help"):
+            return overrides, hazards, True
+        if a == "--hazards" or a.startswith("--hazards="):
+            if a == "--hazards":
+                if i + 1 >= len(argv):
+                    raise ConfigError("--hazards", "", "a comma-separated list of hazard names")
+                value = argv[i + 1]
+                i += 1
+            else:
+                value = a.split("=", 1)[1]
+            hazards = [*(hazards or []), *value.split(",")]
+        elif a.startswith("-"):
+            raise UserError(f"unknown option {a!r} (multirun and Hydra flags are not supported here); {USAGE}")
+        else:
+            overrides.append(a)
+        i += 1
+    return overrides, hazards, False
+
+
+def _unique_dir(parent: Path, name: str) -> Path:
+    target = parent / name
+    k = 1
+    while target.exists():
+        target = parent / f"{name}-{k}"
+        k += 1
+    return target
+
+
+def _write_run_dir(result: PolyRiskResult, root: Path, started: time.struct_time, figure: bool, dpi: int) -> Path:
+    """Write into ``root/<date>/<time>/`` through a temporary folder renamed at the end.
+
+    A failure removes the temporary folder and any parent folder made here.
+    """
+    date_dir = root / time.strftime("%Y-%m-%d", started)
+    made = [p for p in (root.parent, root, date_dir) if not p.exists()]
+    date_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".polyrisk-", suffix=".tmp", dir=date_dir))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        result.save(tmp, figure=figure, dpi=dpi)
+        final = _unique_dir(date_dir, time.strftime("%H-%M-%S", started))
+        os.rename(tmp, final)
+        return final
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for p in reversed(made):
+            try:
+                p.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def _umask() -> int:
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: ``hssim-polyrisk [--hazards a,b] [--debug] [OVERRIDES...]``.
+
+    Composes the config as ``hssim`` does, checks it with the same
+    :func:`hssim.cli.precheck` (a user error prints one line and exits 2 before
+    anything is written), runs the decomposition, writes
+    ``outputs/polyrisk/<date>/<time>/`` and prints the table.
+    """
+    from .api import compose
+    from .cli import _fail, precheck
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in argv:
+        argv = [a for a in argv if a != "--debug"]
+        os.environ["HSSIM_DEBUG"] = "1"
+    started = time.localtime()
+    try:
+        overrides, hazards, want_help = _parse_argv(argv)
+        if want_help:
+            print(HELP)
+            return
+        precheck(overrides)
+        cfg = compose(overrides)
+        from .config.build import prepare
+
+        config, _ = prepare(cfg)
+        chosen = select_hazards(config, hazards)
+    except UserError as exc:
+        _fail(exc, prog="hssim-polyrisk")
+
+    n = len(chosen) + 2
+    print(
+        f"{PROG}: {config.scenario.name}, storyline {config.storyline.name}, seed {config.seed}; "
+        f"hazards {', '.join(chosen)}; {n} runs",
+        flush=True,
+    )
+
+    def progress(k: int, total: int, name: str) -> None:
+        print(f"  run {k}/{total}: {name} done", flush=True)
+
+    try:
+        result = polyrisk(config, hazards=chosen, progress=progress)
+        out = _write_run_dir(
+            result, Path("outputs") / "polyrisk", started, figure=config.output.figure, dpi=config.output.figure_dpi
+        )
+    except UserError as exc:
+        _fail(exc, prog="hssim-polyrisk")
+    print()
+    print(result.format_table())
+    print()
+    print(
+        "  impact_<h> = <h> alone - baseline; joint = all - baseline; excess = joint - sum of isolated "
+        "(+ compounding, - sub-additive)"
+    )
+    print(f"  output: {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
