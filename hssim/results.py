@@ -181,8 +181,39 @@ class Results:
         sel = ts[(ts.indicator == name) & (ts.district == district) & (ts.group == group)]
         return pd.Series(sel["value"].to_numpy(), index=sel["month"].to_numpy(), name=name)
 
+    def hs_distribution(self) -> pd.DataFrame:
+        """Distribution of the household human-security index: share of people in each
+        tenth of the index, per month, district (and "all") and group.
+
+        Columns ``month, district, group, bin_lo, bin_hi, people_frac``.
+        """
+        groups, gs = _group_sums(self.sums)
+        bins = gs[..., [_S[f"people_hs_bin{k}"] for k in range(10)]].astype(np.float64)  # [M, D+1, G, 10]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = bins / bins.sum(axis=-1, keepdims=True)
+        M, Dp, G, B = frac.shape
+        districts = [*self.districts, "all"]
+        frame = pd.DataFrame(
+            {
+                "month": np.repeat(np.arange(1, M + 1), Dp * G * B),
+                "district": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(Dp), G * B), M), categories=districts),
+                "group": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(G), B), M * Dp), categories=groups),
+                "bin_lo": np.tile(np.arange(B) / 10.0, M * Dp * G),
+                "bin_hi": np.tile(np.arange(1, B + 1) / 10.0, M * Dp * G),
+                "people_frac": frac.reshape(-1),
+            }
+        )
+        return frame[np.isfinite(frame["people_frac"].to_numpy())].reset_index(drop=True)
+
+    def district_risk(self) -> pd.DataFrame:
+        """INFORM-style risk per district (see :func:`hssim.risk.district_risk`)."""
+        from .risk import district_risk
+
+        return district_risk(self)
+
     def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110) -> Path:
-        """Write ``timeseries.parquet``, ``summary.json``, ``config.yaml`` and
+        """Write ``timeseries.parquet``, ``hs_distribution.parquet``,
+        ``district_risk.csv``, ``summary.json``, ``config.yaml`` and
         ``indicators.png`` into the folder ``path`` (created if needed).
 
         Each file is written under a temporary name and renamed; ``summary.json``
@@ -191,6 +222,8 @@ class Results:
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "timeseries.parquet", lambda p: self.timeseries.to_parquet(p, index=False))
+        atomic_write(out / "hs_distribution.parquet", lambda p: self.hs_distribution().to_parquet(p, index=False))
+        atomic_write(out / "district_risk.csv", lambda p: self.district_risk().to_csv(p, index=False))
         atomic_write(out / "config.yaml", lambda p: p.write_text(_yaml(self.config)))
         if figure:
             from .report.figures import indicator_figure

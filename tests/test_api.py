@@ -72,6 +72,18 @@ def test_totals_are_consistent_with_districts_and_groups(small_results):
     assert fr.value.between(0, 1).all()
 
 
+def test_hs_distribution_is_a_distribution_consistent_with_the_mean(small_results):
+    dist = small_results.hs_distribution()
+    sel = dist[(dist.district == "all") & (dist.group == "all")]
+    totals = sel.groupby("month").people_frac.sum()
+    np.testing.assert_allclose(totals.to_numpy(), 1.0)
+    # the mean index lies inside the bins' implied bounds
+    lo = (sel.bin_lo * sel.people_frac).groupby(sel.month).sum().to_numpy()
+    hi = (sel.bin_hi * sel.people_frac).groupby(sel.month).sum().to_numpy()
+    mean = small_results.indicator("hs_index").to_numpy()
+    assert ((lo <= mean + 1e-9) & (mean <= hi + 1e-9)).all()
+
+
 def test_cdr_matches_deaths_and_population(small_results):
     deaths = small_results.indicator("deaths")
     pop = small_results.indicator("population")
@@ -91,7 +103,10 @@ def test_summary_is_consistent_with_timeseries(small_results):
 def test_save_writes_complete_run_directory(tmp_path, small_results):
     out = small_results.save(tmp_path / "run")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["config.yaml", "indicators.png", "summary.json", "timeseries.parquet"]
+    assert names == ["config.yaml", "district_risk.csv", "hs_distribution.parquet", "indicators.png", "summary.json",
+                     "timeseries.parquet"]
+    risk = pd.read_csv(out / "district_risk.csv")
+    assert set(risk["district"]) == set(small_results.districts) and risk["risk"].between(0, 10).all()
     back = pd.read_parquet(out / "timeseries.parquet")
     assert len(back) == len(small_results.timeseries)
     np.testing.assert_array_equal(back["value"].to_numpy(), small_results.timeseries["value"].to_numpy())
