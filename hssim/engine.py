@@ -97,7 +97,9 @@ class Engine:
 
     # -- running --------------------------------------------------------------
     def init(self) -> None:
-        for m in self.modules:
+        # the module that creates the population goes first, so that every other
+        # module's init() sees the households; then phase order
+        for m in sorted(self.modules, key=lambda m: (not getattr(m, "creates_population", False), int(m.phase), m.name)):
             m.init(self)
         self._people0 = self.households.members.astype(np.int64) + self.households.dead
         self.districts.health_access_eff[:] = self.scenario.health_access  # before the first IMPACT phase
@@ -177,3 +179,7 @@ class Engine:
             raise InvariantError(f"a camp holds more households than its capacity at tick {self.ti}")
         if not np.all((hh.fear >= 0) & (hh.fear <= 1)):
             raise InvariantError(f"fear outside [0, 1] at tick {self.ti}")
+        for m in self.modules:  # module-specific invariants (e.g. disease compartments)
+            check = getattr(m, "check_invariants", None)
+            if check is not None:
+                check(self)

@@ -18,8 +18,9 @@ class Module:
     """Base class. Subclasses set ``phase`` and implement :meth:`step`.
 
     Life cycle: ``household_fields()`` (declare extra state) -> ``init(engine)`` once
-    after all state is allocated and households are initialised -> ``step(engine, ti)``
-    every tick in phase order. A module reads the engine's arrays and writes only
+    after all state is allocated (the module with ``creates_population = True``
+    first, so the others see the households) -> ``step(engine, ti)`` every tick in
+    phase order. A module reads the engine's arrays and writes only
     the fields it owns; its per-household work is a numba kernel.
     """
 

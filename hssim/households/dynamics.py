@@ -29,6 +29,7 @@ class Households(Module):
     """
 
     phase = Phase.HOUSEHOLD
+    creates_population = True
 
     def __init__(
         self,

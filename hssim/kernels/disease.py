@@ -1,0 +1,550 @@
+"""Disease kernels: a chain-binomial SEIR in households, on sub-monthly steps.
+
+The per-household processes are small scalar functions (each checked against a
+pure-Python reference in ``tests/unit/test_disease_kernels.py``); the ``prange``
+kernels compose them over communities (households of community ``c`` are the
+contiguous block ``comm_start[c]:comm_start[c+1]``).
+
+One substep of length ``dt`` days, for a household with counts ``S, E, I, R`` of
+its ``n`` members alive (all counts at the *start* of the substep; synchronous
+update)::
+
+    lambda   = beta * mult * (w_h I/n + w_c I_loc/N_loc + w_d I_d/N_d + w_r I_reg/N_reg)
+    S -> E   ~ Binomial(S, 1 - exp(-lambda dt))
+    E -> I   ~ Binomial(E, p_ei),   p_ei  = 1 - exp(-dt / latent_days)
+    I -> out ~ Binomial(I, p_rem),  p_rem = 1 - exp(-dt / infectious_days)
+    deaths   ~ Binomial(out, ifr)   (the rest go to R), ifr = cfr * symptomatic_frac
+    ill      ~ Binomial(new I, symptomatic_frac)   (members who fall ill: ``sick``)
+    R -> S   ~ Binomial(R, p_wane)  (0 for lifelong immunity)
+
+``loc`` is the household's community (at home), the camp of its current district
+(camp), or its current district (hosted). With ``beta = r0 p_rem / dt`` a case is
+infectious for a geometric number of substeps with mean ``1 / p_rem`` and, in a
+wholly susceptible well-mixed population (and ``mult = 1``), infects on average
+``beta dt / p_rem = r0`` people: R0 holds exactly in the discrete scheme.
+
+Random streams (keys from :func:`hssim.rng.stream_key`, ``sub = ti * 64 + substep``)
+
+=====================  ==================  =======  ===============================================
+stream                 tick                index    slot
+=====================  ==================  =======  ===============================================
+``disease``            ``sub``             i        0 S->E, 1 E->I, 2 I->out, 3 deaths among out, 4 R->S,
+                                                    5 symptomatic among E->I
+``disease.who``        ``sub``             2i+j//64 ``j % 64``: member taken by the j-th disease death
+``disease.import``     ``sub``             0        0: number of importations (Poisson, by inversion)
+``disease.import``     ``sub``             1+j//64  ``j % 64``: household hit by the j-th importation
+``disease.reconcile``  ``ti``              2i+j//64 ``j % 64``: compartment of the j-th member who died
+                                                    of another cause since the last disease step
+``disease.ill``        ``ti``              i        0: ill among those infectious at the start of the month
+``disease.init``       0                   i        0 initially immune members, 1 initially exposed
+=====================  ==================  =======  ===============================================
+
+Indicator sums go to per-thread int64 rows ``acc[tid, district, cell, k]`` with
+``k`` = :data:`A_NEW_INFECTIONS`, :data:`A_DEATHS`, :data:`A_INFECTIOUS`,
+:data:`A_SICK`, summed by the caller: integer sums are identical at any thread count.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numba as nb
+import numpy as np
+
+from ..rng import uniform
+from ..sums import cell_of
+from .household import binomial_inv
+
+__all__ = [
+    "A_DEATHS",
+    "A_INFECTIOUS",
+    "A_NEW_INFECTIONS",
+    "A_SICK",
+    "N_ACC",
+    "N_POOL",
+    "P_CAMP_I",
+    "P_CAMP_N",
+    "P_E",
+    "P_LOC_I",
+    "P_LOC_N",
+    "P_R",
+    "DiseaseParams",
+    "beta_for_r0",
+    "case_fatality",
+    "disease_substep",
+    "force_of_infection",
+    "import_infections",
+    "init_seir",
+    "month_start",
+    "p_transition",
+    "poisson_inv",
+    "remove_dead_members",
+    "remove_excess",
+    "seir_transitions",
+]
+
+#: columns of the per-thread indicator accumulator
+A_NEW_INFECTIONS, A_DEATHS, A_INFECTIOUS, A_SICK = 0, 1, 2, 3
+N_ACC = 4
+#: columns of the district pool totals ``pool[d, k]`` (people, by current district):
+#: infectious and alive in the district, infectious and alive in its camp, and the
+#: district's exposed and recovered (these two only to tell when a substep is quiet)
+P_LOC_I, P_LOC_N, P_CAMP_I, P_CAMP_N, P_E, P_R = 0, 1, 2, 3, 4, 5
+N_POOL = 6
+
+#: scalar parameters of one substep (all floats; see :func:`hssim.hazards.disease.make_params`)
+DiseaseParams = namedtuple(
+    "DiseaseParams",
+    [
+        "beta",  # transmission rate per day, at mult = 1
+        "dt",  # substep, days
+        "p_ei",  # per-substep E -> I
+        "p_rem",  # per-substep I -> removed (recovered or dead)
+        "p_wane",  # per-substep R -> S
+        "w_h",
+        "w_c",
+        "w_d",
+        "w_r",  # mixing weights, sum 1
+        "camp_mult",  # transmission multiplier in camps (coupling strength applied)
+        "mal_sus_mult",  # susceptibility multiplier of households with malnourished under-fives
+        "mal_fat_mult",  # case-fatality multiplier of those households
+        "sym_frac",  # share of infections that become ill (symptomatic)
+    ],
+)
+
+
+@nb.njit(cache=True, inline="always")
+def p_transition(dt, mean_days):
+    """Per-substep probability of leaving a compartment with mean stay ``mean_days``:
+    ``1 - exp(-dt / mean_days)`` (0 when ``mean_days <= 0`` means "never")."""
+    if mean_days <= 0.0:
+        return 0.0
+    return 1.0 - np.exp(-dt / mean_days)
+
+
+@nb.njit(cache=True, inline="always")
+def beta_for_r0(r0, p_rem, dt):
+    """Transmission rate per day such that ``beta * dt * E[substeps infectious] = r0``
+    with ``E[substeps] = 1 / p_rem`` (geometric stay): ``beta = r0 p_rem / dt``."""
+    return r0 * p_rem / dt
+
+
+@nb.njit(cache=True, inline="always")
+def poisson_inv(u, mean):
+    """Poisson(mean) variate by inversion of the CDF at ``u`` (``mean`` <= ~700)."""
+    if mean <= 0.0:
+        return 0
+    k = 0
+    pk = np.exp(-mean)
+    cdf = pk
+    cap = int(mean + 40.0 * np.sqrt(mean) + 40.0)
+    while u > cdf and k < cap:
+        k += 1
+        pk *= mean / k
+        cdf += pk
+    return k
+
+
+@nb.njit(cache=True, inline="always")
+def force_of_infection(beta, mult, w_h, w_c, w_d, w_r, i_h, n_h, i_loc, n_loc, i_d, n_d, i_r, n_r):
+    """Force of infection on one susceptible, per day.
+
+    ``beta * mult * (w_h i_h/n_h + w_c i_loc/n_loc + w_d i_d/n_d + w_r i_r/n_r)``;
+    a pool with no people contributes 0.
+    """
+    x = 0.0
+    if n_h > 0:
+        x += w_h * i_h / n_h
+    if n_loc > 0:
+        x += w_c * i_loc / n_loc
+    if n_d > 0:
+        x += w_d * i_d / n_d
+    if n_r > 0:
+        x += w_r * i_r / n_r
+    return beta * mult * x
+
+
+@nb.njit(cache=True, inline="always")
+def case_fatality(cfr_treated_access, malnourished, mal_fat_mult):
+    """Probability a case dies when it leaves I: the district's CFR after treatment
+    access, times the malnutrition multiplier for households with malnourished
+    under-fives, capped at 1."""
+    c = cfr_treated_access * (mal_fat_mult if malnourished else 1.0)
+    return min(max(c, 0.0), 1.0)
+
+
+@nb.njit(cache=True, inline="always")
+def seir_transitions(s, e, i, r, p_inf, p_ei, p_rem, cfr, p_wane, u_inf, u_ei, u_rem, u_die, u_wane):
+    """One substep of a household's chain binomial (all from start-of-substep counts).
+
+    Returns
+    -------
+    s, e, i, r : int  counts after the substep (dead removed)
+    new_e : int  new infections (S -> E)
+    new_i : int  new infectious (E -> I)
+    deaths : int  cases who died on leaving I
+    """
+    new_e = binomial_inv(u_inf, s, p_inf)
+    new_i = binomial_inv(u_ei, e, p_ei)
+    out = binomial_inv(u_rem, i, p_rem)
+    deaths = binomial_inv(u_die, out, cfr)
+    wane = binomial_inv(u_wane, r, p_wane)
+    return (
+        s - new_e + wane,
+        e + new_e - new_i,
+        i + new_i - out,
+        r + out - deaths - wane,
+        new_e,
+        new_i,
+        deaths,
+    )
+
+
+@nb.njit(cache=True, inline="always")
+def remove_dead_members(k, members, u5, adults, malnourished, key_who, i):
+    """Take ``k`` dead members out of the household's counts.
+
+    A household with malnourished under-fives loses under-fives first (they carry
+    the higher fatality); otherwise the j-th death takes an under-five, an adult or
+    an older child in proportion to those left (draw: ``disease.who``, index
+    ``2i + j // 64``, slot ``j % 64``). Keeps ``u5 + adults <= members``.
+
+    Returns
+    -------
+    members, u5, adults : int
+    """
+    for j in range(k):
+        if members <= 0:
+            break
+        if malnourished and u5 > 0:
+            u5 -= 1
+        else:
+            w = uniform(key_who, 2 * i + j // 64, j % 64) * members
+            if w < u5:
+                u5 -= 1
+            elif w < u5 + adults:
+                adults -= 1
+        members -= 1
+    return members, u5, adults
+
+
+@nb.njit(cache=True, inline="always")
+def remove_excess(excess, s, e, i, r, key, idx):
+    """Remove ``excess`` people (who died of other causes) from the compartments,
+    each from a compartment chosen in proportion to its count (draw: ``key``, index
+    ``2 idx + j // 64``, slot ``j % 64``).
+
+    Returns
+    -------
+    s, e, i, r : int
+    """
+    for j in range(excess):
+        tot = s + e + i + r
+        if tot <= 0:
+            break
+        w = uniform(key, 2 * idx + j // 64, j % 64) * tot
+        if w < s:
+            s -= 1
+        elif w < s + e:
+            e -= 1
+        elif w < s + e + i:
+            i -= 1
+        else:
+            r -= 1
+    return s, e, i, r
+
+
+@nb.njit(parallel=True, cache=True)
+def init_seir(key, members, immune_frac, exposed_frac, dis_s, dis_e, dis_i, dis_r):
+    """Initial compartments: ``Binomial(members, immune_frac)`` immune (R, slot 0),
+    ``Binomial(rest, exposed_frac)`` exposed (E, slot 1), the rest susceptible."""
+    for i in nb.prange(members.size):
+        m = np.int64(members[i])
+        if m <= 0:
+            dis_s[i] = 0
+            dis_e[i] = 0
+            dis_i[i] = 0
+            dis_r[i] = 0
+            continue
+        imm = binomial_inv(uniform(key, i, 0), m, immune_frac)
+        ex = binomial_inv(uniform(key, i, 1), m - imm, exposed_frac)
+        dis_s[i] = m - imm - ex
+        dis_e[i] = ex
+        dis_i[i] = 0
+        dis_r[i] = imm
+
+
+@nb.njit(parallel=True, cache=True)
+def month_start(
+    key_rec,
+    key_ill,
+    sym_frac,
+    comm_start,
+    members,
+    location,
+    displaced,
+    dis_s,
+    dis_e,
+    dis_i,
+    dis_r,
+    sick,
+    comm_tot,
+    pool_acc,
+):
+    """Start of a month: reconcile compartments with members alive, reset ``sick``,
+    and count the mixing pools.
+
+    Members who died of other causes since the last disease step leave the
+    compartments (:func:`remove_excess`); members added by another module (none
+    today) join S.
+
+    Parameters
+    ----------
+    key_rec : uint64  stream key (``disease.reconcile``, tick)
+    key_ill : uint64  stream key (``disease.ill``, tick): slot 0, ill among those
+        infectious at the start of the month, ``Binomial(I, sym_frac)``
+    sym_frac : float  share of infections that make the person ill
+    comm_start : int64[C+1]
+    members .. dis_r : household arrays [n]
+    sick : int8[n]  out: members infectious and ill at the start of the month
+    comm_tot : int64[C, 2]  out: infectious and people at home in each community
+    pool_acc : int64[T, D, N_POOL]  out (zeroed by caller): per-thread district totals,
+        columns :data:`P_LOC_I`, :data:`P_LOC_N`, :data:`P_CAMP_I`, :data:`P_CAMP_N`,
+        :data:`P_E`, :data:`P_R`
+    """
+    for c in nb.prange(comm_start.size - 1):
+        tid = nb.get_thread_id()
+        ci = 0
+        cn = 0
+        for i in range(comm_start[c], comm_start[c + 1]):
+            m = np.int64(members[i])
+            s = np.int64(dis_s[i])
+            e = np.int64(dis_e[i])
+            ii = np.int64(dis_i[i])
+            r = np.int64(dis_r[i])
+            tot = s + e + ii + r
+            if tot > m:
+                s, e, ii, r = remove_excess(tot - m, s, e, ii, r, key_rec, i)
+            elif tot < m:
+                s += m - tot
+            dis_s[i] = s
+            dis_e[i] = e
+            dis_i[i] = ii
+            dis_r[i] = r
+            sick[i] = binomial_inv(uniform(key_ill, i, 0), ii, sym_frac) if ii > 0 else 0
+            if m <= 0:
+                continue
+            loc = location[i]
+            pool_acc[tid, loc, P_LOC_I] += ii
+            pool_acc[tid, loc, P_LOC_N] += m
+            pool_acc[tid, loc, P_E] += e
+            pool_acc[tid, loc, P_R] += r
+            if displaced[i] == 0:
+                ci += ii
+                cn += m
+            elif displaced[i] == 2:
+                pool_acc[tid, loc, P_CAMP_I] += ii
+                pool_acc[tid, loc, P_CAMP_N] += m
+        comm_tot[c, 0] = ci
+        comm_tot[c, 1] = cn
+
+
+@nb.njit(parallel=True, cache=True)
+def disease_substep(
+    p,
+    key,
+    key_who,
+    comm_start,
+    comm_tot,
+    pool,
+    i_region,
+    n_region,
+    d_mult,
+    d_cfr,
+    members,
+    dead,
+    u5,
+    adults,
+    malnutrition,
+    district,
+    location,
+    displaced,
+    female_head,
+    marginalised,
+    poorest,
+    livelihood,
+    dis_s,
+    dis_e,
+    dis_i,
+    dis_r,
+    sick,
+    last,
+    comm_next,
+    pool_acc,
+    acc,
+    loc_new,
+):
+    """Advance every household one substep (synchronous: pools from the start state).
+
+    Parameters
+    ----------
+    p : DiseaseParams
+    key, key_who : uint64  stream keys (``disease`` and ``disease.who``, ``ti * 64 + substep``)
+    comm_start : int64[C+1]
+    comm_tot : int64[C, 2]  infectious and people at home per community, start of substep
+    pool : int64[D, N_POOL]  district totals at the start of the substep (by current district)
+    i_region, n_region : int  region totals at the start of the substep
+    d_mult : float64[D]  transmission multiplier of the current district (water scarcity)
+    d_cfr : float64[D]  case fatality after treatment access in the current district
+    members .. livelihood : household arrays [n] (see hssim.state); members, dead,
+        u5, adults updated for disease deaths
+    dis_s, dis_e, dis_i, dis_r : int8[n]  compartments, updated
+    sick : int8[n]  members alive who were infectious at some time this month, updated
+    last : bool  last substep of the month (adds the end-of-month sums)
+    comm_next : int64[C, 2]  out: community totals at the end of the substep
+    pool_acc : int64[T, D, N_POOL]  out (zeroed by caller): district totals at the end
+    acc : int64[T, D, N_CELLS, 4]  indicator sums by district of origin, added to
+    loc_new : int64[T, D]  new infections by current district, added to
+    """
+    for c in nb.prange(comm_start.size - 1):
+        tid = nb.get_thread_id()
+        ci = 0
+        cn = 0
+        i_comm = comm_tot[c, 0]
+        n_comm = comm_tot[c, 1]
+        for i in range(comm_start[c], comm_start[c + 1]):
+            m = np.int64(members[i])
+            if m <= 0:
+                continue
+            s = np.int64(dis_s[i])
+            e = np.int64(dis_e[i])
+            ii = np.int64(dis_i[i])
+            r = np.int64(dis_r[i])
+            loc = location[i]
+            dsp = displaced[i]
+            mal = malnutrition[i] > 0
+            mult = d_mult[loc]
+            if dsp == 0:
+                i_loc = i_comm
+                n_loc = n_comm
+            elif dsp == 2:
+                i_loc = pool[loc, P_CAMP_I]
+                n_loc = pool[loc, P_CAMP_N]
+                mult *= p.camp_mult
+            else:
+                i_loc = pool[loc, P_LOC_I]
+                n_loc = pool[loc, P_LOC_N]
+            if mal:
+                mult *= p.mal_sus_mult
+            p_inf = 0.0
+            if s > 0:
+                lam = force_of_infection(
+                    p.beta,
+                    mult,
+                    p.w_h,
+                    p.w_c,
+                    p.w_d,
+                    p.w_r,
+                    ii,
+                    m,
+                    i_loc,
+                    n_loc,
+                    pool[loc, P_LOC_I],
+                    pool[loc, P_LOC_N],
+                    i_region,
+                    n_region,
+                )
+                if lam > 0.0:
+                    p_inf = 1.0 - np.exp(-lam * p.dt)
+            # per infection: the case fatality of the ill times the share who fall ill
+            ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac
+            # draw only what can matter (a hash per transition that can happen)
+            u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
+            u_ei = uniform(key, i, 1) if e > 0 else 1.0
+            u_rem = uniform(key, i, 2) if ii > 0 else 1.0
+            u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
+            u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
+            s, e, ii, r, new_e, new_i, deaths = seir_transitions(
+                s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
+            )
+            ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
+            # members alive who were ill this month; deaths are taken from the ill (the
+            # fatality is per ill case; a household whose deaths outnumber its ill in
+            # one month, possible only by chance when symptomatic_frac < 1, floors at 0)
+            sk = max(np.int64(sick[i]) + ill - deaths, 0)
+            if deaths > 0:
+                m, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
+                members[i] = m
+                dead[i] += deaths
+                u5[i] = n5
+                adults[i] = nad
+            dis_s[i] = s
+            dis_e[i] = e
+            dis_i[i] = ii
+            dis_r[i] = r
+            sk = min(sk, m)
+            sick[i] = sk
+            # pools at the end of the substep = pools at the start of the next one
+            pool_acc[tid, loc, P_LOC_I] += ii
+            pool_acc[tid, loc, P_LOC_N] += m
+            pool_acc[tid, loc, P_E] += e
+            pool_acc[tid, loc, P_R] += r
+            if dsp == 0:
+                ci += ii
+                cn += m
+            elif dsp == 2:
+                pool_acc[tid, loc, P_CAMP_I] += ii
+                pool_acc[tid, loc, P_CAMP_N] += m
+            if new_e > 0:
+                loc_new[tid, loc] += new_e
+            if new_e > 0 or deaths > 0 or last:
+                cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp)
+                a = acc[tid, district[i], cell]
+                a[A_NEW_INFECTIONS] += new_e
+                a[A_DEATHS] += deaths
+                a[A_SICK] += deaths  # the dead were ill this month too
+                if last:
+                    a[A_INFECTIOUS] += ii
+                    a[A_SICK] += sk
+        comm_next[c, 0] = ci
+        comm_next[c, 1] = cn
+
+
+@nb.njit(cache=True)
+def import_infections(
+    key,
+    mean,
+    members,
+    dis_s,
+    dis_e,
+    district,
+    location,
+    female_head,
+    marginalised,
+    poorest,
+    livelihood,
+    displaced,
+    acc,
+    loc_new,
+):
+    """Seed ``Poisson(mean)`` imported infections (index 0, slot 0), each into a
+    household chosen uniformly by hash (index ``1 + j // 64``, slot ``j % 64``): a
+    susceptible member becomes exposed; a household with none is not infected.
+
+    Returns
+    -------
+    drawn, seeded : int  importations drawn and infections actually seeded
+    """
+    k = poisson_inv(uniform(key, 0, 0), mean)
+    n = members.size
+    seeded = 0
+    for j in range(k):
+        h = min(np.int64(uniform(key, 1 + j // 64, j % 64) * n), n - 1)
+        if members[h] > 0 and dis_s[h] > 0:
+            dis_s[h] -= 1
+            dis_e[h] += 1
+            cell = cell_of(female_head[h], marginalised[h], poorest[h], livelihood[h], displaced[h])
+            acc[0, district[h], cell, A_NEW_INFECTIONS] += 1
+            loc_new[0, location[h]] += 1
+            seeded += 1
+    return k, seeded
