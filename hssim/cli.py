@@ -148,7 +148,12 @@ def _print_summary(res, out: Path, wall_s: float) -> None:
         ("IPC3+ share (mean / peak)", f"{s['ipc3plus_frac_mean']:.1%} / {s['ipc3plus_frac_peak']:.1%}"),
         ("IPC3+ person-months", f"{s['ipc3plus_person_months']:,}"),
         ("acute malnutrition u5 (mean / peak)", f"{s['acute_malnutrition_frac_mean']:.1%} / {s['acute_malnutrition_frac_peak']:.1%}"),
-        ("deaths (of which starvation)", f"{s['deaths_total']:,} ({s['deaths_starvation']:,})"),
+        ("deaths", f"{s['deaths_total']:,} (starvation {s['deaths_starvation']:,}, disease {s['deaths_disease']:,}, "
+                   f"violence {s['deaths_violence']:,})"),
+        ("infections (attack rate)", f"{s['new_infections_total']:,} ({s['attack_rate']:.1%})"),
+        ("conflict events", f"{s['conflict_events_total']:,}"),
+        ("displaced (peak share)", f"{s['displaced_frac_peak']:.1%}"),
+        ("human-security index (mean)", f"{s['hs_index_mean']:.3f}"),
         ("CDR /10k/day (mean / peak)", f"{s['cdr_per_10k_day_mean']:.2f} / {s['cdr_per_10k_day_peak']:.2f}"),
         ("poverty (first / last year)", f"{s['poverty_frac_first_year']:.1%} / {s['poverty_frac_last_year']:.1%}"),
         ("below poverty trap (start -> end)", f"{s['below_trap_frac_start']:.1%} -> {s['below_trap_frac_end']:.1%}"),
