@@ -75,6 +75,7 @@ class Engine:
             self.households.add(m.household_fields())
         self.districts = Arrays(scenario.n_districts, DISTRICT_FIELDS)
         self.month_sums = np.zeros((scenario.n_districts, N_CELLS, N_SUMS), np.int64)
+        self.dead_at_month_start = np.zeros(cfg.population.households, np.int8)
         self.storyline_forcing = self._storyline_forcing()
         self.ti = 0
         self.timings_s: dict[str, float] = {m.name: 0.0 for m in self.modules}
@@ -119,6 +120,7 @@ class Engine:
         for name in HAZARD_OUTPUTS:
             ds[name][:] = 0.0
         self.month_sums[:] = 0  # every module adds its households' contributions
+        self.dead_at_month_start[:] = self.households.dead
         for m in self.modules:
             t0 = time.perf_counter()
             m.step(self, self.ti)

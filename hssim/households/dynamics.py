@@ -147,6 +147,7 @@ class Households(Module):
             hh.sick,
             hh.members,
             hh.dead,
+            engine.dead_at_month_start,
             hh.u5,
             hh.adults,
             hh.land_ha,

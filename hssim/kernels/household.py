@@ -419,6 +419,7 @@ def household_month(
     sick,
     members,
     dead,
+    dead_start,
     u5,
     adults,
     land_ha,
@@ -458,6 +459,8 @@ def household_month(
     comm_start : int64[C+1]  households of community c are ``comm_start[c]:comm_start[c+1]``
     comm_support : float64[C]  informal support capacity in [0, 1] this month
     comm_short, comm_active : int64[C]  out: households short before support / alive
+    dead_start : int8[n_households]  ``dead`` at the start of the month, before this month's
+        hazard deaths: people alive at the start of the month = members + dead - dead_start
     district .. ipc : household arrays [n_households] (see hssim.state); ``district`` is the
         origin (indicators are by origin), ``location`` where the household lives now
         (its conditions: prices, labour, pasture, health care)
@@ -477,7 +480,12 @@ def household_month(
         support_capacity = comm_support[c]
         for i in range(comm_start[c], comm_start[c + 1]):
             m = np.int64(members[i])
+            # people alive when the month began (hazards earlier this month may have killed some)
+            m_month = m + np.int64(dead[i]) - np.int64(dead_start[i])
             if m <= 0:
+                if m_month > 0:  # everyone died of a hazard this month: they lived part of it
+                    cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], displaced[i])
+                    acc[tid, district[i], cell, S_PEOPLE] += m_month
                 continue
             m_start = m
             d = district[i]
@@ -589,33 +597,33 @@ def household_month(
             malnutrition[i] = mal
             ipc[i] = phase
 
-            # indicators: people counted at the start of the month (they lived it)
+            # indicators: people counted as at the start of the month (they lived it)
             cell = cell_of(female_head[i], marginalised[i], poorest[i], lv, displaced[i])
             a = acc[tid, d, cell]
             a[S_HOUSEHOLDS] += 1
-            a[S_PEOPLE] += m_start
-            a[S_PHASE0 + phase] += m_start
-            a[S_COPING0 + cope] += m_start
+            a[S_PEOPLE] += m_month
+            a[S_PHASE0 + phase] += m_month
+            a[S_COPING0 + cope] += m_month
             a[S_MAL0 + mal] += n_u5
             if pc < p.poverty_line_usd_per_person_day:
-                a[S_PEOPLE_POOR] += m_start
+                a[S_PEOPLE_POOR] += m_month
             a[S_DEATHS_BASELINE] += deaths_b
             a[S_DEATHS_STARVATION] += deaths_s
-            a[S_GAP_PEOPLE_MILLI] += np.int64(m_start * gap * 1000.0 + 0.5)
+            a[S_GAP_PEOPLE_MILLI] += np.int64(m_month * gap * 1000.0 + 0.5)
             a[S_ASSETS_USD] += np.int64(herd * lprice + assets + 0.5)
             if herd * p.livestock_price_norm + assets < trap:
                 a[S_HOUSEHOLDS_BELOW_TRAP] += 1
-            a[S_CONSUMPTION_MILLI] += np.int64(m_start * pc * 1000.0 + 0.5)
+            a[S_CONSUMPTION_MILLI] += np.int64(m_month * pc * 1000.0 + 0.5)
             if cope == 3:
                 a[S_HOUSEHOLDS_EMERGENCY] += 1
             if away:
-                a[S_PEOPLE_DISPLACED] += m_start
+                a[S_PEOPLE_DISPLACED] += m_month
                 if displaced[i] == 2:
-                    a[S_PEOPLE_IN_CAMP] += m_start
-            a[S_FEAR_PEOPLE_MILLI] += np.int64(m_start * fear[i] * 1000.0 + 0.5)
-            a[S_HEALTH_ACCESS_PEOPLE_MILLI] += np.int64(m_start * health * 1000.0 + 0.5)
-            a[S_HS_PEOPLE_MILLI] += np.int64(m_start * hs * 1000.0 + 0.5)
-            a[S_HS_BIN0 + min(np.int64(hs * 10.0), 9)] += m_start
+                    a[S_PEOPLE_IN_CAMP] += m_month
+            a[S_FEAR_PEOPLE_MILLI] += np.int64(m_month * fear[i] * 1000.0 + 0.5)
+            a[S_HEALTH_ACCESS_PEOPLE_MILLI] += np.int64(m_month * health * 1000.0 + 0.5)
+            a[S_HS_PEOPLE_MILLI] += np.int64(m_month * hs * 1000.0 + 0.5)
+            a[S_HS_BIN0 + min(np.int64(hs * 10.0), 9)] += m_month
             n_active += 1
             if short:
                 n_short += 1

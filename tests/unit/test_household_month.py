@@ -194,7 +194,7 @@ def test_household_month_matches_python_reference(setting):
     K.household_month(
         H.params, key, key_d, H.comm_start, support, short, active,
         hh.district, hh.livelihood, hh.female_head, hh.marginalised, hh.poorest_quintile, hh.displaced, hh.location,
-        hh.fear, hh.sick, hh.members, hh.dead, hh.u5,
+        hh.fear, hh.sick, hh.members, hh.dead, hh.dead.copy(), hh.u5,
         hh.adults, hh.land_ha, hh.herd_tlu, hh.assets_usd, hh.savings_usd, hh.debt_usd, hh.food_stock_kg, hh.adequacy,
         hh.consumption_usd_pc_day, hh.gap_months, hh.coping, hh.malnutrition, hh.ipc_phase,
         dist["harvest_now"], dist["harvest_yield"], dist["pasture"], dist["p_ls_death"], dist["livestock_price"],
