@@ -29,7 +29,8 @@ import numpy as np
 
 from .. import rng
 from ..config.schema import DisplacementConfig
-from ..kernels.displacement import decide_moves
+from ..kernels.displacement import apply_moves, decide_moves, district_counts, draw_thresholds, uniform_at
+from ..state import FieldSpec
 from ..module import Module
 from ..phases import Phase
 
@@ -42,6 +43,9 @@ class Displacement(Module):
     def __init__(self, cfg: DisplacementConfig, name: str = "displacement"):
         self.cfg = cfg
         self.name = name
+
+    def household_fields(self):
+        return (FieldSpec("flight_threshold", "float32", "frac", "fear at which the household flees (fixed)"),)
 
     def init(self, engine) -> None:
         sc = engine.scenario
@@ -62,19 +66,16 @@ class Displacement(Module):
         self.dest = np.empty(n, np.int64)
         self.fallback = np.empty(n, np.int64)
         self.returning = np.empty(n, np.int8)
-        self.key_threshold = rng.stream_key(engine.seed, "displacement.threshold", 0)
+        draw_thresholds(rng.stream_key(engine.seed, "displacement.threshold", 0), self.cfg.flight_fear_median,
+                        self.cfg.flight_threshold_log_sd, engine.households.flight_threshold)
         self.update_district_counts(engine)
 
     def update_district_counts(self, engine) -> None:
         hh = engine.households
-        D = engine.scenario.n_districts
-        alive = hh.members > 0
-        away = alive & (hh.displaced > 0)
-        hosted = np.bincount(hh.location[away & (hh.displaced == 1)], minlength=D)
-        residents = np.bincount(hh.location[alive & (hh.displaced == 0)], minlength=D)
+        counts = district_counts(hh.location, hh.displaced, hh.members, engine.scenario.n_districts)
         ds = engine.districts
-        ds.influx_frac[:] = hosted / np.maximum(residents, 1)
-        ds.camp_households[:] = np.bincount(hh.location[alive & (hh.displaced == 2)], minlength=D)
+        ds.influx_frac[:] = counts[:, 1] / np.maximum(counts[:, 0], 1)
+        ds.camp_households[:] = counts[:, 2]
 
     def step(self, engine, ti: int) -> None:
         cfg, cp = self.cfg, engine.cfg.couplings
@@ -84,7 +85,6 @@ class Displacement(Module):
         calm = (ds.conflict_rate <= cfg.safe_rate_multiple * self.usual_rate) | (s_conflict == 0)
         safe = calm & (ds.production_index >= cfg.return_min_production)
         self.safe_months = np.where(safe, self.safe_months + 1, 0)
-        hh.displaced_months[:] = np.where(hh.displaced > 0, np.minimum(hh.displaced_months.astype(np.int64) + 1, 127), 0)
         if not cfg.enabled:
             self.update_district_counts(engine)
             return
@@ -100,15 +100,14 @@ class Displacement(Module):
         camp_u = np.where(has_camp[None, :], base + cfg.camp_bonus - crowding[None, :], -np.inf)
         decide_moves(
             rng.stream_key(engine.seed, "displacement", ti),
-            self.key_threshold,
-            cfg.flight_fear_median,
-            cfg.flight_threshold_log_sd,
+            hh.flight_threshold,
             cp.conflict_to_displacement,
             cp.food_insecurity_to_displacement * cfg.p_distress_migration,
             cfg.p_return,
             hh.district,
             hh.location,
             hh.displaced,
+            hh.displaced_months,
             hh.members,
             hh.fear,
             hh.coping,
@@ -126,26 +125,16 @@ class Displacement(Module):
         )
         dest = self.dest
         # camp capacity: admit applicants in a fixed priority order; the rest go hosted
-        camp = dest >= D
-        if camp.any():
-            idx = np.flatnonzero(camp)
+        idx = np.flatnonzero(dest >= D)
+        if idx.size:
             where = dest[idx] - D
-            prio = rng.uniforms(rng.stream_key(engine.seed, "displacement.priority", ti), hh.n, 0)[idx]
+            prio = uniform_at(rng.stream_key(engine.seed, "displacement.priority", ti), idx, 0)
             order = np.lexsort((prio, where))
             idx, where = idx[order], where[order]
             first = np.searchsorted(where, np.arange(D))
             rank = np.arange(idx.size) - first[where]
             rejected = idx[rank >= space[where]]
             dest[rejected] = self.fallback[rejected]
-        moving = dest >= 0
-        to_camp = dest >= D
-        loc_new = np.where(to_camp, dest - D, dest)
-        hh.location[moving] = loc_new[moving]
-        hh.displaced[moving] = np.where(to_camp[moving], 2, 1)
-        hh.displaced_months[moving] = 0
-        hh.herd_tlu[moving] *= np.float32(1.0 - cfg.herd_loss_on_flight_frac)
-        back = self.returning == 1
-        hh.location[back] = hh.district[back]
-        hh.displaced[back] = 0
-        hh.displaced_months[back] = 0
+        apply_moves(dest, self.returning, D, np.float32(1.0 - cfg.herd_loss_on_flight_frac), hh.district, hh.location,
+                    hh.displaced, hh.displaced_months, hh.herd_tlu)
         self.update_district_counts(engine)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..rng import normal, uniform
 
-__all__ = ["flight_threshold", "decide_moves"]
+__all__ = ["flight_threshold", "draw_thresholds", "decide_moves", "apply_moves", "district_counts", "uniform_at"]
 
 NONE = -1
 
@@ -24,17 +24,23 @@ def flight_threshold(key_threshold, i, median, log_sd):
 
 
 @nb.njit(parallel=True, cache=True)
+def draw_thresholds(key_threshold, median, log_sd, out):
+    """float32[n] every household's flight threshold (drawn once, at the start)."""
+    for i in nb.prange(out.size):
+        out[i] = flight_threshold(key_threshold, i, median, log_sd)
+
+
+@nb.njit(parallel=True, cache=True)
 def decide_moves(
     key,
-    key_threshold,
-    flight_median,
-    flight_log_sd,
+    threshold,
     s_fear,
     p_distress,
     p_return,
     district,
     location,
     displaced,
+    displaced_months,
     members,
     fear,
     coping,
@@ -61,6 +67,7 @@ def decide_moves(
 
     Parameters
     ----------
+    threshold : float32[n]  each household's flight threshold on fear
     origin_safe : bool[D]  the district has been safe long enough to return to
     nbr_start, nbr : int64[D+1], int64[E]  neighbours of d are ``nbr[nbr_start[d]:nbr_start[d+1]]``
     utility : float64[D, D]  deterministic utility of moving from d to j (hosted)
@@ -78,12 +85,13 @@ def decide_moves(
         if members[i] <= 0:
             continue
         if displaced[i] > 0:
+            displaced_months[i] = min(displaced_months[i] + 1, 127)
             if origin_safe[district[i]] and uniform(key, i, 1) < p_return:
                 returning[i] = 1
             continue
         flee = False
         f = s_fear * fear[i]
-        if f > 0.0 and f >= flight_threshold(key_threshold, i, flight_median, flight_log_sd):
+        if f > 0.0 and f >= threshold[i]:
             flee = True
         elif coping[i] == 3 and gap_months[i] >= 2 and uniform(key, i, 0) < p_distress:
             flee = True
@@ -120,3 +128,42 @@ def decide_moves(
                 choice = D + j
         dest[i] = choice
         dest_camp_fallback[i] = hosted
+
+
+@nb.njit(cache=True)
+def uniform_at(key, idx, slot):
+    """float64[len(idx)] uniform draws for the given element indices."""
+    out = np.empty(idx.size, np.float64)
+    for k in range(idx.size):
+        out[k] = uniform(key, idx[k], slot)
+    return out
+
+
+@nb.njit(parallel=True, cache=True)
+def apply_moves(dest, returning, n_districts, herd_keep, district, location, displaced, displaced_months, herd_tlu):
+    """Carry out this month's moves: flight to ``dest`` (hosted j, or camp D + j) and returns."""
+    for i in nb.prange(dest.size):
+        j = dest[i]
+        if j >= 0:
+            if j >= n_districts:
+                location[i] = j - n_districts
+                displaced[i] = 2
+            else:
+                location[i] = j
+                displaced[i] = 1
+            displaced_months[i] = 0
+            herd_tlu[i] = herd_tlu[i] * herd_keep
+        elif returning[i] == 1:
+            location[i] = district[i]
+            displaced[i] = 0
+            displaced_months[i] = 0
+
+
+@nb.njit(cache=True)
+def district_counts(location, displaced, members, n_districts):
+    """int64[D, 3] households alive by current district and status (home, hosted, camp)."""
+    out = np.zeros((n_districts, 3), np.int64)
+    for i in range(members.size):
+        if members[i] > 0:
+            out[location[i], displaced[i]] += 1
+    return out

@@ -396,7 +396,7 @@ def hs_index(phase, fear, coping, displaced, health_access):
     want = 1.0 - (phase - 1) / 4.0
     free = 1.0 - min(max(fear, 0.0), 1.0)
     dignity = (1.0 - coping / 3.0 + (1.0 if displaced == 0 else 0.0) + health_access) / 3.0
-    return (want * free * dignity) ** (1.0 / 3.0)
+    return np.cbrt(want * free * dignity)
 
 
 @nb.njit(parallel=True, cache=True)
