@@ -176,10 +176,15 @@ class Results:
         )
 
     def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
-        """One indicator over time as a Series indexed by month."""
+        """One indicator over time as a Series indexed by month (empty if not recorded)."""
+        if self.__dict__.get("_rows") is None or self.__dict__.get("_rows_of") is not self.timeseries:
+            # row positions of every (indicator, district, group), computed once
+            ts = self.timeseries
+            self._rows = ts.groupby(["indicator", "district", "group"], observed=True, sort=False).indices
+            self._rows_of = ts
+        rows = self._rows.get((name, district, group), np.zeros(0, np.int64))
         ts = self.timeseries
-        sel = ts[(ts.indicator == name) & (ts.district == district) & (ts.group == group)]
-        return pd.Series(sel["value"].to_numpy(), index=sel["month"].to_numpy(), name=name)
+        return pd.Series(ts["value"].to_numpy()[rows], index=ts["month"].to_numpy()[rows], name=name)
 
     def hs_distribution(self) -> pd.DataFrame:
         """Distribution of the household human-security index: share of people in each
@@ -302,14 +307,12 @@ def _tidy(sums, district, field_names, names, days) -> pd.DataFrame:
     ind_names, ind = _indicator_values(gs, days)
     people = gs[:, :-1, 0, _S["people"]].astype(np.float64)
     d_names, dvals = _district_values(district, field_names, people)
-    hh = _long(ind, months, districts, groups, ind_names)
-    dd = _long(dvals[:, :, None, :], months, districts, ["all"], d_names)
-    frame = pd.concat([hh, dd], ignore_index=True)
-    cats = ind_names + d_names
-    frame["indicator"] = pd.Categorical(frame["indicator"].astype(str), categories=cats)
-    frame["group"] = pd.Categorical(frame["group"].astype(str), categories=groups)
-    frame["district"] = pd.Categorical(frame["district"].astype(str), categories=districts)
-    return frame.sort_values(["month", "district", "group", "indicator"], kind="stable").reset_index(drop=True)
+    # one cube [month, district, group, indicator]: district conditions sit in group "all";
+    # built in order, so the frame needs no sort
+    cube = np.full(ind.shape[:3] + (len(ind_names) + len(d_names),), np.nan)
+    cube[..., : len(ind_names)] = ind
+    cube[:, :, groups.index("all"), len(ind_names) :] = dvals
+    return _long(cube, months, districts, groups, ind_names + d_names).reset_index(drop=True)
 
 
 def _summary(ts: pd.DataFrame, sums, district, field_names, cfg) -> dict[str, Any]:

@@ -115,6 +115,10 @@ def scale(x, lo: float, hi: float):
 
 def _frame(results) -> pd.DataFrame:
     ts = results if isinstance(results, pd.DataFrame) else results.timeseries
+    # only district rows of the groups used here (filtering the categoricals first is
+    # much cheaper than turning a whole run's frame into strings)
+    keep = ts["group"].isin(["all", "marginalised"]).to_numpy() & (ts["district"] != "all").to_numpy()
+    ts = ts[keep]
     return pd.DataFrame(
         {
             "month": ts["month"].to_numpy(),
