@@ -173,7 +173,7 @@ def case_fatality(cfr_treated_access, malnourished, mal_fat_mult):
     return min(max(c, 0.0), 1.0)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)  # not inlined: scalar arguments, cheap to call, quicker to compile
 def seir_transitions(s, e, i, r, p_inf, p_ei, p_rem, cfr, p_wane, u_inf, u_ei, u_rem, u_die, u_wane):
     """One substep of a household's chain binomial (all from start-of-substep counts).
 
@@ -200,7 +200,7 @@ def seir_transitions(s, e, i, r, p_inf, p_ei, p_rem, cfr, p_wane, u_inf, u_ei, u
     )
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)  # not inlined: scalar arguments, cheap to call, quicker to compile
 def remove_dead_members(k, members, u5, adults, malnourished, key_who, i):
     """Take ``k`` dead members out of the household's counts.
 
@@ -228,7 +228,7 @@ def remove_dead_members(k, members, u5, adults, malnourished, key_who, i):
     return members, u5, adults
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)  # not inlined: scalar arguments, cheap to call, quicker to compile
 def remove_excess(excess, s, e, i, r, key, idx):
     """Remove ``excess`` people (who died of other causes) from the compartments,
     each from a compartment chosen in proportion to its count (draw: ``key``, index
