@@ -86,6 +86,7 @@ INDICATORS: dict[str, tuple[str, str | None, float, str]] = {
     "hs_index": ("hs_people_milli", "people", 1e-3, "mean household human-security index (want, fear, dignity), 0..1"),
     "hs_low_frac": ("people_hs_low", "people", 1.0, "share of people with a human-security index below 0.5"),
     "new_infections": ("new_infections", None, 1.0, "new infections in the month"),
+    "attack_rate": ("new_infections", "people", None, "cumulative infections since the start, share of the first month's people"),
     "infectious_frac": ("people_infectious", "people", 1.0, "share of people infectious at the end of the month"),
     "sick_frac": ("people_sick", "people", 1.0, "share of people ill at some time in the month"),
     "deaths": ("deaths", None, 1.0, "deaths in the month, all causes"),
@@ -264,6 +265,11 @@ def _indicator_values(gs: np.ndarray, days: float) -> tuple[list[str], np.ndarra
         if name == "cdr_per_10k_day":
             with np.errstate(invalid="ignore", divide="ignore"):
                 v = np.where(sums["people"] > 0, x / sums["people"] / days * 1e4, np.nan)
+        elif name == "attack_rate":
+            # cumulative infections since the start over the people of the first month
+            p0 = sums["people"][:1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v = np.where(p0 > 0, np.cumsum(x, axis=0) / p0, np.nan)
         elif den is None:
             v = x * scale
         else:

@@ -84,6 +84,13 @@ def test_hs_distribution_is_a_distribution_consistent_with_the_mean(small_result
     assert ((lo <= mean + 1e-9) & (mean <= hi + 1e-9)).all()
 
 
+def test_attack_rate_is_cumulative_infections_over_initial_people(small_results):
+    new = small_results.indicator("new_infections").to_numpy()
+    pop0 = small_results.indicator("population").iloc[0]
+    np.testing.assert_allclose(small_results.indicator("attack_rate").to_numpy(), np.cumsum(new) / pop0)
+    assert small_results.summary["attack_rate"] == pytest.approx(new.sum() / pop0)
+
+
 def test_cdr_matches_deaths_and_population(small_results):
     deaths = small_results.indicator("deaths")
     pop = small_results.indicator("population")
