@@ -45,7 +45,7 @@ def compose(overrides: list[str] | None = None, config_name: str = "config"):
         with initialize_config_dir(config_dir=str(configs_dir()), version_base=None, job_name="hssim"):
             cfg = hydra_compose(config_name=config_name, overrides=list(overrides or []))
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(_override_path(exc, overrides), _override_value(exc, overrides), _hydra_reason(exc)) from exc
+        raise ConfigError(*_offending_override(exc, overrides), _hydra_reason(exc)) from exc
     finally:
         if previous is not None:
             gh.clear()
@@ -64,22 +64,14 @@ def _hydra_reason(exc: Exception) -> str:
     return f"a valid override ({text})"
 
 
-def _override_path(exc: Exception, overrides) -> str:
+def _offending_override(exc: Exception, overrides) -> tuple[str, Any]:
+    """(key, override) of the override a Hydra error names, else a generic pair."""
     msg = str(exc)
     for o in overrides or []:
         key = o.split("=", 1)[0].lstrip("+~")
         if key and key in msg:
-            return key
-    return "<overrides>"
-
-
-def _override_value(exc: Exception, overrides) -> Any:
-    msg = str(exc)
-    for o in overrides or []:
-        key = o.split("=", 1)[0].lstrip("+~")
-        if key and key in msg:
-            return o
-    return " ".join(overrides or [])
+            return key, o
+    return "<overrides>", " ".join(overrides or [])
 
 
 def run(cfg: Any = None, validate: bool = False, progress=None) -> Results:
