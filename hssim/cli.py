@@ -150,7 +150,7 @@ def _print_summary(res, out: Path, wall_s: float) -> None:
         ("acute malnutrition u5 (mean / peak)", f"{s['acute_malnutrition_frac_mean']:.1%} / {s['acute_malnutrition_frac_peak']:.1%}"),
         ("deaths", f"{s['deaths_total']:,} (starvation {s['deaths_starvation']:,}, disease {s['deaths_disease']:,}, "
                    f"violence {s['deaths_violence']:,})"),
-        ("infections (attack rate)", f"{s['new_infections_total']:,} ({s['attack_rate']:.1%})"),
+        ("infections (per person)", f"{s['new_infections_total']:,} ({s['attack_rate']:.2f}; immunity wanes)"),
         ("conflict events", f"{s['conflict_events_total']:,}"),
         ("displaced (peak share)", f"{s['displaced_frac_peak']:.1%}"),
         ("human-security index (mean)", f"{s['hs_index_mean']:.3f}"),
