@@ -117,19 +117,16 @@ def _task(cfg) -> None:
     from .api import run
 
     out = Path(HydraConfig.get().runtime.output_dir)
-    ok = False
     try:
         t0 = time.perf_counter()
         res = run(cfg)
         wall = time.perf_counter() - t0
         res.save(out, figure=res.config["output"]["figure"], dpi=res.config["output"]["figure_dpi"])
-        ok = True
-    except UserError as exc:
-        _remove_run_dir(out)
-        _fail(exc)
-    finally:
-        if not ok and out.is_dir() and not (out / "summary.json").exists():
-            _remove_run_dir(out)
+    except BaseException as exc:
+        _remove_run_dir(out)  # a failed job leaves no half-written folder
+        if isinstance(exc, UserError):
+            _fail(exc)
+        raise
     _print_summary(res, out, wall)
 
 

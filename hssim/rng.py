@@ -31,6 +31,7 @@ __all__ = [
     "normal",
     "uniforms",
     "normals",
+    "poisson_inv",
 ]
 
 #: slots available per (key, index); kernels document which slot they use for what.
@@ -129,3 +130,20 @@ def normals(key, n, slot):
     for i in range(n):
         out[i] = normal(key, i, slot)
     return out
+
+
+@nb.njit(cache=True, inline="always")
+def poisson_inv(u, mean):
+    """Poisson(mean) variate by inversion of the CDF at ``u``: the smallest k with
+    CDF(k) >= u (``mean`` up to about 700, where ``exp(-mean)`` underflows)."""
+    if mean <= 0.0:
+        return 0
+    k = 0
+    pk = np.exp(-mean)
+    cdf = pk
+    cap = int(mean + 40.0 * np.sqrt(mean) + 40.0)
+    while u > cdf and k < cap:
+        k += 1
+        pk *= mean / k
+        cdf += pk
+    return k

@@ -99,20 +99,11 @@ def poisson_inv_vec(key, lam):
     """int64[D] Poisson(lam_d) draws by inversion (index d, slot 0)."""
     out = np.zeros(lam.size, np.int64)
     for d in range(lam.size):
-        u = rng.uniform(key, d, 0)
-        k = 0
-        pk = np.exp(-lam[d])
-        cdf = pk
-        # for large rates exp(-lam) underflows: fall back to a normal approximation
-        if pk == 0.0:
-            z = rng.normal(key, d, 1)
-            out[d] = max(0, int(lam[d] + np.sqrt(lam[d]) * z + 0.5))
-            continue
-        while u > cdf and k < 100000:
-            k += 1
-            pk *= lam[d] / k
-            cdf += pk
-        out[d] = k
+        if lam[d] > 700.0:
+            # exp(-lam) underflows: a normal approximation (slots 1-2) is exact enough here
+            out[d] = max(0, int(lam[d] + np.sqrt(lam[d]) * rng.normal(key, d, 1) + 0.5))
+        else:
+            out[d] = rng.poisson_inv(rng.uniform(key, d, 0), lam[d])
     return out
 
 

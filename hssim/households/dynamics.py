@@ -71,7 +71,6 @@ class Households(Module):
         C = comm_sizes.size
         self.comm_short = np.zeros(C, np.int64)
         self.comm_active = np.ones(C, np.int64)
-        self.comm_district = np.repeat(np.arange(D), [len(s) for s in sizes])
 
         lp = self.food.livestock_price_usd_per_tlu
         p = self.params

@@ -51,7 +51,7 @@ from collections import namedtuple
 import numba as nb
 import numpy as np
 
-from ..rng import uniform
+from ..rng import poisson_inv, uniform
 from ..sums import cell_of
 from .household import binomial_inv
 
@@ -127,22 +127,6 @@ def beta_for_r0(r0, p_rem, dt):
     """Transmission rate per day such that ``beta * dt * E[substeps infectious] = r0``
     with ``E[substeps] = 1 / p_rem`` (geometric stay): ``beta = r0 p_rem / dt``."""
     return r0 * p_rem / dt
-
-
-@nb.njit(cache=True, inline="always")
-def poisson_inv(u, mean):
-    """Poisson(mean) variate by inversion of the CDF at ``u`` (``mean`` <= ~700)."""
-    if mean <= 0.0:
-        return 0
-    k = 0
-    pk = np.exp(-mean)
-    cdf = pk
-    cap = int(mean + 40.0 * np.sqrt(mean) + 40.0)
-    while u > cdf and k < cap:
-        k += 1
-        pk *= mean / k
-        cdf += pk
-    return k
 
 
 @nb.njit(cache=True, inline="always")

@@ -10,22 +10,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..rng import normal, uniform
+from ..rng import normal, poisson_inv, uniform
 
 __all__ = ["poisson_inv", "init_households", "allocate"]
-
-
-@nb.njit(cache=True)
-def poisson_inv(u, lam):
-    """Poisson(lam) variate by inversion of the CDF at ``u`` (lam small)."""
-    k = 0
-    pk = np.exp(-lam)
-    cdf = pk
-    while u > cdf and k < 200:
-        k += 1
-        pk *= lam / k
-        cdf += pk
-    return k
 
 
 def allocate(total: int, weights: np.ndarray) -> np.ndarray:
