@@ -14,6 +14,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import UserError
 
@@ -28,7 +29,7 @@ def _debug() -> bool:
     return os.environ.get("HSSIM_DEBUG", "") not in ("", "0")
 
 
-def _fail(exc: BaseException, prog: str = "hssim") -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+def _fail(exc: BaseException, prog: str = "hssim") -> NoReturn:
     if _debug():
         raise exc
     print(f"{prog}: error: {exc}", file=sys.stderr)

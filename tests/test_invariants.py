@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import hssim
 from hssim.config.build import build_engine
 from hssim.engine import InvariantError
 

@@ -69,6 +69,7 @@ __all__ = [
     "livelihood_table",
     "SUMS",
     "N_CELLS",
+    "N_SUMS",
     "cell_of",
     "livestock_step",
     "wage_income",
