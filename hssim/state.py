@@ -68,6 +68,15 @@ HOUSEHOLD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("fear", "float32", "frac", "fear of violence, 0 none .. 1 extreme; decays without new exposure"),
     FieldSpec("violence_exposed", "int8", "bool", "hit by violence this month"),
     FieldSpec("sick", "int8", "people", "members ill (infectious) at some time this month"),
+    # what interventions deliver (written in the INTERVENTION phase, neutral at 0)
+    FieldSpec("aid_cash_usd", "float32", "USD", "cash received this month (transfers, insurance payouts)"),
+    FieldSpec("aid_food_kg", "float32", "kg", "in-kind food received this month, cereal equivalent"),
+    FieldSpec("nutrition_treated", "int8", "index", "0 untreated; k + 1 = the under-fives are in treatment programme k this month"),
+    FieldSpec("livestock_protected", "float32", "frac", "share of livestock mortality averted this month (feed, water, veterinary care)"),
+    FieldSpec("savings_group", "int8", "index", "0 none; k + 1 = member of savings-group programme k"),
+    FieldSpec("flight_early_frac", "float32", "frac", "share by which a warned household lowers its flight threshold this month"),
+    FieldSpec("ew_informed", "int8", "months", "months of early-warning awareness left (0 = not informed)"),
+    FieldSpec("assisted", "int32", "bits", "interventions received this month: bit k = the portfolio's k-th intervention"),
 )
 
 #: district-level state written by hazards and impacts each month, float64[n_districts]
@@ -92,6 +101,21 @@ DISTRICT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("new_infections", "float64", "people", "new infections this month (written by the disease module)"),
     FieldSpec("influx_frac", "float64", "frac", "displaced households hosted, share of resident households"),
     FieldSpec("camp_households", "float64", "households", "households in the district's camp"),
+    # early warning (POLICY phase): 1 when the signal is on this month
+    FieldSpec("drought_probability", "float64", "p", "forecast probability of drought at the trigger's lead (NaN-free; 0 if none)"),
+    FieldSpec("ready_drought", "float64", "bool", "readiness declared for drought (two-stage trigger)"),
+    FieldSpec("alert_drought", "float64", "bool", "drought trigger fired (forecast or observed)"),
+    FieldSpec("alert_food", "float64", "bool", "observed food insecurity above the food-security sector's threshold"),
+    FieldSpec("alert_conflict", "float64", "bool", "conflict escalation warning"),
+    FieldSpec("alert_disease", "float64", "bool", "outbreak alert from disease surveillance"),
+    FieldSpec("reported_cases", "float64", "people", "cases reported by surveillance this month"),
+    # intervention effects on district conditions (INTERVENTION phase, read next month by hazards)
+    FieldSpec("security_effect", "float64", "frac", "share of the conflict baseline rate removed by security interventions"),
+    FieldSpec("committee_effect", "float64", "frac", "share of the scarcity -> conflict driver removed by resource committees"),
+    FieldSpec("wash_effect", "float64", "frac", "share of disease transmission removed by WASH"),
+    FieldSpec("surveillance_gain", "float64", "frac", "share of undetected cases community health workers bring to surveillance"),
+    FieldSpec("targeting_gain", "float64", "frac", "share of the targeting-accuracy gap closed by community-based targeting"),
+    FieldSpec("cost_usd", "float64", "USD", "money spent on the response in the district this month (real population)"),
 )
 
 #: district fields that hazards write each month and that fall back to a neutral

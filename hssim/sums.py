@@ -43,6 +43,13 @@ SUMS: tuple[str, ...] = (
     "health_access_people_milli",  # sum over people of health-care access at their location, x1000
     "hs_people_milli",  # sum over people of the household human-security index, x1000
     *(f"people_hs_bin{k}" for k in range(10)),  # people by human-security index decile bin [k/10, (k+1)/10)
+    # the response (ALLOCATION phase), by the household's origin and cell
+    "households_assisted",  # receiving at least one intervention this month
+    "people_assisted",
+    "households_duplicated",  # receiving the same kind of intervention from two programmes
+    "households_layered",  # receiving two or more different kinds
+    "households_in_need",  # in IPC-like phase 3+ last month (what any responder should reach)
+    "households_need_unmet",  # in need and receiving nothing
 )
 N_SUMS = len(SUMS)
 N_CELLS = 64
