@@ -41,7 +41,7 @@ def register(kind: str, config_cls: type, group: str) -> Callable[[type], type]:
 
 def _load_builtin() -> None:
     # importing the packages registers their modules; done lazily, not at hssim import
-    from . import hazards  # noqa: F401
+    from . import hazards, interventions  # noqa: F401
 
 
 def lookup(kind: Any, group: str, path: str) -> Entry:

@@ -95,6 +95,11 @@ INDICATORS: dict[str, tuple[str, str | None, float, str]] = {
     "deaths_disease": ("deaths_disease", None, 1.0, "deaths from the epidemic disease"),
     "deaths_violence": ("deaths_violence", None, 1.0, "deaths from violence"),
     "cdr_per_10k_day": ("deaths", "people", None, "crude death rate, deaths / 10,000 people / day"),
+    "assisted_frac": ("households_assisted", "households", 1.0, "share of households receiving at least one intervention"),
+    "people_assisted": ("people_assisted", None, 1.0, "people in households receiving at least one intervention"),
+    "duplicated_households": ("households_duplicated", None, 1.0, "households served by two programmes of the same kind"),
+    "layered_households": ("households_layered", None, 1.0, "households served by programmes of two or more kinds"),
+    "need_unmet_frac": ("households_need_unmet", "households_in_need", 1.0, "share of households in IPC3+ receiving nothing"),
     "population": ("people", None, 1.0, "people alive at the start of the month"),
     "households": ("households", None, 1.0, "households with members alive"),
 }
@@ -114,10 +119,17 @@ DISTRICT_INDICATORS: dict[str, str] = {
     "market_disruption": "share of market functioning lost to conflict",
     "health_access_eff": "share of people reaching functioning health care",
     "influx_frac": "displaced households hosted, share of residents",
+    "drought_probability": "forecast probability of drought at the trigger's lead",
+    "alert_drought": "drought trigger on (forecast or observed); for 'all': share of people",
+    "alert_food": "food-insecurity alert on",
+    "alert_conflict": "conflict escalation warning on",
+    "alert_disease": "outbreak alert on",
+    "reported_cases": "cases reported by surveillance",
+    "cost_usd": "money spent on the response, USD (real population; coordination overhead is region-wide, not here)",
 }
 
 #: district indicators summed (not averaged) for district "all"
-_DISTRICT_SUMMED = ("conflict_events", "conflict_rate")
+_DISTRICT_SUMMED = ("conflict_events", "conflict_rate", "reported_cases", "cost_usd")
 
 
 def atomic_write(path: Path, write) -> None:
@@ -159,6 +171,8 @@ class Results:
     sums: np.ndarray = field(repr=False)
     district_series: np.ndarray = field(repr=False)
     timings_s: dict[str, float] = field(default_factory=dict, repr=False)
+    #: module tables (``costs``, ``activations``, ``triggers``) when the run has a response
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_engine(cls, engine) -> "Results":
@@ -166,6 +180,14 @@ class Results:
         cfg = engine.cfg
         ts = _tidy(rec.sums, rec.district, rec.district_names, engine.scenario.names, cfg.households.days_per_month)
         summary = _summary(ts, rec.sums, rec.district, rec.district_names, cfg)
+        scale = engine.households.n / float(engine.scenario.households.sum())  # simulated / real households
+        summary.update(_money(rec.sums, cfg, scale))
+        tables: dict[str, pd.DataFrame] = {}
+        for m in engine.modules:  # modules with something to report (response, early warning)
+            if hasattr(m, "tables"):
+                tables.update(m.tables(engine))
+            if hasattr(m, "summary"):
+                summary.update(m.summary(engine))
         return cls(
             timeseries=ts,
             summary=summary,
@@ -174,6 +196,7 @@ class Results:
             sums=rec.sums,
             district_series=rec.district,
             timings_s=dict(engine.timings_s),
+            tables=tables,
         )
 
     def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
@@ -231,6 +254,8 @@ class Results:
         atomic_write(out / "hs_distribution.parquet", lambda p: self.hs_distribution().to_parquet(p, index=False))
         atomic_write(out / "district_risk.csv", lambda p: self.district_risk().to_csv(p, index=False))
         atomic_write(out / "config.yaml", lambda p: p.write_text(_yaml(self.config)))
+        for name, frame in self.tables.items():
+            atomic_write(out / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
         if figure:
             from .report.figures import indicator_figure
 
@@ -319,6 +344,25 @@ def _tidy(sums, district, field_names, names, days) -> pd.DataFrame:
     cube[..., : len(ind_names)] = ind
     cube[:, :, groups.index("all"), len(ind_names) :] = dvals
     return _long(cube, months, districts, groups, ind_names + d_names).reset_index(drop=True)
+
+
+def _money(sums: np.ndarray, cfg, scale: float) -> dict[str, float]:
+    """Losses in money for benefit-cost analysis, real population (simulated / ``scale``).
+
+    ``food_gap_usd``: the food people did not eat over the horizon, at the normal
+    cereal price; ``assets_end_usd``: productive assets at market value at the end;
+    ``real_households_per_simulated``: multiply simulated counts (deaths, person-months)
+    by it to compare them with costs.
+    """
+    tot = derived_sums(sums.sum(axis=(1, 2)))
+    need_kg = cfg.households.kcal_per_person_day * cfg.households.days_per_month / cfg.households.kcal_per_kg
+    gap_person_months = tot["gap_people_milli"].sum() / 1000.0
+    return {
+        "real_households_per_simulated": 1.0 / scale,
+        "food_gap_usd": float(gap_person_months * need_kg * cfg.food_system.food_price_usd_per_kg / scale),
+        "assets_end_usd": float(tot["assets_usd"][-1] / scale),
+        "cost_usd_total": 0.0,
+    }
 
 
 def _summary(ts: pd.DataFrame, sums, district, field_names, cfg) -> dict[str, Any]:

@@ -44,7 +44,18 @@ def load_config(data: Any) -> Config:
         kind = entry.get("kind", name)
         reg = lookup(kind, "hazards", f"{path}.kind")
         hazards[name] = from_mapping(reg.config_cls, {**entry, "kind": kind}, path)
-    return dataclasses.replace(cfg, hazards=types.MappingProxyType(hazards))
+    interventions = {}
+    for name, entry in cfg.interventions.items():
+        path = f"interventions.{name}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(path, entry, "a mapping with a 'kind' and the intervention's settings")
+        reg = lookup(entry.get("kind"), "interventions", f"{path}.kind")
+        interventions[name] = from_mapping(reg.config_cls, dict(entry), path)
+    if len(interventions) > 31:
+        raise ConfigError("interventions", f"{len(interventions)} interventions", "at most 31")
+    return dataclasses.replace(
+        cfg, hazards=types.MappingProxyType(hazards), interventions=types.MappingProxyType(interventions)
+    )
 
 
 def prepare(data: Any) -> tuple[Config, Scenario]:
@@ -60,6 +71,12 @@ def prepare(data: Any) -> tuple[Config, Scenario]:
             if d not in names:
                 raise ConfigError(
                     f"storyline.events[{i}].districts[{j}]", d, f"a district of the scenario ({', '.join(sorted(names))})"
+                )
+    for name, icfg in cfg.interventions.items():
+        for j, d in enumerate(icfg.targeting.districts):
+            if d not in names:
+                raise ConfigError(
+                    f"interventions.{name}.targeting.districts[{j}]", d, f"a district of the scenario ({', '.join(sorted(names))})"
                 )
     return cfg, scenario
 
@@ -98,4 +115,36 @@ def build_engine(cfg: Any, validate: bool = False):
         )
     )
     modules.append(Displacement(cfg.displacement))
+    if cfg.policy.enabled:
+        modules.extend(_response_modules(cfg, modules[-2]))
     return Engine(cfg, scenario, modules, validate=validate)
+
+
+def _response_modules(cfg, households) -> list:
+    """Early warning, the response and its interventions (only with ``policy.enabled``).
+
+    With no policy none of these modules exists, so a run without a response is
+    exactly the model without them; with one, they use only their own random
+    streams, so an intervention with no effect changes nothing but costs.
+    """
+    import numpy as np
+
+    from ..interventions.empowerment import SavingsGroup
+    from ..interventions.protection import MalnutritionTreatment
+    from ..policies.early_warning import EarlyWarning
+    from ..policies.response import Response
+
+    interventions = []
+    nutrition, savings = [], []
+    for name, icfg in cfg.interventions.items():
+        iv = lookup(icfg.kind, "interventions", f"interventions.{name}.kind").module_cls(icfg, name=name)
+        if isinstance(iv, MalnutritionTreatment):
+            iv.row = len(nutrition)
+            nutrition.append(iv.table_row())
+        if isinstance(iv, SavingsGroup):
+            iv.row = len(savings)
+            savings.append(iv.table_row())
+        interventions.append(iv)
+    households.nutrition_table = np.array(nutrition, np.float64).reshape(-1, 3)
+    households.savings_table = np.array(savings, np.float64).reshape(-1, 2)
+    return [EarlyWarning(cfg.policy), Response(cfg.policy, interventions), *interventions]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
+from ..policies.schema import PolicyConfig
 from .validate import field_range as fr
 
 __all__ = [
@@ -244,6 +245,10 @@ class Config:
     households: HouseholdConfig = field(default_factory=HouseholdConfig)
     displacement: DisplacementConfig = field(default_factory=DisplacementConfig)
     couplings: CouplingsConfig = field(default_factory=CouplingsConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    interventions: dict[str, Any] = field(
+        default_factory=dict, metadata={"doc": "the portfolio: name -> {kind, sector, targeting, ...}; order = priority for money"}
+    )
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def validate(self, path: str) -> None:

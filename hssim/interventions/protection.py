@@ -1,0 +1,301 @@
+"""Protection (top-down) interventions: transfers, food, health, WASH, security,
+early-warning dissemination, livestock support.
+
+Each acts only on the households the response serves this month (``idx``) or,
+for district-level services, through the share of a district's households they
+cover. Effects enter the model where the mechanism is (see each class); nothing
+here knows which policy arm is running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from .. import rng
+from ..config.validate import field_range as fr
+from ..kernels.household import binomial_inv
+from ..registry import register
+from .base import Intervention, InterventionConfig, covered_frac
+
+__all__ = [
+    "CashTransfer",
+    "FoodAssistance",
+    "HealthResponse",
+    "Vaccination",
+    "MalnutritionTreatment",
+    "Wash",
+    "Security",
+    "EarlyWarningDissemination",
+    "LivestockSupport",
+]
+
+
+def _combine(current: np.ndarray, effect: np.ndarray) -> np.ndarray:
+    """Add a share ``b`` of what is missing: ``a + (1 - a) b`` (= ``1 - (1 - a)(1 - b)``,
+    order-free), written so that ``b = 0`` returns ``a`` bit for bit."""
+    return current + (1.0 - current) * np.clip(effect, 0.0, 1.0)
+
+
+# -- cash ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CashTransferConfig(InterventionConfig):
+    """Shock-responsive cash transfers / social-protection scale-up."""
+
+    amount_usd_per_person: float = fr(8.0, 0.0, 1e6, "monthly transfer per household member, USD")
+
+
+@register("cash_transfer", CashTransferConfig, group="interventions")
+class CashTransfer(Intervention):
+    """Adds ``amount x members`` to the household's cash this month (spent by the
+    household update on food first, then needs, savings)."""
+
+    relevant_signals = ('drought', 'food', 'conflict')
+
+    meets_need = True
+
+    def unit_cost_usd(self, engine, idx, left):
+        return self.per_person_cost(engine, idx, self.cfg.amount_usd_per_person)
+
+    def apply(self, engine, ti, idx):
+        hh = engine.households
+        hh.aid_cash_usd[idx] += (self.cfg.amount_usd_per_person * hh.members[idx]).astype(np.float32)
+
+
+# -- food ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FoodAssistanceConfig(InterventionConfig):
+    """In-kind general food distribution."""
+
+    ration_kg_per_person: float = fr(12.0, 0.0, 1e4, "monthly ration per member, kg cereal equivalent (need ~19 kg)")
+    food_cost_usd_per_kg: float = fr(0.7, 0.0, 1e4, "procured, transported and distributed cost per kg, USD")
+
+
+@register("food_assistance", FoodAssistanceConfig, group="interventions")
+class FoodAssistance(Intervention):
+    """Adds a ration to the household's food stock this month (eaten, not sold)."""
+
+    relevant_signals = ('drought', 'food', 'conflict')
+
+    meets_need = True
+
+    def unit_cost_usd(self, engine, idx, left):
+        return self.per_person_cost(engine, idx, self.cfg.ration_kg_per_person * self.cfg.food_cost_usd_per_kg)
+
+    def apply(self, engine, ti, idx):
+        hh = engine.households
+        hh.aid_food_kg[idx] += (self.cfg.ration_kg_per_person * hh.members[idx]).astype(np.float32)
+
+
+# -- health -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HealthResponseConfig(InterventionConfig):
+    """Treatment centres and mobile clinics."""
+
+    access_gain: float = fr(0.6, 0.0, 1.0, "share of a covered household's missing access to care it closes")
+
+
+@register("health_response", HealthResponseConfig, group="interventions")
+class HealthResponse(Intervention):
+    """Raises the district's effective access to health care by ``gain x covered``
+    of what is missing: ``h <- h + (1 - h) gain covered``. Access lowers case
+    fatality (disease module, next month), treatment costs reach more cases, and
+    it counts in the dignity dimension of the human-security index this month."""
+
+    relevant_signals = ('disease',)
+
+    district_level = True
+
+    def apply(self, engine, ti, idx):
+        ds = engine.districts
+        cov = covered_frac(engine, self.response, idx)
+        ds.health_access_eff[:] = _combine(ds.health_access_eff, self.cfg.access_gain * cov)
+
+
+@dataclass(frozen=True)
+class VaccinationConfig(InterventionConfig):
+    """Vaccination campaign (measles-like, vaccine-preventable pathogens)."""
+
+    efficacy: float = fr(0.9, 0.0, 1.0, "share of vaccinated susceptibles who become immune")
+    cost_per_person_usd: float = fr(2.0, 0.0, 1e6, "vaccine and delivery per member vaccinated, USD")
+
+
+@nb.njit(cache=True)
+def vaccinate(key, idx, efficacy, dis_s, dis_r):
+    """Each susceptible member of households ``idx`` becomes immune with ``efficacy``
+    (Binomial by inversion, slot 0 of ``key`` at the household's index)."""
+    for j in range(idx.size):
+        i = idx[j]
+        s = np.int64(dis_s[i])
+        if s <= 0:
+            continue
+        k = binomial_inv(rng.uniform(key, i, 0), s, efficacy)
+        dis_s[i] = s - k
+        dis_r[i] = np.int64(dis_r[i]) + k
+
+
+@register("vaccination", VaccinationConfig, group="interventions")
+class Vaccination(Intervention):
+    """Moves vaccinated susceptibles to the immune compartment of the disease module
+    (no effect without a disease hazard)."""
+
+    relevant_signals = ('disease',)
+
+    def unit_cost_usd(self, engine, idx, left):
+        return self.per_person_cost(engine, idx, self.cfg.cost_per_person_usd)
+
+    def apply(self, engine, ti, idx):
+        hh = engine.households
+        if "dis_s" not in hh.names():
+            return
+        vaccinate(rng.stream_key(engine.seed, f"vaccination.{self.label}", ti), idx, self.cfg.efficacy, hh.dis_s, hh.dis_r)
+
+
+@dataclass(frozen=True)
+class MalnutritionTreatmentConfig(InterventionConfig):
+    """Community management of acute malnutrition (therapeutic and supplementary feeding)."""
+
+    p_recover_mam: float = fr(0.6, 0.0, 1.0, "monthly recovery from MAM under treatment")
+    p_recover_sam: float = fr(0.6, 0.0, 1.0, "monthly step from SAM to MAM under treatment")
+    death_reduction_frac: float = fr(0.8, 0.0, 1.0, "share of SAM deaths averted by treatment")
+
+
+@register("malnutrition_treatment", MalnutritionTreatmentConfig, group="interventions")
+class MalnutritionTreatment(Intervention):
+    """Flags the household's under-fives as treated this month (programme row
+    ``self.row`` of the household module's nutrition table); treatment needs no
+    household food (therapeutic food), but a child in a household that still lacks
+    food can relapse."""
+
+    relevant_signals = ('food', 'drought', 'disease')
+
+    meets_need = True
+
+    row = 0
+
+    def apply(self, engine, ti, idx):
+        engine.households.nutrition_treated[idx] = self.row + 1
+
+    def table_row(self) -> list[float]:
+        c = self.cfg
+        return [c.p_recover_mam, c.p_recover_sam, c.death_reduction_frac]
+
+
+# -- WASH ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WashConfig(InterventionConfig):
+    """Water trucking, chlorination, sanitation."""
+
+    transmission_reduction: float = fr(0.5, 0.0, 1.0, "share of transmission removed for covered households")
+
+
+@register("wash", WashConfig, group="interventions")
+class Wash(Intervention):
+    """Removes ``reduction x covered`` of disease transmission in the district
+    (read by the disease module next month)."""
+
+    relevant_signals = ('disease', 'drought')
+
+    district_level = True
+
+    def apply(self, engine, ti, idx):
+        ds = engine.districts
+        ds.wash_effect[:] = _combine(ds.wash_effect, self.cfg.transmission_reduction * covered_frac(engine, self.response, idx))
+
+
+# -- security -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SecurityConfig(InterventionConfig):
+    """Policing, patrols and dialogue (security and rule of law)."""
+
+    rate_reduction: float = fr(0.4, 0.0, 1.0, "share of the conflict baseline rate removed at full coverage")
+
+
+@register("security", SecurityConfig, group="interventions")
+class Security(Intervention):
+    """Removes ``reduction x covered`` of the district's conflict baseline rate
+    (read by the conflict hazard next month); excitation by past events is not
+    removed."""
+
+    relevant_signals = ('conflict',)
+
+    district_level = True
+
+    def apply(self, engine, ti, idx):
+        ds = engine.districts
+        ds.security_effect[:] = _combine(ds.security_effect, self.cfg.rate_reduction * covered_frac(engine, self.response, idx))
+
+
+# -- early warning ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EarlyWarningDisseminationConfig(InterventionConfig):
+    """Risk information and warnings that reach households (radio, SMS, committees)."""
+
+    awareness_months: int = fr(12, 1, 120, "months a reached household stays informed")
+    destock_frac: float = fr(0.2, 0.0, 1.0, "share of the herd an informed household sells when a drought warning starts")
+    early_flight_frac: float = fr(0.4, 0.0, 1.0, "share by which an informed household lowers its flight threshold under a conflict warning")
+
+
+@register("early_warning", EarlyWarningDisseminationConfig, group="interventions")
+class EarlyWarningDissemination(Intervention):
+    """Informed households act early.
+
+    When a drought warning (``alert_drought``) starts where an informed household
+    lives, it sells ``destock_frac`` of its herd at this month's livestock price,
+    before pasture and prices fall (commercial destocking; the cash is saved).
+    Under a conflict warning at its location it lowers its flight threshold by
+    ``early_flight_frac`` (it moves before violence reaches it).
+    """
+
+    def init(self, engine) -> None:
+        self.was_on = np.zeros(engine.scenario.n_districts, bool)
+
+    def step(self, engine, ti: int) -> None:
+        hh, ds = engine.households, engine.districts
+        if self.response is None or not self.response.acting(engine, ti):
+            return
+        idx = self.response.served_idx[self.index]
+        hh.ew_informed[idx] = self.cfg.awareness_months
+        informed = np.flatnonzero((hh.ew_informed > 0) & (hh.members > 0))
+        on = ds.alert_drought > 0
+        started = on & ~self.was_on
+        self.was_on = on
+        loc = hh.location[informed]
+        if started.any() and self.cfg.destock_frac > 0:
+            sell = informed[started[loc] & (hh.herd_tlu[informed] > 0)]
+            sold = hh.herd_tlu[sell] * np.float32(self.cfg.destock_frac)
+            hh.savings_usd[sell] += (sold * ds.livestock_price_usd[hh.location[sell]]).astype(np.float32)
+            hh.herd_tlu[sell] -= sold
+        warned = informed[ds.alert_conflict[loc] > 0]
+        hh.flight_early_frac[warned] = np.maximum(hh.flight_early_frac[warned], np.float32(self.cfg.early_flight_frac))
+        hh.ew_informed[informed] -= 1
+
+    def apply(self, engine, ti, idx):  # pragma: no cover - step does the work
+        pass
+
+
+# -- livestock ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LivestockSupportConfig(InterventionConfig):
+    """Emergency feed, water and veterinary care for core breeding herds."""
+
+    mortality_reduction: float = fr(0.5, 0.0, 1.0, "share of livestock deaths averted for a served household")
+    cost_per_tlu_usd: float = fr(3.0, 0.0, 1e6, "feed and care per TLU per month, USD")
+
+
+@register("livestock_support", LivestockSupportConfig, group="interventions")
+class LivestockSupport(Intervention):
+    """Lowers the served household's livestock mortality this month by ``mortality_reduction``."""
+
+    relevant_signals = ('drought',)
+
+    meets_need = True
+
+    def unit_cost_usd(self, engine, idx, left):
+        return self.cfg.cost_per_household_usd + self.cfg.cost_per_tlu_usd * engine.households.herd_tlu[idx].astype(np.float64)
+
+    def apply(self, engine, ti, idx):
+        hh = engine.households
+        hh.livestock_protected[idx] = np.maximum(hh.livestock_protected[idx], np.float32(self.cfg.mortality_reduction))
