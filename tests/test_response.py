@@ -124,21 +124,28 @@ def test_select_in_order_respects_capacity_caps_and_money():
     location = np.array([0, 0, 1, 1, 1], np.int16)
     order = np.array([4, 3, 0, 2, 1], np.int64)
     cost = np.array([5.0, 5.0, 5.0, 1.0, 5.0])
+    cap = np.array([1, 3], np.int64)
+    take, spent = select_in_order(order, location, cost, cap, -1, 11.0)
+    # 4 and 3 (district 1, cost 10); 0 would overrun the money (15 > 11); 2 is cheap
+    # and fits (11); 1 would overrun the money again
+    assert take.tolist() == [True, True, False, True, False]
+    assert spent == 11.0 and cap.tolist() == [1, 0]
     cap = np.array([1, 2], np.int64)
     take, spent = select_in_order(order, location, cost, cap, -1, 11.0)
-    # 4 and 3 (district 1, cost 10); 0 would overrun the money (15 > 11); 2 fits (11);
-    # 1 is in district 0, whose cap is taken by nobody yet but money is gone
-    assert take.tolist() == [True, True, False, True, False]
-    assert spent == 11.0
+    assert take.tolist() == [True, True, False, False, False]  # district 1 is full for 2
+    assert spent == 10.0
     cap = np.array([5, 5], np.int64)
     take, _ = select_in_order(order, location, cost, cap, 2, 1e9)
     assert take.sum() == 2
 
 
 # -- registry and modes ---------------------------------------------------------------------
-def _two_cash(mode, **policy):
+NO_LAGS = {"food_security": 0, "health": 0, "protection": 0, "livelihoods": 0}
+
+
+def _two_cash(mode, cap=0.5, **policy):
     prog = programme("cash_transfer", targeting={"rule": "need", "indicator": "ipc_phase", "threshold": 2},
-                     coverage_cap_frac=0.5, amount_usd_per_person=1.0)
+                     coverage_cap_frac=cap, amount_usd_per_person=1.0)
     portfolio = {"cash_a": {**prog, "sector": "food_security"}, "cash_b": {**prog, "sector": "protection"}}
     return _run(policy="base", interventions=portfolio, mode=mode, budget_usd_per_year=5e7, **policy)
 
@@ -149,8 +156,16 @@ def test_integrated_registry_never_duplicates_while_siloed_does():
     dup_i = _total(integrated, "duplicated_households")
     assert dup_s > 100  # two agencies with the same list serve many households twice
     assert dup_i == 0
-    # the integrated registry serves more distinct households with the same programmes
-    assert _mean(integrated, "assisted_frac") > _mean(siloed, "assisted_frac")
+
+
+def test_shared_registry_reaches_more_households_when_places_are_scarce():
+    """Coordination's costs switched off (no overhead, delay or lags), the registry
+    alone: with few places per programme, the second programme reaches households
+    the first could not, instead of the same ones."""
+    same = dict(cap=0.1, coordination_overhead_frac=0.0, coordination_delay_months=0,
+                sector_info_lag_months=NO_LAGS, joint_info_lag_months=0)
+    siloed, integrated = _two_cash("siloed", **same), _two_cash("integrated", **same)
+    assert _mean(integrated, "assisted_frac") > 1.5 * _mean(siloed, "assisted_frac")
 
 
 def test_partial_coordination_catches_a_share_of_duplicates():
