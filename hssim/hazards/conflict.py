@@ -13,16 +13,27 @@ branching ratio (the spectral radius of K) and must be below 1 for stationarity
 ``E[N] = (I - K)^-1 mu``.
 
 The baseline ``mu_d(t)`` is the district's calm-years rate (scenario column
-``conflict_baseline``) less rule of law, times the drivers' multiplier (capped at
-``max_driver_multiple``)::
+``conflict_baseline``) less rule of law and security interventions, times the
+drivers' multiplier (capped at ``max_driver_multiple``)::
 
-    (1 - rule_of_law_effect * rule_of_law) * exp( s_scarcity e_s water_scarcity + s_price e_p log(price / normal)^+
-         + s_grievance e_g ((poverty - 0.5) + marginalised_share)
-         + s_influx e_i influx_frac )
+    mu_d = baseline_scale conflict_baseline (1 - rule_of_law_effect * rule_of_law) (1 - security_effect)
+         * exp( min( s_scarcity e_s water_scarcity (1 - committee_effect)
+                     + s_price e_p log(price / normal)^+
+                     + s_grievance e_g ((poverty - 0.5) + marginalised_share)
+                     + s_influx e_i influx_frac,  log max_driver_multiple ) )
 
 with this month's climate (phase CLIMATE runs first) and last month's prices and
-influx. Events hit households at their location (see :mod:`hssim.kernels.conflict`);
-their effects on markets and health care are computed in the IMPACT phase
+influx. ``security_effect`` (policing, dialogue: the share of the baseline rate
+removed) and ``committee_effect`` (community resource-management committees: the
+share of the drought -> conflict link removed, as in Turkana) are district fields
+written by interventions in the INTERVENTION phase, so the conflict step reads the
+values of the month before; both are clipped to [0, 1] and are 0 (no effect)
+without interventions. The district's usual level (:meth:`Conflict.calm_rate`,
+:meth:`Conflict.usual_rate`, against which displacement judges a district safe to
+return to) leaves both out: it is the level the district knows, not this month's.
+
+Events hit households at their location (see :mod:`hssim.kernels.conflict`); their
+effects on markets and health care are computed in the IMPACT phase
 (:mod:`hssim.couplings.food_system`).
 
 Random streams: ``conflict.events`` (index = district), ``conflict.households``.
@@ -126,22 +137,29 @@ class Conflict(Module):
         self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, sc.n_districts, N_CELLS, N_SUMS), np.int64)
 
     def baseline(self, engine) -> np.ndarray:
-        """float64[D] mu_d(t) from last month's district state."""
+        """float64[D] mu_d(t) from last month's district state (prices, influx, the
+        interventions' ``security_effect`` and ``committee_effect``) and this month's
+        ``water_scarcity``."""
         cfg, cp, sc, ds = self.cfg, engine.cfg.couplings, engine.scenario, engine.districts
         normal_price = engine.cfg.food_system.food_price_usd_per_kg
         log_price = np.log(np.maximum(ds.food_price_usd_per_kg, 1e-12) / normal_price)
+        # committees weaken the scarcity -> conflict link only; security removes a share
+        # of the calm-years rate (both neutral at 0: x * 1.0 is exact)
+        committee = 1.0 - np.clip(ds.committee_effect, 0.0, 1.0)
+        security = 1.0 - np.clip(ds.security_effect, 0.0, 1.0)
         drivers = (
-            cp.drought_to_conflict * cfg.scarcity_elasticity * ds.water_scarcity
+            cp.drought_to_conflict * cfg.scarcity_elasticity * ds.water_scarcity * committee
             + cp.prices_to_conflict * cfg.price_elasticity * np.maximum(log_price, 0.0)
             + cp.grievance_to_conflict * cfg.grievance_elasticity * ((sc.poverty_rate - 0.5) + sc.marginalised_share)
             + cp.displacement_to_conflict * cfg.influx_elasticity * ds.influx_frac
         )
         # the drivers' multiplier is capped: feedbacks (influx, prices) cannot run away
         multiple = np.exp(np.minimum(drivers, np.log(cfg.max_driver_multiple)))
-        return self.calm_rate(engine) * multiple
+        return self.calm_rate(engine) * security * multiple
 
     def calm_rate(self, engine) -> np.ndarray:
-        """float64[D] baseline rate with no drivers: calm-years rate less rule of law."""
+        """float64[D] baseline rate with no drivers: calm-years rate less rule of law
+        (no intervention effects: the district's usual level)."""
         sc = engine.scenario
         return self.cfg.baseline_scale * sc.conflict_baseline * (1.0 - self.cfg.rule_of_law_effect * sc.rule_of_law)
 

@@ -22,9 +22,15 @@ Multipliers (each coupling strength ``s`` from ``engine.cfg.couplings``, default
 ``s = 0`` removes the link exactly)::
 
     mult_h = (1 + water_scarcity_rr * s_drought * water_scarcity[d])        drought -> disease
+           * (1 - wash_effect[d])                                           WASH intervention
            * (1 + s_displacement (camp_crowding_rr - 1))  if in a camp        displacement -> disease
            * (1 + s_malnutrition (malnutrition_susceptibility_rr - 1))  if the household's
                                                              under-fives are acutely malnourished
+
+``wash_effect`` (water trucking, chlorination: the share of transmission removed in
+the district, clipped to [0, 1]) is written by interventions in the INTERVENTION
+phase and read here the month after; 0 without interventions (no effect, exactly).
+At 1 nobody is infected in the district; importations are still seeded.
 
 A share ``symptomatic_frac`` of infections make the person ill (the rest are
 infectious without symptoms: they neither lose work nor die of it). An ill case dies,
@@ -41,7 +47,7 @@ substeps)`` imported infections are seeded into households chosen by hash.
 Conditions read: this month's ``water_scarcity`` (written by the drought module in
 the CLIMATE phase, before this HAZARD-phase module) and last month's state: household
 ``members, u5, adults, malnutrition, location, displaced``, district
-``health_access_eff`` (set in the IMPACT phase).
+``health_access_eff`` (set in the IMPACT phase) and ``wash_effect`` (INTERVENTION).
 
 Written: the compartments; ``members, u5, adults, dead`` (disease deaths); ``sick``,
 members alive who were ill at some time this month (ill among those infectious at
@@ -272,11 +278,13 @@ class Disease(Module):
 
     # -- district conditions ----------------------------------------------------------
     def district_multipliers(self, engine) -> tuple[np.ndarray, np.ndarray]:
-        """float64[D] transmission multiplier (water scarcity) and case fatality after
-        treatment access, by current district."""
+        """float64[D] transmission multiplier (water scarcity, WASH) and case fatality
+        after treatment access, by current district."""
         cfg = self.cfg
         ws = engine.districts.water_scarcity
-        d_mult = np.maximum(0.0, 1.0 + cfg.water_scarcity_rr * self.s_drought * ws)
+        # WASH removes a share of transmission (x 1.0 without it: exact)
+        wash = 1.0 - np.clip(engine.districts.wash_effect, 0.0, 1.0)
+        d_mult = np.maximum(0.0, 1.0 + cfg.water_scarcity_rr * self.s_drought * ws) * wash
         access = np.clip(engine.districts.health_access_eff, 0.0, 1.0)
         d_cfr = cfg.cfr_untreated * (1.0 - cfg.treatment_efficacy * access)
         return d_mult, d_cfr

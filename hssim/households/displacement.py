@@ -21,6 +21,11 @@ expected conflict rate at most
 ``safe_rate_multiple`` times its usual level (the stationary Hawkes mean without
 shocks).
 On flight a household loses ``herd_loss_on_flight_frac`` of its herd.
+
+Flight on fear: a household at home flees when ``s_conflict * fear >= threshold *
+(1 - flight_early_frac)``; ``flight_early_frac`` (household field, written by early
+warning in the INTERVENTION phase of the same month, 0 when not warned) lets a
+warned household move before violence reaches it.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class Displacement(Module):
         decide_moves(
             rng.stream_key(engine.seed, "displacement", ti),
             hh.flight_threshold,
+            hh.flight_early_frac,
             cp.conflict_to_displacement,
             cp.food_insecurity_to_displacement * cfg.p_distress_migration,
             cfg.p_return,

@@ -1,4 +1,10 @@
-"""The household module: builds the population and runs the monthly kernel."""
+"""The household module: builds the population and runs the monthly kernel.
+
+The kernel reads what interventions delivered this month (household fields
+``aid_cash_usd, aid_food_kg, livestock_protected, nutrition_treated, savings_group``,
+see :mod:`hssim.kernels.household` for the equations) and the programmes' constants
+in :attr:`Households.nutrition_table` and :attr:`Households.savings_table`.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,16 @@ class Households(Module):
     """Creates households (sorted by district, then community) and updates them monthly.
 
     Writes ``engine.month_sums``: int64[D, N_CELLS, N_SUMS] indicator sums of the month.
+
+    Attributes
+    ----------
+    nutrition_table : float64[K, 3]  per malnutrition-treatment programme k (household
+        field ``nutrition_treated = k + 1``): p_recover_mam, p_recover_sam (monthly
+        probabilities when treated) and death_reduction_frac (share of the SAM child
+        death probability averted); empty (K = 0) unless the build assigns one before ``init``
+    savings_table : float64[K, 2]  per savings-group programme k (``savings_group = k + 1``):
+        return_frac_per_month on a member's savings and extra_credit_usd beyond
+        ``credit_limit_usd``; empty unless assigned
     """
 
     phase = Phase.HOUSEHOLD
@@ -50,6 +66,9 @@ class Households(Module):
         self.name = name
         self.params = make_params(cfg, food.livestock_price_usd_per_tlu)
         self.lv_table = livelihood_table(cfg, food.livestock_price_usd_per_tlu)
+        # intervention programmes' constants (assigned by the build when there are any)
+        self.nutrition_table = np.zeros((0, 3))
+        self.savings_table = np.zeros((0, 2))
 
     def init(self, engine) -> None:
         sc = engine.scenario
@@ -123,9 +142,26 @@ class Households(Module):
         short_share = self.comm_short / np.maximum(self.comm_active, 1)
         return np.clip(1.0 - covariate_strength * short_share, 0.0, 1.0)
 
+    @staticmethod
+    def _programme_table(table, n_cols: int, index: np.ndarray, name: str, field: str) -> np.ndarray:
+        """``table`` as C-contiguous float64[K, n_cols], checked against the largest
+        programme index in ``index`` (the kernel does not check bounds)."""
+        t = np.ascontiguousarray(table, dtype=np.float64)
+        if t.ndim != 2 or t.shape[1] != n_cols:
+            raise ValueError(f"Households.{name} must be float64[K, {n_cols}], got shape {t.shape}")
+        top = int(index.max(initial=0))
+        if top > t.shape[0]:
+            raise ValueError(f"household field {field} = {top} names programme {top - 1}, but "
+                             f"Households.{name} has {t.shape[0]} row(s)")
+        return t
+
     def step(self, engine, ti: int) -> None:
         hh = engine.households
         ds = engine.districts
+        nutrition_table = self._programme_table(self.nutrition_table, 3, hh.nutrition_treated, "nutrition_table",
+                                                "nutrition_treated")
+        savings_table = self._programme_table(self.savings_table, 2, hh.savings_group, "savings_table",
+                                              "savings_group")
         self.acc[:] = 0
         household_month(
             self.params,
@@ -161,6 +197,11 @@ class Households(Module):
             hh.coping,
             hh.malnutrition,
             hh.ipc_phase,
+            hh.aid_cash_usd,
+            hh.aid_food_kg,
+            hh.livestock_protected,
+            hh.nutrition_treated,
+            hh.savings_group,
             ds.harvest_now,
             ds.harvest_yield_frac,
             ds.pasture_index,
@@ -171,6 +212,8 @@ class Households(Module):
             ds.health_access_eff,
             self.crop_yield,
             self.lv_table,
+            nutrition_table,
+            savings_table,
             self.illness_work_loss_frac,
             self.treatment_cost_usd,
             self.displaced_wage_frac,

@@ -378,7 +378,8 @@ def disease_substep(
     comm_tot : int64[C, 2]  infectious and people at home per community, start of substep
     pool : int64[D, N_POOL]  district totals at the start of the substep (by current district)
     i_region, n_region : int  region totals at the start of the substep
-    d_mult : float64[D]  transmission multiplier of the current district (water scarcity)
+    d_mult : float64[D]  transmission multiplier of the current district (water scarcity,
+        WASH; see :meth:`hssim.hazards.disease.Disease.district_multipliers`)
     d_cfr : float64[D]  case fatality after treatment access in the current district
     members .. livelihood : household arrays [n] (see hssim.state); members, dead,
         u5, adults updated for disease deaths

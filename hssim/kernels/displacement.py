@@ -34,6 +34,7 @@ def draw_thresholds(key_threshold, median, log_sd, out):
 def decide_moves(
     key,
     threshold,
+    flight_early_frac,
     s_fear,
     p_distress,
     p_return,
@@ -58,8 +59,10 @@ def decide_moves(
 ):
     """Decide who flees where and who returns, for this month's end.
 
-    A household at home flees when ``s_fear * fear`` passes its threshold, or
-    (distress migration) with ``p_distress`` after two months of emergency coping.
+    A household at home flees when ``s_fear * fear`` passes its threshold lowered by
+    early warning, ``threshold * (1 - flight_early_frac)`` (a warned household moves
+    before violence reaches it), or (distress migration) with ``p_distress`` after
+    two months of emergency coping.
     It picks the candidate with the highest ``utility[from, to] + noise`` among its
     district's neighbours and, where there is one, the camp in its own or a
     neighbouring district (``camp_utility``). A displaced household returns with
@@ -68,6 +71,8 @@ def decide_moves(
     Parameters
     ----------
     threshold : float32[n]  each household's flight threshold on fear
+    flight_early_frac : float32[n]  share by which early warning lowers the threshold this
+        month, in [0, 1] (0: not warned)
     origin_safe : bool[D]  the district has been safe long enough to return to
     nbr_start, nbr : int64[D+1], int64[E]  neighbours of d are ``nbr[nbr_start[d]:nbr_start[d+1]]``
     utility : float64[D, D]  deterministic utility of moving from d to j (hosted)
@@ -91,7 +96,8 @@ def decide_moves(
             continue
         flee = False
         f = s_fear * fear[i]
-        if f > 0.0 and f >= threshold[i]:
+        # early warning lowers the threshold (x 1.0 when not warned: exact)
+        if f > 0.0 and f >= threshold[i] * (1.0 - flight_early_frac[i]):
             flee = True
         elif coping[i] == 3 and gap_months[i] >= 2 and uniform(key, i, 0) < p_distress:
             flee = True

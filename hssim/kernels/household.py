@@ -25,6 +25,26 @@ case costs one hash, not one per member.
 Indicator sums are integers (people, households, fixed-point milli-units), added to
 per-thread rows and summed afterwards: integer addition is exact, so totals are
 identical whatever the number of threads.
+
+What interventions deliver (household fields written in the INTERVENTION phase of
+the same month, all neutral at 0, where the update is exactly the one without them)
+enters the month as::
+
+    cash          += aid_cash_usd                               (also when displaced)
+    food stock    += aid_food_kg         after the sale of stock beyond the cap (aid is eaten)
+    p_livestock_death *= 1 - livestock_protected
+    savings       += savings * return_frac_per_month           savings-group member, month start
+    credit limit   = credit_limit_usd + extra_credit_usd       savings-group member (loan fund)
+    p_death_sam_child *= 1 - death_reduction_frac               under-fives in treatment
+    p(MAM -> none) = max(p_recover_mam_treated, [food adequate] p_recover_mam)   in treatment
+    p(SAM -> MAM)  = max(p_recover_sam_treated, [food adequate] p_recover_sam)   in treatment
+
+with the programme's constants from ``savings_table[savings_group - 1]`` and
+``nutrition_table[nutrition_treated - 1]``. Treatment feeds the child, so recovery
+does not need household food; onset and worsening do not change, so a treated child
+in a household that still lacks food can relapse (food assistance and nutrition
+treatment are complements by mechanism). Treated households use the same draws
+(slots 22-24) as untreated ones.
 """
 
 from __future__ import annotations
@@ -80,6 +100,11 @@ __all__ = [
     "ipc_phase",
     "hs_index",
     "household_month",
+    "NT_RECOVER_MAM",
+    "NT_RECOVER_SAM",
+    "NT_DEATH_REDUCTION",
+    "SG_RETURN_FRAC",
+    "SG_EXTRA_CREDIT_USD",
 ]
 
 _DERIVED = (
@@ -89,6 +114,10 @@ _DERIVED = (
 )
 #: columns of the per-livelihood table ``lv_table`` (float64[4, 4])
 LV_TRAP_USD, LV_VALUE_CAP_USD, LV_HERD_CAP_TLU, LV_WORK_DAYS = 0, 1, 2, 3
+#: columns of ``nutrition_table`` (float64[K, 3]): one row per malnutrition-treatment programme
+NT_RECOVER_MAM, NT_RECOVER_SAM, NT_DEATH_REDUCTION = 0, 1, 2
+#: columns of ``savings_table`` (float64[K, 2]): one row per savings-group programme
+SG_RETURN_FRAC, SG_EXTRA_CREDIT_USD = 0, 1
 HouseholdParams = namedtuple("HouseholdParams", [f.name for f in fields(HouseholdConfig)] + list(_DERIVED))
 
 
@@ -204,7 +233,7 @@ def deaths_step(members, u5, adults, p_base, p_all, u_count, key_deaths, i):
 @nb.njit(cache=True)  # not inlined: the same speed, seconds less to compile
 def food_and_coping(
     need_kg, stock_kg, cash_usd, price, nonfood_usd, savings, debt, value_usd, trap_usd, value_cap_usd,
-    support_capacity, members, p
+    support_capacity, members, extra_credit_usd, p
 ):
     """Feed the household for one month, climbing the coping ladder as needed.
 
@@ -212,7 +241,8 @@ def food_and_coping(
     assessments use them): own stock, then cash income for food and essential
     non-food. A shortfall is met by
 
-    1. stress: savings, informal support, borrowing; eating a little less
+    1. stress: savings, informal support, borrowing (until the debt reaches
+       ``credit_limit_usd + extra_credit_usd``); eating a little less
        (up to ``meal_cut_stress_frac`` of need);
     2. crisis: cutting health and education spending by half, selling productive
        assets down to the trap line; fewer meals (up to ``meal_cut_crisis_frac``);
@@ -240,6 +270,8 @@ def food_and_coping(
     value_cap_usd : float  value above which the household stops investing, USD
     support_capacity : float  in [0, 1]: informal support available in the community
     members : int  people alive
+    extra_credit_usd : float  credit beyond ``p.credit_limit_usd`` (a savings group's loan
+        fund), USD; 0 for a household outside any group
     p : HouseholdParams
 
     Returns
@@ -298,7 +330,7 @@ def food_and_coping(
             shortfall -= support
             coping = 1  # relying on relatives and neighbours is a stress strategy
         if shortfall > 0.0:
-            borrow = min(max(p.credit_limit_usd - debt, 0.0), shortfall)
+            borrow = min(max(p.credit_limit_usd + extra_credit_usd - debt, 0.0), shortfall)
             if borrow > 0.0:
                 debt += borrow
                 shortfall -= borrow
@@ -343,11 +375,17 @@ def food_and_coping(
 
 
 @nb.njit(cache=True)  # not inlined: the same speed, seconds less to compile
-def malnutrition_step(state, gap, gap_months, u_onset, u_recover, p):
+def malnutrition_step(state, gap, gap_months, u_onset, u_recover, p, p_recover_mam_treated=0.0,
+                      p_recover_sam_treated=0.0):
     """Acute malnutrition of a household's under-fives: 0 none, 1 MAM, 2 SAM.
 
     Onset and worsening rise with the consumption gap (onset after two gap months);
-    recovery needs adequate food (gap below 5%).
+    recovery needs adequate food (gap below 5%), unless the children are in a
+    treatment programme: then MAM -> none with ``max(p_recover_mam_treated, [adequate]
+    p_recover_mam)`` and SAM -> MAM with ``max(p_recover_sam_treated, [adequate]
+    p_recover_sam)``, whatever the household eats (the programme feeds the child).
+    Onset and worsening are the same treated or not. With both treated probabilities
+    0 (untreated) this is exactly the untreated rule.
     """
     if state == 0:
         p_on = p.p_mam_base + (p.p_mam_per_gap * gap if gap_months >= 2 else 0.0)
@@ -356,10 +394,10 @@ def malnutrition_step(state, gap, gap_months, u_onset, u_recover, p):
     if state == 1:
         if u_onset < p.p_sam_base + p.p_sam_per_gap * gap:
             return 2
-        if adequate and u_recover < p.p_recover_mam:
+        if u_recover < max(p_recover_mam_treated, p.p_recover_mam if adequate else 0.0):
             return 0
         return 1
-    if adequate and u_recover < p.p_recover_sam:
+    if u_recover < max(p_recover_sam_treated, p.p_recover_sam if adequate else 0.0):
         return 1
     return 2
 
@@ -435,6 +473,11 @@ def household_month(
     coping,
     malnutrition,
     ipc,
+    aid_cash_usd,
+    aid_food_kg,
+    livestock_protected,
+    nutrition_treated,
+    savings_group,
     d_harvest_now,
     d_harvest_yield,
     d_pasture,
@@ -445,6 +488,8 @@ def household_month(
     d_health_access,
     crop_yield_kg_per_ha,
     lv_table,
+    nutrition_table,
+    savings_table,
     illness_work_loss_frac,
     treatment_cost_usd,
     displaced_wage_frac,
@@ -465,9 +510,25 @@ def household_month(
     district .. ipc : household arrays [n_households] (see hssim.state); ``district`` is the
         origin (indicators are by origin), ``location`` where the household lives now
         (its conditions: prices, labour, pasture, health care)
+    aid_cash_usd : float32[n_households]  cash received this month (transfers, insurance
+        payouts), USD; added to income, also when displaced
+    aid_food_kg : float32[n_households]  in-kind food received this month, kg cereal
+        equivalent; added to the stock after the sale of stock beyond the cap
+    livestock_protected : float32[n_households]  share of livestock mortality averted this
+        month, in [0, 1]
+    nutrition_treated : int8[n_households]  0 untreated; k + 1: the under-fives are in
+        treatment programme k (row k of ``nutrition_table``) this month
+    savings_group : int8[n_households]  0 none; k + 1: member of savings-group programme k
+        (row k of ``savings_table``)
     d_* : float64[D]  district conditions this month
     crop_yield_kg_per_ha : float  potential yield of one season
     lv_table : float64[4, 4]  per-livelihood constants (see :func:`livelihood_table`)
+    nutrition_table : float64[K_nutrition, 3]  per treatment programme: p_recover_mam
+        (monthly probability MAM -> none), p_recover_sam (SAM -> MAM), death_reduction_frac
+        (share of the SAM child death probability averted); K may be 0
+    savings_table : float64[K_savings, 2]  per savings-group programme: return_frac_per_month
+        (monthly return on a member's savings), extra_credit_usd (credit beyond
+        ``credit_limit_usd``, USD); K may be 0
     illness_work_loss_frac : float  share of a month's work a sick member loses (x coupling strength)
     treatment_cost_usd : float  health spending per sick member who reaches care (x coupling strength)
     displaced_wage_frac : float  wage earnings while displaced, share of a resident's
@@ -500,8 +561,9 @@ def household_month(
             assets = np.float64(assets_usd[i])
             above = herd * p.livestock_price_norm + assets >= trap
 
-            # livestock
-            herd = livestock_step(herd, d_p_livestock_death[loc], d_pasture[loc], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU], above)
+            # livestock; feed, water and veterinary care avert a share of the deaths
+            p_ls_death = d_p_livestock_death[loc] * (1.0 - livestock_protected[i])
+            herd = livestock_step(herd, p_ls_death, d_pasture[loc], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU], above)
 
             # income: livestock, assets, wage (cut by illness and displacement), own harvest (at home only)
             need_kg = m * p.need_kg_per_person
@@ -514,6 +576,7 @@ def household_month(
             if away:
                 wage *= displaced_wage_frac
             cash += wage
+            cash += aid_cash_usd[i]  # transfers and payouts, wherever the household lives
             if d_harvest_now[d] > 0.0 and land_ha[i] > 0.0 and not away:
                 z = normal(key, i, 0)
                 shock = np.exp(p.harvest_cv * z - 0.5 * p.harvest_cv * p.harvest_cv)
@@ -522,7 +585,18 @@ def household_month(
             if stock > stock_cap:
                 cash += (stock - stock_cap) * price * p.farmgate_price_frac
                 stock = stock_cap
+            # in-kind food aid is eaten, not sold: it comes after the sale beyond the cap
+            stock += aid_food_kg[i]
             health = d_health_access[loc]
+
+            # savings group: the group's lending returns are added at the start of the
+            # month; its loan fund raises the member's credit limit
+            sav = np.float64(savings_usd[i])
+            extra_credit = 0.0
+            sg = np.int64(savings_group[i])
+            if sg > 0:
+                sav += sav * savings_table[sg - 1, SG_RETURN_FRAC]
+                extra_credit = savings_table[sg - 1, SG_EXTRA_CREDIT_USD]
 
             # food and coping
             value = herd * lprice + assets
@@ -532,13 +606,14 @@ def household_month(
                 cash,
                 price,
                 m * p.nonfood_usd_per_person + n_sick * treatment_cost_usd * health,
-                np.float64(savings_usd[i]),
+                sav,
                 np.float64(debt_usd[i]),
                 value,
                 trap,
                 lv_table[lv, LV_VALUE_CAP_USD],
                 support_capacity,
                 m,
+                extra_credit,
                 p,
             )
             if sold > 0.0 and value > 0.0:
@@ -561,12 +636,21 @@ def household_month(
             deaths_b = 0
             deaths_s = 0
             if n_u5 > 0:
-                if mal == 2 and uniform(key, i, 24) < p.p_death_sam_child:
+                # treatment programme (same draws as untreated: slots 22-24)
+                p_sam_death = p.p_death_sam_child
+                rec_mam_t = 0.0
+                rec_sam_t = 0.0
+                nt = np.int64(nutrition_treated[i])
+                if nt > 0:
+                    rec_mam_t = nutrition_table[nt - 1, NT_RECOVER_MAM]
+                    rec_sam_t = nutrition_table[nt - 1, NT_RECOVER_SAM]
+                    p_sam_death *= 1.0 - nutrition_table[nt - 1, NT_DEATH_REDUCTION]
+                if mal == 2 and uniform(key, i, 24) < p_sam_death:
                     n_u5 -= 1
                     m -= 1
                     deaths_s += 1
                 u_rec = uniform(key, i, 23) if mal > 0 else 1.0  # only drawn when it can matter
-                mal = malnutrition_step(mal, gap, gm, uniform(key, i, 22), u_rec, p)
+                mal = malnutrition_step(mal, gap, gm, uniform(key, i, 22), u_rec, p, rec_mam_t, rec_sam_t)
             if n_u5 == 0:
                 mal = 0
 

@@ -578,7 +578,7 @@ def test_deaths_step_causes_and_victims_in_proportion():
 # ================================================================ food and coping
 
 
-def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap, capacity, members, p):
+def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap, capacity, members, extra_credit, p):
     """The coping ladder, read from the docstring of ``food_and_coping``.
 
     Returns (outputs tuple in the kernel's order, flows dict).
@@ -638,7 +638,8 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
         gap -= support
         flows["support"] = support
         if gap > 0.0:
-            borrow = min(max(0.0, p.credit_limit_usd - debt), gap)
+            # a savings group's loan fund lends beyond the informal credit limit
+            borrow = min(max(0.0, p.credit_limit_usd + extra_credit - debt), gap)
             if borrow > 0.0:
                 coping = 1
             debt += borrow
@@ -695,7 +696,7 @@ OUT_NAMES = ("adequacy", "coping", "stock_kg", "savings", "debt", "sold_usd", "i
 
 
 def run_kernel(args, p=P):
-    a = [float(x) for x in args[:11]] + [int(args[11])]
+    a = [float(x) for x in args[:11]] + [int(args[11]), float(args[12])]
     return food_and_coping(*a, p)
 
 
@@ -716,8 +717,9 @@ REQ = FB + NONFOOD  # 71.04
 TRAP, VCAP = 402.5, 4600.0
 
 
-def hh(stock=0.0, cash=100.0, savings=0.0, debt=0.0, value=500.0, capacity=0.0, need=NEED, nonfood=NONFOOD, members=M):
-    return (need, stock, cash, PRICE, nonfood, savings, debt, value, TRAP, VCAP, capacity, members)
+def hh(stock=0.0, cash=100.0, savings=0.0, debt=0.0, value=500.0, capacity=0.0, need=NEED, nonfood=NONFOOD, members=M,
+       extra_credit=0.0):
+    return (need, stock, cash, PRICE, nonfood, savings, debt, value, TRAP, VCAP, capacity, members, extra_credit)
 
 
 # (id, args, expected coping, hand-worked expectations)
@@ -786,6 +788,21 @@ CASES = [
         hh(cash=50.0, savings=0.0, debt=30.0, capacity=0.0),
         1,
         dict(adequacy=1.0, debt=51.04),
+    ),
+    (
+        "stress_borrowing_from_savings_group_beyond_credit_limit",
+        hh(cash=50.0, savings=0.0, debt=60.0, capacity=0.0, extra_credit=40.0),
+        1,
+        # informal credit is used up (60); the group's fund lends the 21.04 missing
+        dict(adequacy=1.0, debt=81.04, sold_usd=0.0, consumption_usd=REQ),
+    ),
+    (
+        "crisis_after_savings_group_credit_is_used_up",
+        hh(cash=20.0, debt=60.0, value=2000.0, extra_credit=10.0),
+        2,
+        # 51.04 short: borrow 10 (to 70 = 60 + 10), stress cut 4.104, non-food cut 15,
+        # sell 21.936 / 0.7 of assets
+        dict(adequacy=0.9, debt=70.0, sold_usd=21.936 / 0.7, consumption_usd=0.9 * FB + 15.0),
     ),
     (
         "stress_meal_cut",
@@ -871,7 +888,7 @@ def test_food_and_coping_cases(case):
 def test_food_and_coping_without_distress_sales():
     p0 = make_params(HouseholdConfig(distress_price_frac=0.0), 250.0)
     args = hh(cash=20.0, debt=60.0, value=2000.0)
-    got = food_and_coping(*[float(x) for x in args[:11]], args[11], p0)
+    got = run_kernel(args, p0)
     want, _ = food_ref(*args, p0)
     assert_same(got, want)
     assert got[5] == 0.0  # nothing can be sold
@@ -887,7 +904,7 @@ def test_support_alone_counts_as_stress_coping():
     """
     p1 = make_params(HouseholdConfig(support_max_frac=1.0), 250.0)
     args = hh(cash=50.0, savings=0.0, debt=0.0, capacity=1.0)
-    got = food_and_coping(*[float(x) for x in args[:11]], args[11], p1)
+    got = run_kernel(args, p1)
     want, flows = food_ref(*args, p1)
     assert_same(got, want)
     adequacy, coping, *_, short = got
@@ -902,7 +919,7 @@ def test_support_alone_counts_as_stress_coping():
 def test_any_support_received_means_stress_coping(capacity):
     p1 = make_params(HouseholdConfig(support_max_frac=1.0), 250.0)
     args = hh(cash=50.0, savings=0.0, debt=60.0, capacity=capacity)
-    got = food_and_coping(*[float(x) for x in args[:11]], args[11], p1)
+    got = run_kernel(args, p1)
     want, flows = food_ref(*args, p1)
     assert_same(got, want, capacity)
     assert flows["support"] > 0.0
@@ -917,7 +934,7 @@ def money_identity(args, got, flows, p=P):
     out: food bought + non-food spent + investment
     (savings drawn down and new borrowing are net: negative means saving / repaying).
     """
-    need, stock, cash, price, nonfood, savings, debt, value, trap, vcap, capacity, members = args
+    need, stock, cash, price, nonfood, savings, debt, value, trap, vcap, capacity, members, extra_credit = args
     adequacy, coping, stock_out, sav_out, debt_out, sold, invest, consumption, short = got
     eaten_own_usd = (stock - stock_out) * price
     bought_and_nonfood = consumption - eaten_own_usd
@@ -989,6 +1006,7 @@ _args = st.tuples(
     st.floats(0.0, 8000.0),  # value cap above the trap
     st.floats(0.0, 1.0),  # support capacity
     st.integers(1, 15),  # members
+    st.one_of(st.just(0.0), st.floats(0.0, 200.0)),  # extra credit (savings group)
 ).map(lambda a: a[:9] + (a[8] + a[9],) + a[10:])
 
 
@@ -998,7 +1016,7 @@ def test_food_and_coping_matches_reference_and_invariants(args):
     got = run_kernel(args)
     want, flows = food_ref(*args, P)
     assert_same(got, want, args)
-    need, stock, cash, price, nonfood, savings, debt, value, trap, vcap, capacity, members = args
+    need, stock, cash, price, nonfood, savings, debt, value, trap, vcap, capacity, members, extra_credit = args
     adequacy, coping, stock_out, sav_out, debt_out, sold, invest, consumption, short = got
     assert 0.0 <= adequacy <= 1.0
     assert coping in (0, 1, 2, 3)
@@ -1006,8 +1024,8 @@ def test_food_and_coping_matches_reference_and_invariants(args):
     assert short == ((need - min(stock, need)) * price + nonfood - cash > 0.0)
     assert 0.0 <= stock_out <= stock
     assert sav_out >= -1e-12 and debt_out >= -1e-12
-    if debt <= P.credit_limit_usd:
-        assert debt_out <= P.credit_limit_usd + 1e-9
+    if debt <= P.credit_limit_usd + extra_credit:
+        assert debt_out <= P.credit_limit_usd + extra_credit + 1e-9
     assert 0.0 <= sold <= value + 1e-9
     assert invest >= 0.0
     if invest > 0.0:
@@ -1045,12 +1063,14 @@ def test_adequacy_non_decreasing_in_cash_and_savings(args, extra):
 # ================================================================ malnutrition
 
 
-def malnutrition_ref(state, gap, gap_months, u_on, u_rec, p):
+def malnutrition_ref(state, gap, gap_months, u_on, u_rec, p, treated=None):
     """0 none / 1 MAM / 2 SAM.
 
     Onset with p_mam_base, plus p_mam_per_gap x gap once the gap has lasted two
     months; MAM worsens to SAM with p_sam_base + p_sam_per_gap x gap; recovery
-    (MAM -> none, SAM -> MAM) only when the gap is below 5%.
+    (MAM -> none, SAM -> MAM) only when the gap is below 5%. A treated child
+    (``treated = (p_recover_mam_treated, p_recover_sam_treated)``) also recovers with
+    the programme's probability whatever the gap, with the untreated rule as a floor.
     """
     adequate = gap < 0.05
     if state == 0:
@@ -1059,8 +1079,16 @@ def malnutrition_ref(state, gap, gap_months, u_on, u_rec, p):
     if state == 1:
         if u_on < p.p_sam_base + p.p_sam_per_gap * gap:
             return 2
-        return 0 if (adequate and u_rec < p.p_recover_mam) else 1
-    return 1 if (adequate and u_rec < p.p_recover_sam) else 2
+        if adequate and u_rec < p.p_recover_mam:
+            return 0
+        if treated is not None and u_rec < treated[0]:
+            return 0
+        return 1
+    if adequate and u_rec < p.p_recover_sam:
+        return 1
+    if treated is not None and u_rec < treated[1]:
+        return 1
+    return 2
 
 
 def test_malnutrition_step_matches_reference_on_grid():
@@ -1075,6 +1103,22 @@ def test_malnutrition_step_matches_reference_on_grid():
                         assert got == malnutrition_ref(state, gap, gm, u_on, u_rec, P), (state, gap, gm, u_on, u_rec)
                         n += 1
     assert n == 3 * 7 * 5 * len(us) * len(us[::2])
+
+
+@pytest.mark.parametrize("treated", [(0.0, 0.0), (0.5, 0.3), (0.05, 0.01), (1.0, 1.0)])
+def test_treated_malnutrition_step_matches_reference_on_grid(treated):
+    us = [0.0001, 0.005, 0.0061, 0.02, 0.03, 0.05, 0.1, 0.119, 0.121, 0.2, 0.29, 0.31, 0.34, 0.36, 0.49, 0.51, 0.9]
+    for state in (0, 1, 2):
+        for gap in (0.0, 0.0499, 0.05, 0.2, 1.0):
+            for gm in (0, 2):
+                for u_on in us[::2]:
+                    for u_rec in us:
+                        got = malnutrition_step(state, gap, gm, u_on, u_rec, P, *treated)
+                        want = malnutrition_ref(state, gap, gm, u_on, u_rec, P, treated)
+                        assert got == want, (state, gap, gm, u_on, u_rec, treated)
+                        # no treatment (0, 0) is exactly the untreated rule
+                        if treated == (0.0, 0.0):
+                            assert got == malnutrition_step(state, gap, gm, u_on, u_rec, P)
 
 
 def test_malnutrition_step_hand_cases():
@@ -1092,6 +1136,22 @@ def test_malnutrition_step_hand_cases():
     # SAM steps down to MAM only with adequate food
     assert malnutrition_step(2, 0.01, 0, 0.5, 0.1, P) == 1
     assert malnutrition_step(2, 0.3, 0, 0.5, 0.1, P) == 2
+
+
+def test_treated_malnutrition_step_hand_cases():
+    # a treated MAM case recovers with the programme's 0.5 even when the household lacks food
+    assert malnutrition_step(1, 0.06, 0, 0.9, 0.3, P, 0.5, 0.0) == 0
+    assert malnutrition_step(1, 0.06, 0, 0.9, 0.6, P, 0.5, 0.0) == 1
+    # with adequate food the untreated rule is a floor (p_recover_mam = 0.35 > 0.1)
+    assert P.p_recover_mam == approx(0.35)
+    assert malnutrition_step(1, 0.0, 0, 0.9, 0.3, P, 0.1, 0.0) == 0
+    # a treated SAM case steps down to MAM without adequate food (therapeutic food)
+    assert malnutrition_step(2, 0.3, 0, 0.5, 0.5, P, 0.0, 0.6) == 1
+    assert malnutrition_step(2, 0.3, 0, 0.5, 0.7, P, 0.0, 0.6) == 2
+    # worsening is unchanged: a treated MAM child in a hungry household can still relapse
+    assert malnutrition_step(1, 0.5, 1, 0.2, 0.0001, P, 1.0, 1.0) == 2
+    # onset is unchanged
+    assert malnutrition_step(0, 0.5, 2, 0.1, 0.0001, P, 1.0, 1.0) == 1
 
 
 # ================================================================ IPC phase

@@ -41,8 +41,13 @@ S = {n: j for j, n in enumerate(K.SUMS)}
 
 
 def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_yield, lv, n_cells, n_sums,
-                    illness_loss=0.0, treat_cost=0.0, displaced_wage=1.0):
-    """Pure-Python monthly update; returns (state dict, acc[D, cells, sums], short[C], active[C])."""
+                    illness_loss=0.0, treat_cost=0.0, displaced_wage=1.0, nutrition_table=(), savings_table=()):
+    """Pure-Python monthly update; returns (state dict, acc[D, cells, sums], short[C], active[C]).
+
+    Intervention inputs are read from ``h`` (``aid_cash_usd, aid_food_kg,
+    livestock_protected, nutrition_treated, savings_group``) with the programmes'
+    rows in ``nutrition_table`` and ``savings_table``.
+    """
     D = len(dist["food_price"])
     acc = np.zeros((D, n_cells, n_sums), np.int64)
     C = len(comm_start) - 1
@@ -61,7 +66,8 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             trap, cap_value, cap_herd, days = lv[l]
             herd, assets = float(h["herd_tlu"][i]), float(h["assets_usd"][i])
             above = herd * p.livestock_price_norm + assets >= trap
-            herd = K.livestock_step.py_func(herd, dist["p_ls_death"][loc], dist["pasture"][loc], p.herd_growth_frac, cap_herd, above)
+            p_ls_death = dist["p_ls_death"][loc] * (1.0 - float(h["livestock_protected"][i]))
+            herd = K.livestock_step.py_func(herd, p_ls_death, dist["pasture"][loc], p.herd_growth_frac, cap_herd, above)
             need = m * p.need_kg_per_person
             stock = float(h["food_stock_kg"][i])
             cash = herd * p.milk_usd_per_tlu * min(dist["pasture"][loc], 1.2) + assets * p.asset_return_frac
@@ -70,17 +76,23 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             sick = min(int(h["sick"][i]), m)
             wage = n_work * days * p.wage_usd_per_day * (1 - illness_loss * sick / m)
             cash += wage * (displaced_wage if away else 1.0)
+            cash += float(h["aid_cash_usd"][i])  # transfers, also when displaced
             if dist["harvest_now"][d] > 0 and h["land_ha"][i] > 0 and not away:
                 z = normal_ref(key, i, 0)
                 stock += float(h["land_ha"][i]) * crop_yield * dist["harvest_yield"][d] * np.exp(p.harvest_cv * z - 0.5 * p.harvest_cv**2)
             if stock > p.food_stock_max_months * need:
                 cash += (stock - p.food_stock_max_months * need) * price * p.farmgate_price_frac
                 stock = p.food_stock_max_months * need
+            stock += float(h["aid_food_kg"][i])  # food aid is not sold with the surplus harvest
+            savings, extra_credit = float(h["savings_usd"][i]), 0.0
+            if h["savings_group"][i] > 0:
+                ret, extra_credit = savings_table[int(h["savings_group"][i]) - 1]
+                savings += savings * ret
             value = herd * lprice + assets
             adeq, cope, stock, sav, debt, sold, invest, cons, short = food(
                 need, stock, cash, price, m * p.nonfood_usd_per_person + sick * treat_cost * dist["health"][loc],
-                float(h["savings_usd"][i]), float(h["debt_usd"][i]),
-                value, trap, cap_value, comm_support[c], m, p,
+                savings, float(h["debt_usd"][i]),
+                value, trap, cap_value, comm_support[c], m, extra_credit, p,
             )
             if sold > 0 and value > 0:
                 keep = max(0.0, 1 - sold / value)
@@ -96,10 +108,14 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             mal, u5, ad = int(h["malnutrition"][i]), int(h["u5"][i]), int(h["adults"][i])
             db = ds = 0
             if u5 > 0:
-                if mal == 2 and uniform_ref(key, i, 24) < p.p_death_sam_child:
+                p_sam_death, rec = p.p_death_sam_child, (0.0, 0.0)
+                if h["nutrition_treated"][i] > 0:
+                    rec_mam, rec_sam, reduction = nutrition_table[int(h["nutrition_treated"][i]) - 1]
+                    p_sam_death, rec = p_sam_death * (1.0 - reduction), (rec_mam, rec_sam)
+                if mal == 2 and uniform_ref(key, i, 24) < p_sam_death:
                     u5, m, ds = u5 - 1, m - 1, ds + 1
                 u_rec = uniform_ref(key, i, 23) if mal > 0 else 1.0
-                mal = K.malnutrition_step.py_func(mal, gap, gm, uniform_ref(key, i, 22), u_rec, p)
+                mal = K.malnutrition_step.py_func(mal, gap, gm, uniform_ref(key, i, 22), u_rec, p, *rec)
             if u5 == 0:
                 mal = 0
             p_all = min(1.0, p.p_death_base * (1 + p.starvation_rr_full_gap * gap * gap))
@@ -153,7 +169,7 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
     return h, acc, short_c, active_c
 
 
-@pytest.mark.parametrize("setting", ["normal", "drought_harvest"])
+@pytest.mark.parametrize("setting", ["normal", "drought_harvest", "interventions"])
 def test_household_month_matches_python_reference(setting):
     engine = build_engine(hssim.compose(["population.households=400", "population.households_per_community=40", "months=8", "spinup_months=0"]))
     engine.init()
@@ -178,13 +194,24 @@ def test_household_month_matches_python_reference(setting):
     hh.displaced[sel % 7 == 0] = 1 + (sel[sel % 7 == 0] % 2)
     hh.fear[:] = (sel % 10) / 10.0
     hh.sick[:] = np.minimum(sel % 3, hh.members)
-    if setting == "drought_harvest":
+    if setting in ("drought_harvest", "interventions"):
         dist["harvest_now"][:] = 1.0
         dist["harvest_yield"][:] = np.linspace(0.0, 0.8, D)
         dist["pasture"][:] = np.linspace(0.05, 0.6, D)
         dist["p_ls_death"][:] = 0.1
         dist["food_price"][:] *= 2.5
         dist["labour"][:] = 0.4
+    nutrition_table, savings_table = np.zeros((0, 3)), np.zeros((0, 2))
+    if setting == "interventions":
+        # every delivery on a different subset, so the paths cross (cash and food, treated and fed, ...)
+        hh.aid_cash_usd[:] = np.where(sel % 3 == 0, 25.0, 0.0)
+        hh.aid_food_kg[:] = np.where(sel % 4 == 1, 60.0, 0.0)
+        hh.livestock_protected[:] = np.where(sel % 5 < 2, 0.5 + 0.5 * (sel % 5), 0.0)
+        hh.nutrition_treated[:] = np.where(hh.malnutrition > 0, 1 + sel % 2, 0)
+        hh.savings_group[:] = np.where(sel % 6 < 2, 1 + sel % 6, 0)
+        hh.debt_usd[sel % 6 == 1] = 60.0  # at the informal credit limit: the group's fund lends
+        nutrition_table = np.array([[0.6, 0.5, 0.7], [0.2, 0.1, 0.0]])
+        savings_table = np.array([[0.02, 0.0], [0.01, 40.0]])
     support = np.linspace(0.0, 1.0, len(H.comm_start) - 1)
     key, key_d = rng.stream_key(3, "households", 77), rng.stream_key(3, "households.deaths", 77)
     names = [f.name for f in engine.households.specs.values()]
@@ -197,13 +224,16 @@ def test_household_month_matches_python_reference(setting):
         hh.fear, hh.sick, hh.members, hh.dead, hh.dead.copy(), hh.u5,
         hh.adults, hh.land_ha, hh.herd_tlu, hh.assets_usd, hh.savings_usd, hh.debt_usd, hh.food_stock_kg, hh.adequacy,
         hh.consumption_usd_pc_day, hh.gap_months, hh.coping, hh.malnutrition, hh.ipc_phase,
+        hh.aid_cash_usd, hh.aid_food_kg, hh.livestock_protected, hh.nutrition_treated, hh.savings_group,
         dist["harvest_now"], dist["harvest_yield"], dist["pasture"], dist["p_ls_death"], dist["livestock_price"],
-        dist["food_price"], dist["labour"], dist["health"], H.crop_yield, H.lv_table, 0.3, 2.0, 0.6, acc,
+        dist["food_price"], dist["labour"], dist["health"], H.crop_yield, H.lv_table, nutrition_table, savings_table,
+        0.3, 2.0, 0.6, acc,
     )
     lv = [tuple(row) for row in H.lv_table]
     ref, ref_acc, ref_short, ref_active = reference_month(
         H.params, key, key_d, H.comm_start, support, ref_state, dist, H.crop_yield, lv, K.N_CELLS, K.N_SUMS,
-        illness_loss=0.3, treat_cost=2.0, displaced_wage=0.6,
+        illness_loss=0.3, treat_cost=2.0, displaced_wage=0.6, nutrition_table=nutrition_table,
+        savings_table=savings_table,
     )
     for n in names:
         if np.issubdtype(hh[n].dtype, np.integer):
@@ -227,5 +257,9 @@ def test_household_month_matches_python_reference(setting):
     assert np.abs(got[..., bins] - ref_acc[..., bins]).sum() <= 0.01 * got[..., bins].sum()
     # the case exercises the interesting branches
     assert set(np.unique(hh.coping)) >= {0, 1, 2} and (hh.malnutrition > 0).any()
-    if setting == "drought_harvest":
+    if setting != "normal":
         assert (hh.coping == 3).any()
+    if setting == "interventions":
+        # the savings groups' fund lent beyond the informal limit, and treatment was given
+        assert (hh.debt_usd > H.params.credit_limit_usd + 1.0).any()
+        assert (hh.nutrition_treated > 0).any()
