@@ -551,7 +551,10 @@ class Response(Module):
     def _order(self, engine, ti: int, k: int, idx: np.ndarray) -> np.ndarray:
         """Positions of ``idx`` by priority (highest first), ties broken by a hash."""
         u = _uniform_at(rng.stream_key(engine.seed, f"selection.{self.interventions[k].label}", ti), idx)
-        return np.lexsort((u, -self.priority[k][idx].astype(np.int64)))
+        # one integer key (priority, then the hash) sorts faster than a lexsort; u < 1 so
+        # floor(u 2^32) < 2^32 never carries into the priority bits
+        key = (255 - self.priority[k][idx].astype(np.int64)) << 32 | (u * 4294967296.0).astype(np.int64)
+        return np.argsort(key, kind="stable")
 
     # -- results ------------------------------------------------------------------------
     def tables(self, engine) -> dict[str, pd.DataFrame]:
@@ -591,12 +594,33 @@ class Response(Module):
 
     def summary(self, engine) -> dict:
         spent = float(self.cost.sum() + self.overhead_usd.sum())
+        served_months = self.served_n.sum()
         return {
             "budget_disbursed_usd": float(self.disbursed_usd.sum()),
             "cost_usd_total": spent,
             "coordination_cost_usd": float(self.overhead_usd.sum()),
-            "activations": int(sum(1 for a in self.activations if a["signals"] != "always")),
+            "programme_activations": int(sum(1 for a in self.activations if a["signals"] != "always")),
+            "cost_in_vain_usd": self.cost_in_vain(engine),
+            "household_months_served": float(served_months / self.scale),
         }
+
+    def cost_in_vain(self, engine) -> float:
+        """Real USD spent by programme activations a drought warning caused that turned out
+        false alarms (no drought within the trigger's lead + 3 months; see the early-warning
+        module's evaluation). Each activation is matched to the run of the drought alert
+        in progress in its district when it was made."""
+        ew = next((m for m in engine.modules if hasattr(m, "activations_table")), None)
+        if ew is None or not self.activations:
+            return 0.0
+        runs = ew.activations_table()
+        total = 0.0
+        for a in self.activations:
+            if "drought" not in a["signals"].split("+"):
+                continue
+            here = runs[(runs.district == engine.scenario.names[a["district"]]) & (runs.month <= a["month"])]
+            if len(here) and not bool(here.iloc[-1]["hit"]):
+                total += a["cost_usd"]
+        return float(total)
 
 
 def _uniform_at(key, idx: np.ndarray) -> np.ndarray:
