@@ -1305,56 +1305,122 @@ def _load_stored(path: Path, arm: str, seed: int, fingerprint: str) -> dict | No
     return {"outcomes": outcomes, "costs": list(doc.get("costs") or [])}
 
 
+def _run_one(config: Mapping[str, Any]) -> tuple[dict, float]:
+    """One run from a plain config mapping -> (outcomes and costs, wall seconds)."""
+    from .api import run
+
+    t1 = time.perf_counter()
+    res = run(config)
+    return {"outcomes": run_outcomes(res), "costs": run_costs(res)}, time.perf_counter() - t1
+
+
+def _worker_init() -> None:
+    # one numba thread per worker process: at planner sizes a run is dominated by
+    # per-month overheads, so processes use the cores better than threads (results
+    # do not depend on the thread count)
+    import numba
+
+    numba.set_num_threads(1)
+
+
+def default_workers() -> int:
+    """Worker processes for a comparison: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progress: ProgressFn | None = None,
-            n_boot: int = N_BOOT, bootstrap_seed: int = BOOTSTRAP_SEED) -> ComparisonResult:
-    """Run a validated plan (replicate by replicate, every arm in turn) and analyse it.
+            n_boot: int = N_BOOT, bootstrap_seed: int = BOOTSTRAP_SEED, workers: int = 1) -> ComparisonResult:
+    """Run a validated plan and analyse it.
 
     With ``run_dir``, runs already stored there with the same config fingerprint are
     read instead of run, and each new run is stored as soon as it finishes.
     ``progress(k, n_runs, arm, replicate, stored)`` after each run (``stored``: read
-    back from ``run_dir`` rather than run).
+    back from ``run_dir`` rather than run). ``workers`` > 1 runs in that many worker
+    processes (one numba thread each); ``workers=1`` runs here, replicate by
+    replicate. The results are the same either way: a run depends only on its
+    config and seed.
     """
-    from .api import run
     from .config.validate import to_dict
 
     if run_dir is not None:
         (Path(run_dir) / "runs").mkdir(parents=True, exist_ok=True)
         spec = json.dumps(_jsonable(p.spec()), indent=2) + "\n"
         atomic_write(Path(run_dir) / "spec.json", lambda q: q.write_text(spec))
-    rows, cost_rows = [], []
     total = p.replicates * len(p.arms)
+    done: dict[tuple[str, int], dict] = {}
+    jobs = []  # (arm, replicate, seed, fingerprint, path, plain config)
     k = executed = stored = 0
     t0 = time.perf_counter()
     for r in range(p.replicates):
         seed = p.base_seed + r
         for arm in p.arms:
             cfg = p.config(arm, r)
-            fp = _fingerprint(to_dict(cfg))
-            got = None
+            plain = to_dict(cfg)
+            fp = _fingerprint(plain)
             path = run_file(run_dir, arm, r) if run_dir is not None else None
-            if path is not None and path.exists():
-                got = _load_stored(path, arm, seed, fp)
-            was_stored = got is not None
-            if got is None:
-                t1 = time.perf_counter()
-                res = run(cfg)
-                got = {"outcomes": run_outcomes(res), "costs": run_costs(res)}
-                del res
-                executed += 1
-                if path is not None:
-                    doc = {"arm": arm, "replicate": r, "seed": seed, "fingerprint": fp,
-                           "wall_s": round(time.perf_counter() - t1, 3), **got}
-                    text = json.dumps(_jsonable(doc), indent=1) + "\n"
-                    atomic_write(path, lambda q, t=text: q.write_text(t))
+            got = _load_stored(path, arm, seed, fp) if path is not None and path.exists() else None
+            jobs.append(((arm, r, seed, fp, path, plain), got))
+
+    def read_back(job, got) -> None:
+        nonlocal k, stored
+        arm, r = job[0], job[1]
+        done[(arm, r)] = got
+        stored += 1
+        k += 1
+        if progress is not None:
+            progress(k, total, arm, r, True)
+
+    def finished(job, got, wall_s) -> None:
+        nonlocal k, executed
+        arm, r, seed, fp, path, _ = job
+        done[(arm, r)] = got
+        executed += 1
+        if path is not None:
+            doc = {"arm": arm, "replicate": r, "seed": seed, "fingerprint": fp, "wall_s": round(wall_s, 3), **got}
+            text = json.dumps(_jsonable(doc), indent=1) + "\n"
+            atomic_write(path, lambda q, t=text: q.write_text(t))
+        k += 1
+        if progress is not None:
+            progress(k, total, arm, r, False)
+
+    to_run = [job for job, got in jobs if got is None]
+    workers = max(1, min(int(workers), len(to_run)))
+    if workers == 1:  # in plan order, here
+        for job, got in jobs:
+            if got is not None:
+                read_back(job, got)
             else:
-                stored += 1
+                got, wall_s = _run_one(job[5])
+                finished(job, got, wall_s)
+    else:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        for job, got in jobs:
+            if got is not None:
+                read_back(job, got)
+        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as pool:
+            futures = {pool.submit(_run_one, job[5]): job for job in to_run}
+            try:
+                for fut in cf.as_completed(futures):
+                    got, wall_s = fut.result()
+                    finished(futures[fut], got, wall_s)
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+    rows, cost_rows = [], []
+    for r in range(p.replicates):  # a fixed order, whatever order the runs finished in
+        seed = p.base_seed + r
+        for arm in p.arms:
+            got = done[(arm, r)]
             for name, value in got["outcomes"].items():
                 rows.append((arm, r, seed, name, value))
             for c in got["costs"]:
                 cost_rows.append({"arm": arm, "replicate": r, **c})
-            k += 1
-            if progress is not None:
-                progress(k, total, arm, r, was_stored)
     runs = pd.DataFrame(rows, columns=["arm", "replicate", "seed", "outcome", "value"])
     cost_cols = ["arm", "replicate", "intervention", "kind", "sector", "cost_usd", "household_months_served"]
     cost_runs = pd.DataFrame(cost_rows, columns=cost_cols)
@@ -1393,6 +1459,7 @@ def compare(
     early_vs_late: Sequence[tuple[str, str]] | None = None,
     n_boot: int = N_BOOT,
     bootstrap_seed: int = BOOTSTRAP_SEED,
+    workers: int = 1,
 ) -> ComparisonResult:
     """Run every arm on the same seeds and compare them with the reference.
 
@@ -1409,6 +1476,7 @@ def compare(
     early_vs_late : list of (early, late), optional  pairs besides the
         ``anticipatory_<x>`` / ``reactive_<x>`` ones
     n_boot, bootstrap_seed : the paired bootstrap of the ratios (analysis only)
+    workers : int  worker processes (default 1: in this process); results do not depend on it
 
     Returns
     -------
@@ -1419,7 +1487,8 @@ def compare(
     hssim.errors.UserError  for a bad arm, override or setting, before any run.
     """
     p = plan(arms, replicates, base_seed, reference, overrides, early_vs_late)
-    return execute(p, run_dir=run_dir, progress=progress, n_boot=n_boot, bootstrap_seed=bootstrap_seed)
+    return execute(p, run_dir=run_dir, progress=progress, n_boot=n_boot, bootstrap_seed=bootstrap_seed,
+                   workers=workers)
 
 
 def read_spec(run_dir: str | os.PathLike) -> dict[str, Any]:
@@ -1457,7 +1526,7 @@ def resume(run_dir: str | os.PathLike, progress: ProgressFn | None = None, repli
 
 PROG = "hssim-compare"
 USAGE = (f"usage: {PROG} [--arms a,b,c] [--arm LABEL:OVERRIDES] [--replicates R] [--reference NAME] "
-         "[--early-vs-late EARLY:LATE] [--out DIR | --resume DIR] [--debug] [OVERRIDES...]")
+         "[--early-vs-late EARLY:LATE] [--workers N] [--out DIR | --resume DIR] [--debug] [OVERRIDES...]")
 HELP = f"""{USAGE}
 
 Run policy arms on the same seeds (common random numbers) and report, against the
@@ -1476,6 +1545,8 @@ comparison.json (written last: its presence marks a complete folder).
   --reference NAME      the arm the others are compared with (default: the first)
   --early-vs-late E:L   an extra (early, late) pair; anticipatory_<x> / reactive_<x>
                         pairs are found by name
+  --workers N           worker processes (default: the cores available); the results
+                        do not depend on it
   --out DIR             output folder (default: outputs/compare/<date>/<time>/)
   --resume DIR          continue an interrupted comparison in DIR (its spec.json);
                         --replicates may raise the number of replicates
@@ -1496,9 +1567,10 @@ class _Args:
     resume: str | None = None
     overrides: list[str] = field(default_factory=list)
     help: bool = False
+    workers: int | None = None
 
 
-_VALUED = ("--arms", "--arm", "--replicates", "--reference", "--early-vs-late", "--out", "--resume")
+_VALUED = ("--arms", "--arm", "--replicates", "--reference", "--early-vs-late", "--out", "--resume", "--workers")
 
 
 def _parse_argv(argv: list[str]) -> _Args:
@@ -1535,6 +1607,13 @@ def _parse_argv(argv: list[str]) -> _Args:
                     raise ConfigError("--replicates", value, "an integer >= 2") from None
                 if a.replicates < 2:
                     raise ConfigError("--replicates", a.replicates, "an integer >= 2 (paired intervals need two)")
+            elif opt == "--workers":
+                try:
+                    a.workers = int(value)
+                except ValueError:
+                    raise ConfigError("--workers", value, "an integer >= 1") from None
+                if a.workers < 1:
+                    raise ConfigError("--workers", a.workers, "an integer >= 1")
             elif opt == "--reference":
                 a.reference = value
             elif opt == "--early-vs-late":
@@ -1651,7 +1730,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  [{k}/{total}] {arm} replicate {r} (seed {p.base_seed + r}): {what}", file=sys.stderr, flush=True)
 
     try:
-        result = execute(p, run_dir=out, progress=progress)
+        result = execute(p, run_dir=out, progress=progress,
+                         workers=default_workers() if a.workers is None else a.workers)
         result.save(out, dpi=first.output.figure_dpi, figures=first.output.figure)
     except BaseException as exc:
         has_runs = (out / "runs").is_dir() and any((out / "runs").glob("*.json"))

@@ -361,3 +361,13 @@ def test_cli_runs_writes_folder_and_resumes(tmp_path):
     assert len(re.findall(r"\[\d/4\] .*: stored$", again.stderr, re.MULTILINE)) == 4
     second = json.loads((d / "comparison.json").read_text())
     assert second["differences"] == first["differences"] and second["meta"]["runs_executed"] == 0
+
+
+def test_worker_processes_give_the_same_runs_as_one_process():
+    """Runs in two worker processes (one numba thread each) equal runs here: a run
+    depends only on its config and seed."""
+    arms = {"base": [], "cash": ["households.wage_usd_per_day=3.5"]}
+    here = compare(arms, replicates=2, overrides=SMALL, workers=1)
+    pool = compare(arms, replicates=2, overrides=SMALL, workers=2)
+    pd.testing.assert_frame_equal(here.runs, pool.runs)
+    assert here.runs["value"].notna().any()

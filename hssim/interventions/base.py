@@ -158,7 +158,7 @@ class Intervention(Module):
         self.apply(engine, ti, idx)
 
     def apply(self, engine, ti: int, idx: np.ndarray) -> None:
-        """Effects of serving households ``idx`` (int64, sorted) this month."""
+        """Effects of serving households ``idx`` (int64, distinct, in no particular order) this month."""
         raise NotImplementedError
 
 

@@ -43,7 +43,8 @@ sector's account, then from the pool; a set-up (fixed) cost that cannot be paid
 cancels the activation; continuing beneficiaries are paid first, by priority, and
 those that cannot be paid leave the programme; new households are enrolled in
 priority order while money, the monthly delivery capacity (``capacity`` x each
-intervention's) and the coverage cap of their district allow.
+intervention's) and the coverage cap of their district allow (from a shortlist of
+the best ``2 x capacity + 64`` candidates of the month).
 
 Activation: a regular programme (``activation: always``) is set up at the start
 of the horizon and delivers after its set-up delay. A triggered programme is
@@ -75,6 +76,7 @@ import numpy as np
 import pandas as pd
 
 from .. import rng
+from ..rng import uniform
 from ..module import Module
 from ..phases import Phase
 from ..sums import (
@@ -131,6 +133,54 @@ def select_in_order(order, location, cost, cap_d, capacity, money):
         cap_d[d] -= 1
         n_taken += 1
     return take, spent
+
+
+@nb.njit(cache=True)
+def keep_enrolled(left, members, location, active, counts):
+    """End enrolments of households that died or whose location the programme does not
+    run in; return the continuing beneficiaries (int64 indices) and count them by
+    district into ``counts`` int64[D]."""
+    out = np.empty(left.size, np.int64)
+    c = 0
+    counts[:] = 0
+    for i in range(left.size):
+        if left[i] != 0:
+            if members[i] > 0 and active[location[i]]:
+                out[c] = i
+                c += 1
+                counts[location[i]] += 1
+            else:
+                left[i] = 0
+    return out[:c]
+
+
+@nb.njit(cache=True)
+def enrolment_candidates(priority, left, ever, once, members, location, active, other_left, key_registry, registry_p):
+    """Households a programme could enrol now (int64 indices, ascending).
+
+    Observed eligible (``priority > 0``), not enrolled, alive where the programme
+    runs, never served before when ``once``, and not seen by the registry as
+    enrolled in another programme of the same kind (``other_left`` int16[J, n]): a
+    registry shared with probability ``registry_p`` catches each such household
+    when ``uniform(key_registry, i, 0) < registry_p``.
+    """
+    out = np.empty(left.size, np.int64)
+    c = 0
+    J = other_left.shape[0]
+    for i in range(left.size):
+        if priority[i] == 0 or left[i] != 0 or members[i] <= 0 or not active[location[i]]:
+            continue
+        if once and ever[i]:
+            continue
+        dup = False
+        for j in range(J):
+            if other_left[j, i] != 0 and (registry_p >= 1.0 or uniform(key_registry, i, 0) < registry_p):
+                dup = True
+                break
+        if not dup:
+            out[c] = i
+            c += 1
+    return out[:c]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -262,6 +312,7 @@ class Response(Module):
             np.int64,
         )
         self.need = np.zeros(n, np.float32)
+        self._no_others = np.zeros((0, n), np.int16)
         self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_SUMS), np.int64)
 
     def acting(self, engine, ti: int) -> bool:
@@ -294,6 +345,7 @@ class Response(Module):
             self._assess(engine, ti, targeting_gain)
         K = len(self.interventions)
         self._served, self._costs, self._active = [None] * K, [None] * K, [None] * K
+        self._counts = [np.zeros(D, np.int64) for _ in range(K)]  # enrolled by district
         # the pooled money's planned split this month (sector shares); the rest of the
         # pool opens to every programme in a second round
         self.pool_quota = np.array([self.accounts[POOL] * self.policy.sector_budget_shares[s] for s in SECTORS])
@@ -454,10 +506,9 @@ class Response(Module):
             self._book(m, k, d, fixed)
         self._active[k] = active
         left = self.left[k]
-        alive = hh.members > 0
         # enrolments end where the programme does not run (ended, or the household moved away)
-        left[(left != 0) & ~(alive & active[hh.location])] = 0
-        cont = np.flatnonzero(left != 0)
+        self._counts[k] = np.zeros(D, np.int64)
+        cont = keep_enrolled(left, hh.members, hh.location, active, self._counts[k])
         if cont.size == 0:
             return
         # continuing beneficiaries first (commitments), best first while money lasts
@@ -468,6 +519,7 @@ class Response(Module):
             cap = np.full(D, np.iinfo(np.int64).max // 4, np.int64)
             keep, _ = select_in_order(cont, hh.location, cost, cap, -1, self.available(sector, open_pool=True))
             left[cont[~keep]] = 0
+            self._counts[k] -= np.bincount(hh.location[cont[~keep]], minlength=D)
             cont, cost = cont[keep], cost[keep]
         self._spend(sector, float(cost.sum()), open_pool=True)
         self._served[k].append(cont)
@@ -491,33 +543,34 @@ class Response(Module):
         money = self.available(sector, open_pool)
         if money <= 0.0:
             return
-        left = self.left[k]
-        cand = (self.priority[k] > 0) & (left == 0) & (hh.members > 0) & active[hh.location]
-        if cfg.once:
-            cand &= ~self.ever[k]
-        for j in self.same_kind[k]:
-            if self.registry_p > 0.0:
-                dup = np.flatnonzero(self.left[j] != 0)
-                if self.registry_p < 1.0:  # a partly shared registry catches each duplicate with p = c
-                    u = _uniform_at(rng.stream_key(engine.seed, f"registry.{iv.label}", ti), dup)
-                    dup = dup[u < self.registry_p]
-                cand[dup] = False
-        new = np.flatnonzero(cand)
-        if new.size == 0:
-            return
-        enrolled = np.flatnonzero(left != 0)
-        cap_d = np.floor(cfg.coverage_cap_frac * self.alive_by_location).astype(np.int64)
-        cap_d = np.maximum(cap_d - np.bincount(hh.location[enrolled], minlength=D), 0)
         capacity = int(np.floor(self.capacity_carry[k]))
         if capacity <= 0:
             return
-        new = new[self._order(engine, ti, k, new)]
+        left = self.left[k]
+        others = self.left[self.same_kind[k]] if self.registry_p > 0.0 and self.same_kind[k] else self._no_others
+        new = enrolment_candidates(self.priority[k], left, self.ever[k], cfg.once, hh.members, hh.location, active,
+                                   others, rng.stream_key(engine.seed, f"registry.{iv.label}", ti), self.registry_p)
+        if new.size == 0:
+            return
+        cap_d = np.floor(cfg.coverage_cap_frac * self.alive_by_location).astype(np.int64)
+        cap_d = np.maximum(cap_d - self._counts[k], 0)
         first_left = np.int16(cfg.service_months if cfg.service_months > 0 else -1)
+        # the programme shortlists its best 2 x capacity + 64 candidates (keys are unique,
+        # so the shortlist is well defined) and enrols from it in order
+        key = self._sort_key(engine, ti, k, new)
+        limit = 2 * capacity + 64
+        if new.size > limit:
+            best = np.argpartition(key, limit)[:limit]
+            new = new[best[np.argsort(key[best])]]
+        else:
+            new = new[np.argsort(key)]
         cost = iv.unit_cost_usd(engine, new, np.full(new.size, first_left, np.int16))
         take, spent = select_in_order(new, hh.location, cost, cap_d, capacity, money)
-        self.capacity_carry[k] -= int(take.sum())
-        new, cost = new[take], cost[take]
+        picked = new[take], cost[take], spent
+        new, cost, spent = picked
+        self.capacity_carry[k] -= new.size
         self._spend(sector, float(spent), open_pool)
+        self._counts[k] += np.bincount(hh.location[new], minlength=D)
         left[new] = first_left
         self.ever[k][new] = True
         self._served[k].append(new)
@@ -529,8 +582,6 @@ class Response(Module):
         D = engine.scenario.n_districts
         served = np.concatenate(self._served[k])
         costs = np.concatenate(self._costs[k])
-        order = np.argsort(served)
-        served, costs = served[order], costs[order]
         self.served_idx[k] = served
         hh.assisted[served] |= np.int32(1 << k)
         by_d = np.bincount(hh.location[served], weights=costs, minlength=D)
@@ -548,13 +599,19 @@ class Response(Module):
         if a >= 0:
             self.activations[a]["cost_usd"] += real
 
+    def _sort_key(self, engine, ti: int, k: int, idx: np.ndarray) -> np.ndarray:
+        """uint64[len(idx)] unique keys, ascending = best first: priority (high first),
+        then a hash of (seed, intervention, tick, household), then the index.
+
+        Bits: 8 for 255 - priority, 29 for the hash, 26 for the index (< 2^26 households)."""
+        u = _uniform_at(rng.stream_key(engine.seed, f"selection.{self.interventions[k].label}", ti), idx)
+        p = (255 - self.priority[k][idx].astype(np.uint64)) << np.uint64(55)
+        h = (u * 536870912.0).astype(np.uint64) << np.uint64(26)
+        return p | h | idx.astype(np.uint64)
+
     def _order(self, engine, ti: int, k: int, idx: np.ndarray) -> np.ndarray:
         """Positions of ``idx`` by priority (highest first), ties broken by a hash."""
-        u = _uniform_at(rng.stream_key(engine.seed, f"selection.{self.interventions[k].label}", ti), idx)
-        # one integer key (priority, then the hash) sorts faster than a lexsort; u < 1 so
-        # floor(u 2^32) < 2^32 never carries into the priority bits
-        key = (255 - self.priority[k][idx].astype(np.int64)) << 32 | (u * 4294967296.0).astype(np.int64)
-        return np.argsort(key, kind="stable")
+        return np.argsort(self._sort_key(engine, ti, k, idx))
 
     # -- results ------------------------------------------------------------------------
     def tables(self, engine) -> dict[str, pd.DataFrame]:
