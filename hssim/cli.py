@@ -156,6 +156,18 @@ def _print_summary(res, out: Path, wall_s: float) -> None:
         ("poverty (first / last year)", f"{s['poverty_frac_first_year']:.1%} / {s['poverty_frac_last_year']:.1%}"),
         ("below poverty trap (start -> end)", f"{s['below_trap_frac_start']:.1%} -> {s['below_trap_frac_end']:.1%}"),
         ("drought district-months", f"{s['drought_district_month_frac']:.1%}"),
+    ]
+    if "budget_disbursed_usd" in s:  # a run with a response
+        policy = res.config["policy"]
+        rows += [
+            ("policy", f"{policy['name']} (coordination {policy['coordination'] if policy['coordination'] is not None else ('1' if policy['mode'] == 'integrated' else '0')})"),
+            ("spent / budget (USD, real)", f"{s['cost_usd_total']:,.0f} / {s['budget_disbursed_usd']:,.0f} "
+                                           f"(coordination {s['coordination_cost_usd']:,.0f}, in vain {s['cost_in_vain_usd']:,.0f})"),
+            ("drought trigger", f"{s['trigger_activations']} activations: {s['trigger_hits']} hits, "
+                                f"{s['trigger_false_alarms']} false alarms; {s['trigger_misses']} of "
+                                f"{s['drought_episodes']} drought episodes missed"),
+        ]
+    rows += [
         ("run time", f"{wall_s:.1f} s ({hh_months / wall_s / 1e6:.3g} M household-months/s, compile or cache load included)"),
     ]
     width = max(len(k) for k, _ in rows)

@@ -35,6 +35,25 @@ def test_plain_run_writes_run_directory_and_prints_summary(tmp_path):
     assert not list(run_dir.glob("*.tmp")) and not list(run_dir.glob(".*.tmp"))
 
 
+def test_run_with_a_response_writes_costs_and_triggers(tmp_path):
+    out = run_cli([*TINY, "policy=anticipatory_integrated", "output.figure=false"], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    run_dir = _run_dirs(tmp_path / "outputs")[0]
+    costs = pd.read_csv(run_dir / "costs.csv")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["cost_usd_total"] == pytest.approx(costs["cost_usd"].sum())
+    assert summary["cost_usd_total"] <= summary["budget_disbursed_usd"]
+    assert (run_dir / "triggers.csv").is_file() and (run_dir / "activations.csv").is_file()
+    assert "spent / budget" in out.stdout and "drought trigger" in out.stdout
+
+
+def test_bad_policy_value_exits_2(tmp_path):
+    out = run_cli([*TINY, "policy=anticipatory_siloed", "policy.trigger.probability=1.5"], cwd=tmp_path)
+    assert out.returncode == 2
+    assert "policy.trigger.probability" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "outputs").exists()
+
+
 def test_multirun_runs_each_seed(tmp_path):
     out = run_cli(["-m", "seed=1,2", *TINY], cwd=tmp_path)
     assert out.returncode == 0, out.stderr

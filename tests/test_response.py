@@ -348,3 +348,32 @@ def test_community_targeting_raises_accuracy_of_other_programmes():
                 hits.append((phase[idx] >= 3).mean() if idx.size else np.nan)
         runs[gain] = np.nanmean(hits)
     assert runs[1.0] > runs[0.0] + 0.1
+
+
+# -- bad input ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"interventions": {"x": {"kind": "cash_tranfer"}}}, "interventions.x.kind"),
+        ({"interventions": {"x": {"kind": "cash_transfer", "targeting": {"rule": "categorical", "categories": ["rich"]}}}},
+         "interventions.x.targeting.categories[0]"),
+        ({"interventions": {"x": {"kind": "cash_transfer", "coverage_cap_frac": 1.5}}}, "interventions.x.coverage_cap_frac"),
+        ({"interventions": {"x": {"kind": "index_insurance", "exit_spi": 0.0, "strike_spi": -1.0}}}, "interventions.x.exit_spi"),
+        ({"interventions": {"x": {"kind": "cash_transfer", "targeting": {"districts": ["Atlantis"]}}}},
+         "interventions.x.targeting.districts[0]"),
+        ({"policy": {"sector_budget_shares": {"food_security": 0.5, "health": 0.5, "protection": 0.5, "livelihoods": 0.0}}},
+         "policy.sector_budget_shares"),
+        ({"policy": {"trigger": {"kind": "two_stage", "lead_months": 4, "readiness_lead_months": 2}}},
+         "policy.trigger.readiness_lead_months"),
+    ],
+)
+def test_bad_response_config_names_the_field(change, field):
+    from hssim.config.build import prepare
+    from hssim.errors import ConfigError
+
+    c = OmegaConf.to_container(hssim.compose(["interventions=none", "policy=base"]))
+    for key, value in change.items():
+        c[key] = {**c[key], **value}
+    with pytest.raises(ConfigError) as err:
+        prepare(c)
+    assert err.value.path == field

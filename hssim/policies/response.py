@@ -613,6 +613,17 @@ class Response(Module):
         """Positions of ``idx`` by priority (highest first), ties broken by a hash."""
         return np.argsort(self._sort_key(engine, ti, k, idx))
 
+    def check_invariants(self, engine) -> None:
+        """Validating mode: no account is overdrawn and nothing was spent that had not arrived."""
+        from ..engine import InvariantError
+
+        if np.any(self.accounts < -1e-6 * max(1.0, float(np.abs(self.accounts).max()))):
+            raise InvariantError(f"response: an account is overdrawn at tick {engine.ti}: {self.accounts}")
+        spent = self.cost.sum() + self.overhead_usd.sum()
+        arrived = self.disbursed_usd.sum()
+        if spent > arrived * (1 + 1e-9) + 1e-6:
+            raise InvariantError(f"response: spent {spent:.2f} USD of {arrived:.2f} disbursed at tick {engine.ti}")
+
     # -- results ------------------------------------------------------------------------
     def tables(self, engine) -> dict[str, pd.DataFrame]:
         names = engine.scenario.names
