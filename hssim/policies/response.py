@@ -53,7 +53,9 @@ written by the early-warning module in the POLICY phase) is on and it is not
 already running or pending there; it delivers from ``t + delay`` for
 ``duration_months``, with ``delay`` = set-up delay (0 if readiness was declared
 in the district within the readiness lead: supplies pre-positioned) + the appeal
-and funding delays when finance is by ``appeal`` + the coordination delay.
+and funding delays (unless finance is ``prearranged`` and the drought trigger
+caused the activation: pre-arranged money is released for the trigger's pre-agreed
+actions only; other warnings go through an appeal) + the coordination delay.
 
 Targeting assessments run every ``reassess_months`` and are used ``lag`` months
 later (the registry's information is that old); an open-ended enrolment ends at
@@ -410,7 +412,8 @@ class Response(Module):
         lead = p.trigger.readiness_lead_months if p.trigger.kind == "two_stage" else 0
         self.ready_at = np.where(ds.ready_drought > 0, ti, self.ready_at)
         ready = (ti - self.ready_at) <= lead
-        finance = p.finance.appeal_delay_months + p.finance.funding_delay_months if p.finance.kind == "appeal" else 0
+        appeal = p.finance.appeal_delay_months + p.finance.funding_delay_months
+        prearranged = p.finance.kind == "prearranged"
         for k, iv in enumerate(self.interventions):
             cfg = iv.cfg
             if not cfg.enabled:
@@ -430,10 +433,13 @@ class Response(Module):
             self.end_at[k] = np.where(fired & running, np.maximum(self.end_at[k], ti + cfg.duration_months), self.end_at[k])
             idle = (ti >= self.end_at[k]) & self.district_ok[k]  # not running, not pending
             for d in np.flatnonzero(fired & idle):  # districts
+                sig = tuple(s for s in self.signals[k] if ds[f"alert_{s}"][d] > 0)
+                # pre-arranged money is for the trigger's pre-agreed actions; anything
+                # else is financed by an appeal
+                finance = 0 if prearranged and "drought" in sig else appeal
                 delay = (0 if ready[d] else cfg.setup_delay_months) + finance + self.delay_coord
                 self.start_at[k, d] = ti + delay
                 self.end_at[k, d] = ti + delay + cfg.duration_months
-                sig = tuple(s for s in self.signals[k] if ds[f"alert_{s}"][d] > 0)
                 self._new_activation(k, d, m, sig, m + 1 + delay)
 
     def _new_activation(self, k: int, d: int, m: int, signals: tuple, first_delivery_month: int) -> None:

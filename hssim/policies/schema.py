@@ -127,9 +127,11 @@ class WarningConfig:
 class FinanceConfig:
     """How money for triggered actions is released.
 
-    ``prearranged``: funds agreed in advance are released when the trigger fires;
-    ``appeal`` (the reactive baseline): an appeal is launched when the trigger
-    fires and money arrives ``appeal_delay_months + funding_delay_months`` later.
+    ``prearranged``: funds agreed in advance are released when the drought trigger
+    fires, for the actions it activates (activations by other warnings still go
+    through an appeal); ``appeal`` (the reactive baseline): an appeal is launched
+    when a warning or trigger fires and money arrives
+    ``appeal_delay_months + funding_delay_months`` later.
     """
 
     kind: str = _choice("prearranged", ("prearranged", "appeal"), "release of funds for triggered actions")
