@@ -563,8 +563,14 @@ class Response(Module):
         first_left = np.int16(cfg.service_months if cfg.service_months > 0 else -1)
         # the programme shortlists its best 2 x capacity + 64 candidates (keys are unique,
         # so the shortlist is well defined) and enrols from it in order
-        key = self._sort_key(engine, ti, k, new)
         limit = 2 * capacity + 64
+        if new.size > limit:
+            # keys order by priority first: only priorities down to the level where the
+            # shortlist fills can be in it (saves hashing and sorting every candidate)
+            counts = np.bincount(self.priority[k][new], minlength=256)
+            cutoff = int(np.searchsorted(np.cumsum(counts[::-1]), limit))  # levels from the top
+            new = new[self.priority[k][new] >= 255 - cutoff]
+        key = self._sort_key(engine, ti, k, new)
         if new.size > limit:
             best = np.argpartition(key, limit)[:limit]
             new = new[best[np.argsort(key[best])]]
