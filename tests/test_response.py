@@ -18,7 +18,6 @@ from hssim.interventions.targeting import compound_need, observe, true_targeting
 from hssim.interventions.base import TargetingConfig
 from hssim.policies.response import select_in_order
 from hssim.state import DISTRICT_FIELDS
-from hssim.sums import I as SUM
 
 HH = 3000
 MONTHS = 30
@@ -49,7 +48,7 @@ def programme(kind, **fields):
     return base
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _none(seed=11, overrides=()):
     return hssim.run(compose("none", seed=seed, overrides=overrides))
 
@@ -282,7 +281,7 @@ ZERO_EFFECTS = {
 
 def test_zero_effect_portfolio_changes_nothing_but_costs():
     portfolio = OmegaConf.to_container(hssim.compose(["interventions=standard"]).interventions)
-    for name, prog in portfolio.items():
+    for prog in portfolio.values():
         prog.update(ZERO_EFFECTS[prog["kind"]])
     assert {p["kind"] for p in portfolio.values()} == set(ZERO_EFFECTS)  # every kind is checked
     for preset in ("reactive_siloed", "anticipatory_integrated"):

@@ -93,7 +93,7 @@ from ..sums import (
     cell_of,
 )
 from ..interventions.targeting import compound_need, observe, true_targeting
-from .schema import SECTOR_SIGNALS, SECTORS, SIGNALS, PolicyConfig
+from .schema import SECTOR_SIGNALS, SECTORS, PolicyConfig
 
 __all__ = ["Response", "select_in_order", "assistance_sums"]
 
@@ -294,7 +294,7 @@ class Response(Module):
         kinds = sorted({iv.kind for iv in self.interventions})
         self.kind_of_bit = np.array([kinds.index(iv.kind) for iv in self.interventions], np.int64)
         self.n_kinds = len(kinds)
-        bits = lambda pred: np.int32(sum(1 << k for k, iv in enumerate(self.interventions) if pred(iv)))  # noqa: E731
+        bits = lambda pred: np.int32(sum(1 << k for k, iv in enumerate(self.interventions) if pred(iv)))
         self.household_bits = bits(lambda iv: not iv.district_level)
         self.need_bits = bits(lambda iv: iv.meets_need)
         self.same_kind = [[j for j in range(K) if j != k and self.interventions[j].kind == self.interventions[k].kind] for k in range(K)]
