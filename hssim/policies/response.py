@@ -51,8 +51,9 @@ of the horizon and delivers after its set-up delay. A triggered programme is
 activated in a district when one of its signals (district fields ``alert_*``,
 written by the early-warning module in the POLICY phase) is on and it is not
 already running or pending there; it delivers from ``t + delay`` for
-``duration_months``, with ``delay`` = set-up delay (0 if readiness was declared
-in the district within the readiness lead: supplies pre-positioned) + the appeal
+``duration_months``, with ``delay`` = set-up delay (0 for an activation by the
+drought trigger if readiness was declared in the district within the readiness
+lead: supplies pre-positioned; readiness itself costs nothing here) + the appeal
 and funding delays (unless finance is ``prearranged`` and the drought trigger
 caused the activation: pre-arranged money is released for the trigger's pre-agreed
 actions only; other warnings go through an appeal) + the coordination delay.
@@ -437,7 +438,9 @@ class Response(Module):
                 # pre-arranged money is for the trigger's pre-agreed actions; anything
                 # else is financed by an appeal
                 finance = 0 if prearranged and "drought" in sig else appeal
-                delay = (0 if ready[d] else cfg.setup_delay_months) + finance + self.delay_coord
+                # readiness pre-positions for the drought trigger's actions only
+                setup = 0 if ready[d] and "drought" in sig else cfg.setup_delay_months
+                delay = setup + finance + self.delay_coord
                 self.start_at[k, d] = ti + delay
                 self.end_at[k, d] = ti + delay + cfg.duration_months
                 self._new_activation(k, d, m, sig, m + 1 + delay)
