@@ -1601,19 +1601,9 @@ def _parse_argv(argv: list[str]) -> _Args:
                     raise ConfigError("--arm", value, "LABEL:OVERRIDES, e.g. cash:households.wage_usd_per_day=3")
                 a.custom.append((label.strip(), ov.split()))
             elif opt == "--replicates":
-                try:
-                    a.replicates = int(value)
-                except ValueError:
-                    raise ConfigError("--replicates", value, "an integer >= 2") from None
-                if a.replicates < 2:
-                    raise ConfigError("--replicates", a.replicates, "an integer >= 2 (paired intervals need two)")
+                a.replicates = _int_option(opt, value, 2, "an integer >= 2 (paired intervals need two)")
             elif opt == "--workers":
-                try:
-                    a.workers = int(value)
-                except ValueError:
-                    raise ConfigError("--workers", value, "an integer >= 1") from None
-                if a.workers < 1:
-                    raise ConfigError("--workers", a.workers, "an integer >= 1")
+                a.workers = _int_option(opt, value, 1, "an integer >= 1")
             elif opt == "--reference":
                 a.reference = value
             elif opt == "--early-vs-late":
@@ -1636,6 +1626,17 @@ def _parse_argv(argv: list[str]) -> _Args:
         raise UserError(f"--resume {a.resume} takes the arms, overrides and reference stored in its spec.json; "
                         "give only --replicates besides it")
     return a
+
+
+def _int_option(opt: str, value: str, least: int, expected: str) -> int:
+    """The integer value of ``opt``, at least ``least``, or a ConfigError naming it."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise ConfigError(opt, value, expected) from None
+    if n < least:
+        raise ConfigError(opt, n, expected)
+    return n
 
 
 def _cli_arms(a: _Args) -> dict[str, list[str]]:

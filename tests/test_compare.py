@@ -90,8 +90,7 @@ def test_same_arm_same_seed_is_identical_across_calls(sim):
 def test_policy_presets_costs_add_up_and_cost_per_death_uses_the_real_population():
     from hssim.compare import available_presets
 
-    if not {"none", "anticipatory_integrated"} <= set(available_presets()):
-        pytest.skip("policy presets none / anticipatory_integrated not in configs/policy/")
+    assert {"none", "anticipatory_integrated"} <= set(available_presets())
     res = compare(["none", "anticipatory_integrated"], replicates=2, overrides=SMALL)
     assert res.arms == {"none": ["policy=none"], "anticipatory_integrated": ["policy=anticipatory_integrated"]}
     cost = res.costs.set_index("arm")["cost_usd_mean"]

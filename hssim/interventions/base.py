@@ -157,6 +157,14 @@ class Intervention(Module):
         idx = self.response.served_idx[self.index]
         self.apply(engine, ti, idx)
 
+    @staticmethod
+    def add_share(values: np.ndarray, effect: np.ndarray) -> None:
+        """Close a share ``effect`` of what is missing, in place: ``a <- a + (1 - a) b``.
+
+        Order-free (``1 - (1 - a)(1 - b)``), so programmes acting on the same district
+        field combine whatever their order; ``b = 0`` leaves ``a`` bit for bit."""
+        values += (1.0 - values) * np.clip(effect, 0.0, 1.0)
+
     def apply(self, engine, ti: int, idx: np.ndarray) -> None:
         """Effects of serving households ``idx`` (int64, distinct, in no particular order) this month."""
         raise NotImplementedError

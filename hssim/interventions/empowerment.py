@@ -20,7 +20,6 @@ from ..couplings.food_system import growing_seasons
 from ..errors import ConfigError
 from ..registry import register
 from .base import Intervention, InterventionConfig, _choice, covered_frac
-from .protection import _combine
 
 __all__ = [
     "ResourceCommittee",
@@ -62,11 +61,10 @@ class ResourceCommittee(_Ramped):
     """Weakens the drought -> conflict link in the district (Turkana): the conflict
     hazard's scarcity driver is multiplied by ``1 - reduction x covered x ramp``."""
 
-    relevant_signals = ('drought', 'conflict')
+    relevant_signals = ("drought", "conflict")
 
     def apply(self, engine, ti, idx):
-        ds = engine.districts
-        ds.committee_effect[:] = _combine(ds.committee_effect, self.cfg.scarcity_conflict_reduction * self.ramp(engine, idx))
+        self.add_share(engine.districts.committee_effect, self.cfg.scarcity_conflict_reduction * self.ramp(engine, idx))
 
 
 @dataclass(frozen=True)
@@ -83,13 +81,13 @@ class CommunityHealthWorkers(_Ramped):
     """Raises effective access to care (``h <- h + (1 - h) gain covered ramp``: earlier
     treatment, lower case fatality) and surveillance sensitivity (read by early warning)."""
 
-    relevant_signals = ('disease',)
+    relevant_signals = ("disease",)
 
     def apply(self, engine, ti, idx):
         ds = engine.districts
         eff = self.ramp(engine, idx)
-        ds.health_access_eff[:] = _combine(ds.health_access_eff, self.cfg.access_gain * eff)
-        ds.surveillance_gain[:] = _combine(ds.surveillance_gain, self.cfg.surveillance_gain * eff)
+        self.add_share(ds.health_access_eff, self.cfg.access_gain * eff)
+        self.add_share(ds.surveillance_gain, self.cfg.surveillance_gain * eff)
 
 
 @dataclass(frozen=True)
@@ -104,14 +102,13 @@ class CommunityTargeting(Intervention):
     """Consultation: closes ``gain x covered`` of the gap between every
     programme's targeting accuracy and 1 in the district (used by the next assessment)."""
 
-    relevant_signals = ('food',)
+    relevant_signals = ("food",)
 
     pillar = "empowerment"
     district_level = True
 
     def apply(self, engine, ti, idx):
-        ds = engine.districts
-        ds.targeting_gain[:] = _combine(ds.targeting_gain, self.cfg.accuracy_gain * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.targeting_gain, self.cfg.accuracy_gain * covered_frac(engine, self.response, idx))
 
 
 @dataclass(frozen=True)
@@ -127,7 +124,7 @@ class SavingsGroup(Intervention):
     """Members' savings earn a return and they can borrow from the group's fund
     (row ``self.row`` of the household module's savings table)."""
 
-    relevant_signals = ('drought', 'food')
+    relevant_signals = ("drought", "food")
 
     pillar = "empowerment"
     row = 0
@@ -159,7 +156,7 @@ class LivelihoodDiversification(Intervention):
     the household receives a non-farm productive asset: its income (the asset
     return) does not depend on rain, pasture or harvests. Slow and costly up front."""
 
-    relevant_signals = ('drought',)
+    relevant_signals = ("drought",)
 
     pillar = "empowerment"
 
@@ -210,7 +207,7 @@ class IndexInsurance(Intervention):
     programme pays ``(1 + loading)`` times the fair premium; payouts come from the
     insurer, not the programme's budget (risk transfer)."""
 
-    relevant_signals = ('drought',)
+    relevant_signals = ("drought",)
 
     pillar = "empowerment"
 

@@ -33,12 +33,6 @@ __all__ = [
 ]
 
 
-def _combine(current: np.ndarray, effect: np.ndarray) -> np.ndarray:
-    """Add a share ``b`` of what is missing: ``a + (1 - a) b`` (= ``1 - (1 - a)(1 - b)``,
-    order-free), written so that ``b = 0`` returns ``a`` bit for bit."""
-    return current + (1.0 - current) * np.clip(effect, 0.0, 1.0)
-
-
 # -- cash ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CashTransferConfig(InterventionConfig):
@@ -52,7 +46,7 @@ class CashTransfer(Intervention):
     """Adds ``amount x members`` to the household's cash this month (spent by the
     household update on food first, then needs, savings)."""
 
-    relevant_signals = ('drought', 'food', 'conflict')
+    relevant_signals = ("drought", "food", "conflict")
 
     meets_need = True
 
@@ -77,7 +71,7 @@ class FoodAssistanceConfig(InterventionConfig):
 class FoodAssistance(Intervention):
     """Adds a ration to the household's food stock this month (eaten, not sold)."""
 
-    relevant_signals = ('drought', 'food', 'conflict')
+    relevant_signals = ("drought", "food", "conflict")
 
     meets_need = True
 
@@ -104,14 +98,12 @@ class HealthResponse(Intervention):
     fatality (disease module, next month), treatment costs reach more cases, and
     it counts in the dignity dimension of the human-security index this month."""
 
-    relevant_signals = ('disease',)
+    relevant_signals = ("disease",)
 
     district_level = True
 
     def apply(self, engine, ti, idx):
-        ds = engine.districts
-        cov = covered_frac(engine, self.response, idx)
-        ds.health_access_eff[:] = _combine(ds.health_access_eff, self.cfg.access_gain * cov)
+        self.add_share(engine.districts.health_access_eff, self.cfg.access_gain * covered_frac(engine, self.response, idx))
 
 
 @dataclass(frozen=True)
@@ -141,7 +133,7 @@ class Vaccination(Intervention):
     """Moves vaccinated susceptibles to the immune compartment of the disease module
     (no effect without a disease hazard)."""
 
-    relevant_signals = ('disease',)
+    relevant_signals = ("disease",)
 
     def unit_cost_usd(self, engine, idx, left):
         return self.per_person_cost(engine, idx, self.cfg.cost_per_person_usd)
@@ -169,7 +161,7 @@ class MalnutritionTreatment(Intervention):
     household food (therapeutic food), but a child in a household that still lacks
     food can relapse."""
 
-    relevant_signals = ('food', 'drought', 'disease')
+    relevant_signals = ("food", "drought", "disease")
 
     meets_need = True
 
@@ -196,13 +188,12 @@ class Wash(Intervention):
     """Removes ``reduction x covered`` of disease transmission in the district
     (read by the disease module next month)."""
 
-    relevant_signals = ('disease', 'drought')
+    relevant_signals = ("disease", "drought")
 
     district_level = True
 
     def apply(self, engine, ti, idx):
-        ds = engine.districts
-        ds.wash_effect[:] = _combine(ds.wash_effect, self.cfg.transmission_reduction * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.wash_effect, self.cfg.transmission_reduction * covered_frac(engine, self.response, idx))
 
 
 # -- security -----------------------------------------------------------------------------
@@ -219,13 +210,12 @@ class Security(Intervention):
     (read by the conflict hazard next month); excitation by past events is not
     removed."""
 
-    relevant_signals = ('conflict',)
+    relevant_signals = ("conflict",)
 
     district_level = True
 
     def apply(self, engine, ti, idx):
-        ds = engine.districts
-        ds.security_effect[:] = _combine(ds.security_effect, self.cfg.rate_reduction * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.security_effect, self.cfg.rate_reduction * covered_frac(engine, self.response, idx))
 
 
 # -- early warning ------------------------------------------------------------------------
@@ -289,7 +279,7 @@ class LivestockSupportConfig(InterventionConfig):
 class LivestockSupport(Intervention):
     """Lowers the served household's livestock mortality this month by ``mortality_reduction``."""
 
-    relevant_signals = ('drought',)
+    relevant_signals = ("drought",)
 
     meets_need = True
 

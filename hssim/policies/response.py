@@ -270,7 +270,6 @@ class Response(Module):
         self.c = p.coordination_level
         self.scale = n / float(sc.households.sum())
         self.shared_triggers = self.c >= 0.5
-        self.registry_p = self.c
         self.delay_coord = int(round(self.c * p.coordination_delay_months))
         self.left = np.zeros((K, n), np.int16)  # months of service left; -1 open-ended; 0 not enrolled
         self.ever = np.zeros((K, n), np.bool_)
@@ -556,9 +555,9 @@ class Response(Module):
         if capacity <= 0:
             return
         left = self.left[k]
-        others = self.left[self.same_kind[k]] if self.registry_p > 0.0 and self.same_kind[k] else self._no_others
+        others = self.left[self.same_kind[k]] if self.c > 0.0 and self.same_kind[k] else self._no_others
         new = enrolment_candidates(self.priority[k], left, self.ever[k], cfg.once, hh.members, hh.location, active,
-                                   others, rng.stream_key(engine.seed, f"registry.{iv.label}", ti), self.registry_p)
+                                   others, rng.stream_key(engine.seed, f"registry.{iv.label}", ti), self.c)
         if new.size == 0:
             return
         cap_d = np.floor(cfg.coverage_cap_frac * self.alive_by_location).astype(np.int64)
