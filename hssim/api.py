@@ -67,7 +67,8 @@ def _hydra_reason(exc: Exception) -> str:
 def _offending_override(exc: Exception, overrides) -> tuple[str, Any]:
     """(key, override) of the override a Hydra error names, else a generic pair."""
     msg = str(exc)
-    for o in overrides or []:
+    # the longest key the message names: 'experiment.n' rather than 'experiment'
+    for o in sorted(overrides or [], key=lambda o: -len(o.split("=", 1)[0])):
         key = o.split("=", 1)[0].lstrip("+~")
         if key and key in msg:
             return key, o

@@ -138,10 +138,13 @@ class HssimModel:
     def arm_configs(self) -> dict[str, dict]:
         return self.arms
 
-    def config(self, arm: str, x: np.ndarray, seed: int) -> dict:
-        """The run config (plain dict) of ``arm`` at parameter values ``x`` [n_params]."""
+    def config(self, arm: str, x: np.ndarray, seed: int, only: int | None = None) -> dict:
+        """The run config (plain dict) of ``arm`` at parameter values ``x`` [n_params]
+        (with ``only``: just that parameter set, the others as configured)."""
         cfg = copy.deepcopy(self.arms[arm])
-        for v, (name, par) in zip(x, self.exp.parameters.items()):
+        for j, (v, (name, par)) in enumerate(zip(x, self.exp.parameters.items())):
+            if only is not None and j != only:
+                continue
             value: Any = int(round(v)) if par.integer else float(v)
             for path in par.targets():
                 _set_path(cfg, path, value, par.op, f"experiment.parameters.{name}.path")
@@ -154,14 +157,12 @@ class HssimModel:
         run of 200 households per arm, which also loads numba's cache)."""
         from ..config.build import load_config, prepare
 
-        lo_hi = [X.argmin(axis=0), X.argmax(axis=0)]
+        lo_hi = [X.min(axis=0), X.max(axis=0)]
         for arm in self.arms:
-            for j, (name, _) in enumerate(self.exp.parameters.items()):
-                for rows in lo_hi:
-                    x = X[0].copy()
-                    x[j] = X[rows[j], j]
+            for j, name in enumerate(self.exp.parameters):
+                for x in lo_hi:  # each parameter alone at its extremes: the error names it
                     try:
-                        load_config(self.config(arm, x, 0))
+                        load_config(self.config(arm, x, 0, only=j))
                     except ConfigError as exc:
                         if exc.path.startswith("experiment."):
                             raise
