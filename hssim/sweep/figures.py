@@ -274,6 +274,13 @@ def _bar_figure(
             )
             handles.setdefault(name, bars)  # one legend for all panels, below them
         ax.axvline(0.0, color="k", lw=0.6)
+        # indices live in [0, 1]; with few points an interval can be far wider, and an
+        # axis scaled to it would hide every bar: clip the view, and say so
+        lo, hi = ax.get_xlim()
+        if lo < -0.5 or hi > 1.5:
+            ax.set_xlim(max(lo, -0.5), min(hi, 1.5))
+            ax.text(0.99, 0.01, "intervals clipped", transform=ax.transAxes, ha="right", va="bottom",
+                    fontsize=7, color="0.4")
         ax.set_yticks(pos, params, fontsize=8)
         ax.invert_yaxis()  # first parameter on top, as in the tables
         ax.set_xlabel(xlabel)
