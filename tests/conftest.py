@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 import hssim
+
+from .slurm import SlurmCluster, slurm_available
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["population.households=2000", "months=24", "spinup_months=6"]
@@ -49,3 +52,34 @@ def pytest_runtest_makereport(item, call):
     if os.environ.get("HSSIM_REQUIRE_ALL") == "1" and rep.skipped and not hasattr(rep, "wasxfail"):
         rep.outcome = "failed"
         rep.longrepr = f"skipped, but HSSIM_REQUIRE_ALL=1 forbids skips: {rep.longrepr}"
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A real single-node Slurm cluster with accounting (``.ci/slurm.sh``), shared by the session.
+
+    ``SLURM_CONF`` is set in ``os.environ`` while it runs (restored afterwards), so ``sbatch``, ``sacct``
+    and submitit find it; ``cluster.env`` holds the same for explicit subprocess environments. Skips with
+    the reason when Slurm cannot run here (not Linux, not root, packages missing).
+    """
+    reason = slurm_available()
+    if reason is not None:
+        pytest.skip(reason)
+    state_dir = tmp_path_factory.mktemp("slurm")
+    try:
+        cluster = SlurmCluster.start(state_dir)
+    except BaseException:
+        with contextlib.suppress(Exception):  # a failed start stops its daemons itself; this covers a timeout
+            SlurmCluster(state_dir).stop()
+        raise
+    saved = {key: os.environ.get(key) for key in cluster.env}
+    os.environ.update(cluster.env)
+    try:
+        yield cluster
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        cluster.stop()

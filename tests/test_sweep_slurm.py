@@ -74,7 +74,8 @@ def test_a_chunk_killed_on_slurm_is_reported_then_recomputed(slurm_cluster, loca
     lost = {c.chunk: c for c in st.status()}[1]
     assert lost.status == "lost" and re.fullmatch(r"\d+_\d+", lost.job_id)
     assert re.search(rf"chunk 1 +lost: started as Slurm job {lost.job_id}", p.stdout), p.stdout
-    assert "launcher" in p.stdout and "UncompletedJobError" in p.stdout
+    # submitit noticed the death through sacct; Hydra printed its error, the driver points to it
+    assert "launcher     the launcher stopped" in p.stdout and "UncompletedJobError" in p.stderr, p.stderr
     manifest = json.loads(st.manifest_file.read_text())
     assert manifest["counts"]["lost"] == 1 and not manifest["complete"]
     assert sacct_states([lost.job_id]).get(lost.job_id) not in (None, "COMPLETED")
