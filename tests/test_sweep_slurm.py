@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -43,11 +44,20 @@ def local_store(tmp_path_factory):
     return store
 
 
-def sacct_states(job_ids: list[str]) -> dict[str, str]:
+def sacct_states(job_ids: list[str], wait_s: float = 60) -> dict[str, str]:
+    """Final accounting states of ``job_ids``. Accounting lags the jobs by a few
+    seconds (a job can still read RUNNING or be missing right after its result
+    arrived), so poll until every job has left the transient states."""
     array_ids = sorted({j.split("_")[0] for j in job_ids})
-    out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(array_ids)],
-                         capture_output=True, text=True, check=True, env=dict(os.environ)).stdout
-    return dict(line.split("|", 1) for line in out.split())
+    deadline = time.monotonic() + wait_s
+    while True:
+        out = subprocess.run(["sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", ",".join(array_ids)],
+                             capture_output=True, text=True, check=True, env=dict(os.environ)).stdout
+        states = dict(line.split("|", 1) for line in out.split())
+        settled = all(states.get(j) not in (None, "PENDING", "RUNNING", "COMPLETING") for j in job_ids)
+        if settled or time.monotonic() > deadline:
+            return states
+        time.sleep(1)
 
 
 def test_sweep_runs_every_chunk_as_a_slurm_job_and_equals_the_local_run(slurm_cluster, local_store, tmp_path):
