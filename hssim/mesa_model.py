@@ -1,0 +1,280 @@
+"""A ``mesa.Model`` over the hssim engine: one month per ``step()``, Mesa's DataCollector,
+and ``mesa.batch_run`` over any config parameter.
+
+The households stay arrays in the engine: **no Mesa Agent is created** (a Python
+object per household would cost more than the whole numba month). The adapter is a
+thin layer, like the Hydra CLI: it composes the same config, builds the same engine
+and reads the same month sums as :class:`hssim.Results`.
+
+Parameters are keyword overrides of the hssim config, so ``batch_run`` can vary any
+of them::
+
+    import mesa
+    from hssim.mesa_model import HumanSecurityModel
+
+    frame = pd.DataFrame(mesa.batch_run(
+        HumanSecurityModel,
+        parameters={
+            "policy": ["reactive_integrated", "anticipatory_integrated"],  # a config group option
+            "policy.budget_usd_per_year": [1e7, 2e7],                      # a dotted field
+            "population__households": 2000,                                # '__' works as '.'
+            "months": 36,
+            "seed": range(5),                                              # explicit seeds: see below
+        },
+        iterations=1, max_steps=36, number_processes=1, data_collection_period=1,
+    ))
+
+**Seeding.** ``batch_run`` does not seed its iterations: ``iterations=5`` without a
+``seed`` parameter gives five runs seeded from operating-system entropy, which cannot
+be repeated. Pass ``seed`` in ``parameters`` (one value per replicate, e.g.
+``range(5)``) and leave ``iterations=1``. ``seed`` seeds both Mesa's ``model.rng`` /
+``model.random`` and every hssim random stream (the config's ``seed``), so the same
+seed and parameters give identical rows in any process. With ``seed=None`` a seed is
+drawn from Mesa's entropy-seeded ``model.rng`` and kept in :attr:`hssim_seed`, so such
+a run can still be repeated after the fact.
+
+**Time.** The constructor runs the config's spin-up months (not recorded, as in
+:func:`hssim.run`); each ``step()`` then simulates one recorded month, and
+``running`` turns false at the horizon (``months``). The DataCollector collects
+after every step, not at construction: row ``k`` of
+``datacollector.get_model_vars_dataframe()`` is month ``k + 1`` (see the ``month``
+reporter), which is also what ``batch_run`` reads as ``Step`` ``k`` (it reads row
+``model.steps - 1`` for the last step, so the horizon's month is the last row).
+
+Reporters (:data:`REPORTERS`) are shares of people for the simulated population,
+counts of simulated households and people, and money for the scenario's real
+population (multiply simulated counts by :attr:`real_households_per_simulated` to
+compare them with money). ``Results`` of the finished run: :meth:`results`.
+
+``import mesa`` sets the process's multiprocessing start method to ``spawn``: this
+module is therefore not imported by ``import hssim``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import mesa
+import numpy as np
+
+from .api import compose
+from .config.build import build_engine, load_config
+from .errors import ConfigError
+from .results import Results, derived_sums
+from .sums import I as SUM_INDEX
+
+__all__ = ["HumanSecurityModel", "REPORTERS", "override_string"]
+
+#: model reporters: name -> description
+REPORTERS: dict[str, str] = {
+    "month": "month of the horizon (1-based)",
+    "ipc3plus_frac": "share of people in IPC-like phase 3 or worse",
+    "ipc4plus_frac": "share of people in phase 4 or worse",
+    "acute_malnutrition_frac": "acute malnutrition (MAM or SAM) among under-fives",
+    "poverty_frac": "share of people below the consumption poverty line",
+    "hs_index": "mean household human-security index (want, fear, dignity), 0..1",
+    "deaths": "deaths in the month, all causes (simulated people)",
+    "deaths_cumulative": "deaths since the start of the horizon (simulated people)",
+    "displaced_households": "households displaced (hosted or in a camp) with members alive (simulated)",
+    "displaced_frac": "share of people displaced, by origin",
+    "new_infections": "new infections in the month (simulated people)",
+    "conflict_events": "conflict events in the month, whole region",
+    "in_drought_frac": "share of people living in a district in drought",
+    "households_assisted": "households receiving at least one intervention (simulated)",
+    "cost_usd": "money spent on the response in the month, coordination included (real USD)",
+    "cost_usd_cumulative": "money spent since the start of the horizon (real USD)",
+}
+
+
+def override_string(key: str, value: Any) -> str:
+    """The Hydra override ``key=value`` for a Python value.
+
+    ``key`` may use ``__`` for ``.`` (``population__households``). Strings that are
+    not plain words are quoted; sequences become Hydra lists; ``None`` is ``null``.
+
+    >>> override_string("population__households", 2000)
+    'population.households=2000'
+    >>> override_string("policy", "anticipatory_integrated")
+    'policy=anticipatory_integrated'
+    """
+    key = key.replace("__", ".")
+    return f"{key}={_hydra_value(key, value)}"
+
+
+def _hydra_value(key: str, value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConfigError(key, value, "a finite number")
+        return repr(value)
+    if isinstance(value, str):
+        plain = value.replace("_", "").replace("-", "").replace(".", "").replace("/", "").isalnum()
+        return value if plain else "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_hydra_value(key, v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k}:{_hydra_value(key, v)}" for k, v in value.items()) + "}"
+    raise ConfigError(key, value, "a number, string, boolean, list or mapping")
+
+
+class HumanSecurityModel(mesa.Model):
+    """The hssim engine as a Mesa model (one month per step).
+
+    Parameters
+    ----------
+    seed : int, optional
+        Seeds Mesa's ``rng``/``random`` and hssim's random streams (``cfg.seed``).
+        ``None``: drawn from operating-system entropy and kept in :attr:`hssim_seed`.
+    overrides : iterable of str, optional
+        Hydra overrides applied before the keyword parameters (``["policy=none"]``).
+    config : DictConfig, mapping or Config, optional
+        A config to start from instead of composing the default one; keyword
+        parameters and ``overrides`` are then not allowed (set them in the config).
+    validate : bool
+        Check the state invariants after every month (tests; slower).
+    **params
+        Config overrides by dotted path (``"policy.budget_usd_per_year"``), with
+        ``__`` for ``.`` (``policy__budget_usd_per_year``), or config group options
+        (``policy="anticipatory_integrated"``, ``storyline="two_failed_seasons"``).
+
+    Attributes
+    ----------
+    engine : hssim.engine.Engine
+    cfg : hssim.config.schema.Config  the validated config
+    hssim_seed : int  the seed of every hssim stream
+    datacollector : mesa.DataCollector  model reporters :data:`REPORTERS`
+    real_households_per_simulated : float
+
+    Raises
+    ------
+    hssim.ConfigError  naming the field, before anything is simulated.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        overrides: Iterable[str] = (),
+        config: Any = None,
+        validate: bool = False,
+        **params: Any,
+    ) -> None:
+        if seed is not None:
+            if isinstance(seed, np.generic):
+                seed = seed.item()
+            if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+                raise ConfigError("seed", seed, "an integer in [0, 2**63 - 1]")
+        super().__init__(seed=seed)
+        # with seed=None Mesa seeds its generator from OS entropy; draw hssim's seed from it
+        self.hssim_seed = int(seed) if seed is not None else int(self.rng.integers(0, 2**63 - 1))
+        overrides = list(overrides)
+        if config is not None:
+            if params or overrides:
+                raise ConfigError("config", "config with overrides", "either config= or overrides/keyword parameters")
+            import dataclasses
+
+            self.cfg = dataclasses.replace(load_config(config), seed=self.hssim_seed)
+        else:
+            ovs = overrides + [override_string(k, v) for k, v in params.items()] + [f"seed={self.hssim_seed}"]
+            self.cfg = load_config(compose(ovs))
+        self.params = dict(params)
+        self.engine = build_engine(self.cfg, validate=validate)
+        self.engine.init()
+        for _ in range(self.engine.spinup):  # spin-up: not recorded, as in hssim.run
+            self.engine.step()
+        self.months = self.engine.months
+        self.real_households_per_simulated = float(self.engine.scenario.households.sum()) / self.engine.households.n
+        self._response = next((m for m in self.engine.modules if m.name == "response"), None)
+        self._district_field = {n: k for k, n in enumerate(self.engine.recorder.district_names)}
+        self._deaths_cum = 0.0
+        self._cost_cum = 0.0
+        self.latest: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: (lambda m, n=name: m.latest[n]) for name in REPORTERS}
+        )
+        self.running = self.months > 0
+
+    # -- Mesa ------------------------------------------------------------------
+    def step(self) -> None:
+        """Simulate one month of the horizon and collect the reporters."""
+        if self.engine.done:
+            self.running = False
+            return
+        self.engine.step()
+        self.latest = self._indicators(self.engine.ti - self.engine.spinup - 1)
+        self.datacollector.collect(self)
+        self.running = not self.engine.done
+
+    # -- results ---------------------------------------------------------------
+    @property
+    def month(self) -> int:
+        """Months of the horizon simulated so far."""
+        return self.engine.ti - self.engine.spinup
+
+    def results(self) -> Results:
+        """:class:`hssim.Results` of the months simulated so far (the whole run at the horizon)."""
+        if not self.engine.done:
+            raise RuntimeError(f"the run is at month {self.month} of {self.months}: step to the horizon first")
+        return Results.from_engine(self.engine)
+
+    def district_indicators(self) -> dict[str, np.ndarray]:
+        """The latest month by district: ``ipc3plus_frac``, ``deaths``, ``displaced_frac``,
+        ``cost_usd`` (float64[D] each) and ``names`` (the scenario's districts)."""
+        m = self.month - 1
+        if m < 0:
+            raise RuntimeError("no month simulated yet")
+        tot = derived_sums(self.engine.recorder.sums[m].sum(axis=1))  # [D]
+        people = tot["people"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = lambda x: np.where(people > 0, x / people, np.nan)  # noqa: E731
+            return {
+                "names": np.asarray(self.engine.scenario.names),
+                "ipc3plus_frac": share(tot["people_ipc3plus"]),
+                "deaths": tot["deaths"],
+                "displaced_frac": share(tot["people_displaced"]),
+                "cost_usd": self.engine.recorder.district[m, :, self._district_field["cost_usd"]].copy(),
+            }
+
+    def _indicators(self, m: int) -> dict[str, float]:
+        rec = self.engine.recorder
+        tot = derived_sums(rec.sums[m].sum(axis=(0, 1)))
+        people = float(tot["people"])
+        share = lambda x: float(x) / people if people > 0 else float("nan")  # noqa: E731
+        u5 = float(tot["u5"])
+        deaths = float(tot["deaths"])
+        self._deaths_cum += deaths
+        hh = self.engine.households
+        cost = 0.0
+        if self._response is not None:
+            cost = float(self._response.cost[m].sum() + self._response.overhead_usd[m])
+        self._cost_cum += cost
+        district = rec.district[m]
+        in_drought = district[:, self._district_field["in_drought"]]
+        people_d = rec.sums[m][:, :, SUM_INDEX["people"]].sum(axis=1).astype(np.float64)
+        return {
+            "month": m + 1,
+            "ipc3plus_frac": share(tot["people_ipc3plus"]),
+            "ipc4plus_frac": share(tot["people_ipc4plus"]),
+            "acute_malnutrition_frac": float(tot["u5_malnourished"]) / u5 if u5 > 0 else float("nan"),
+            "poverty_frac": share(tot["people_poor"]),
+            "hs_index": share(tot["hs_people_milli"] * 1e-3),
+            "deaths": deaths,
+            "deaths_cumulative": self._deaths_cum,
+            "displaced_households": int(np.count_nonzero((hh.displaced > 0) & (hh.members > 0))),
+            "displaced_frac": share(tot["people_displaced"]),
+            "new_infections": float(tot["new_infections"]),
+            "conflict_events": float(district[:, self._district_field["conflict_events"]].sum()),
+            "in_drought_frac": float(in_drought @ people_d) / people_d.sum() if people_d.sum() > 0 else float("nan"),
+            "households_assisted": float(tot["households_assisted"]),
+            "cost_usd": cost,
+            "cost_usd_cumulative": self._cost_cum,
+        }
