@@ -1,0 +1,212 @@
+"""The trainer dashboard: prevention and late response side by side, on the same draws.
+
+Start it with ``hssim-dashboard`` (see :mod:`hssim.dashboard.cli`); this module is
+the Solara page (``solara run hssim.dashboard.app``).
+
+Every control change rebuilds the pair of runs (:class:`~hssim.dashboard.session.Pair`)
+and brings it back to the month on screen, so the trainer compares the what-if at
+the same point of the story. Step, play and run-to-end advance both arms together.
+State lives in Solara reactive variables, which are per browser session: two trainers
+on one server do not share runs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import solara
+
+from ..errors import UserError
+from .charts import CHARTS, district_figure, time_figure
+from .session import ARM_LABELS, INTERVENTION_GROUPS, INTERVENTION_LABELS, PRESETS, Pair, Settings
+
+__all__ = ["Page", "default_settings"]
+
+
+def default_settings() -> Settings:
+    """Settings from the environment the launcher sets (``HSSIM_DASHBOARD_*``), else the defaults."""
+    env = os.environ
+    kw = {}
+    for name, key, cast in (
+        ("households", "HSSIM_DASHBOARD_HOUSEHOLDS", int),
+        ("months", "HSSIM_DASHBOARD_MONTHS", int),
+        ("seed", "HSSIM_DASHBOARD_SEED", int),
+        ("preset", "HSSIM_DASHBOARD_PRESET", str),
+    ):
+        if env.get(key):
+            kw[name] = cast(env[key])
+    return Settings(**kw)
+
+
+settings = solara.reactive(default_settings())
+pair_ref: solara.Reactive[Pair | None] = solara.reactive(None)
+target = solara.reactive(0)  # the month the trainer asked for; a worker thread steps the pair there
+version = solara.reactive(0)  # bumped whenever the pair changes or steps: redraws the charts
+status = solara.reactive("building the runs ...")
+error = solara.reactive("")
+
+#: while catching up or playing, redraw at most this often (a redraw of the five charts takes ~0.5 s)
+REDRAW_EVERY_S = 0.5
+
+
+def _rebuild(new: Settings) -> None:
+    """Rebuild both arms with ``new`` settings; the worker then brings them back to the
+    month on screen, redrawing as it goes (the charts answer at once, from month 0)."""
+    t0 = time.perf_counter()
+    old = pair_ref.value
+    month = old.month if old is not None else 0
+    try:
+        pair = Pair(new)
+    except UserError as exc:
+        error.value = str(exc)
+        return
+    error.value = ""
+    settings.value = new
+    target.value = month
+    pair_ref.value = pair
+    version.value += 1
+    status.value = f"rebuilt in {time.perf_counter() - t0:.1f} s" + (f", catching up to month {month}" if month else "")
+
+
+def _change(**changes) -> None:
+    _rebuild(settings.value.replace(**changes))
+
+
+def _go(month: int) -> None:
+    pair = pair_ref.value
+    if pair is not None:
+        target.value = max(pair.month, min(pair.months, month))
+
+
+def _pause() -> None:
+    pair = pair_ref.value
+    if pair is not None:
+        target.value = pair.month
+
+
+def _reset() -> None:
+    pair_ref.value = None  # month 0: rebuild from the end of the spin-up
+    _rebuild(settings.value)
+
+
+def _worker(cancel) -> None:
+    """Step the pair to the target month, redrawing at most every REDRAW_EVERY_S."""
+    pair = pair_ref.value
+    if pair is None or pair.month >= target.value:
+        return
+    t0 = last = time.perf_counter()
+    start = pair.month
+    while not cancel.is_set() and pair is pair_ref.value and pair.month < target.value:
+        pair.step(1)
+        now = time.perf_counter()
+        if now - last >= REDRAW_EVERY_S or pair.month >= target.value:
+            last = now
+            k = pair.month - start
+            status.value = f"{k} month{'s' * (k != 1)} in {now - t0:.1f} s"
+            version.value += 1
+
+
+def _heading(text: str, level: int = 3):
+    # not solara.Markdown: it pulls KaTeX, which the bundled offline assets do not carry
+    return solara.v.Html(tag=f"h{level}", children=[text], style_="margin: 0.6em 0 0.2em 0")
+
+
+@solara.component
+def Controls():
+    s = settings.value
+    labels = {p.label: key for key, p in PRESETS.items()}
+    _heading("Storyline")
+    solara.Select("Preset", values=list(labels), value=PRESETS[s.preset].label, on_value=lambda lab: _change(preset=labels[lab]))
+    solara.Text(PRESETS[s.preset].description, style={"font-size": "0.85em"})
+    solara.SliderFloat(f"Drought severity: {s.drought_severity_sd:g} sd below normal", value=s.drought_severity_sd, min=0.5, max=3.0, step=0.25, on_value=lambda v: _change(drought_severity_sd=float(v)))
+    _heading("Early warning")
+    solara.SliderInt(f"Forecast lead time: {s.lead_months} months", value=s.lead_months, min=1, max=9, on_value=lambda v: _change(lead_months=int(v)))
+    solara.SliderFloat(f"Forecast skill: {s.forecast_skill:.2f} (correlation)", value=s.forecast_skill, min=0.0, max=0.95, step=0.05, on_value=lambda v: _change(forecast_skill=round(float(v), 2)))
+    _heading("Response (both arms)")
+    solara.SliderFloat(f"Coordination: {s.coordination:.1f} (0 siloed, 1 integrated)", value=s.coordination, min=0.0, max=1.0, step=0.1, on_value=lambda v: _change(coordination=round(float(v), 2)))
+    solara.SliderInt(f"Budget: {s.budget_musd_per_year:g} million USD per year", value=int(s.budget_musd_per_year), min=0, max=60, step=5, on_value=lambda v: _change(budget_musd_per_year=float(v)))
+    for key, label in INTERVENTION_LABELS.items():
+        def toggle(on: bool, key=key) -> None:
+            chosen = [k for k in INTERVENTION_GROUPS if (k == key and on) or (k != key and k in settings.value.interventions)]
+            _change(interventions=tuple(chosen))
+
+        solara.Checkbox(label=label, value=key in s.interventions, on_value=toggle)
+    _heading("Run")
+    sizes = [2_000, 5_000, 10_000, 20_000, 50_000]
+    solara.Select("Households simulated", values=[str(n) for n in sorted({*sizes, s.households})], value=str(s.households), on_value=lambda v: _change(households=int(v)))
+    solara.InputInt("Seed (same draws for both arms)", value=s.seed, on_value=lambda v: _change(seed=int(v)))
+
+
+@solara.component
+def Headline(pair: Pair, tick: int):
+    h = pair.headline()
+    if not h:
+        solara.Info("Step or play to start the horizon: both arms have finished their spin-up and see the same draws from here.")
+        return
+    deaths = h["deaths_averted"]
+    verb = "averted" if deaths >= 0 else "more with prevention"
+    with solara.Row(classes=["hssim-headline"]):
+        for title, text in (
+            ("Deaths", f"{abs(deaths):,.0f} {verb}"),
+            ("IPC3+ share", f"{100 * h['ipc3plus_frac_gap_mean']:+.1f} points lower with prevention (mean)"),
+            ("Displacement", f"{h['displaced_household_months_averted']:,.0f} household-months averted"),
+            ("Spent", f"prevention {h['cost_usd_prevention'] / 1e6:,.1f} M USD, late {h['cost_usd_late'] / 1e6:,.1f} M USD"),
+        ):
+            with solara.Card(title, style={"min-width": "220px"}):
+                solara.Text(text)
+    solara.Text("Counts are for the region's real population (simulated households scaled up).", style={"font-size": "0.8em"})
+
+
+@solara.component
+def Charts(pair: Pair, tick: int):
+    frame = solara.use_memo(pair.frame, [id(pair), tick])
+    districts = solara.use_memo(pair.districts, [id(pair), tick])
+    droughts = PRESETS[pair.settings.preset].droughts
+    with solara.ColumnsResponsive(12, large=6):
+        for key in CHARTS:
+            fig = time_figure(frame, key, pair.months, droughts)
+            with solara.Div(classes=[f"hssim-chart-{key}"]):
+                solara.FigureMatplotlib(fig, format="png", dependencies=[id(pair), tick, key])
+    with solara.Div(classes=["hssim-chart-districts"]):
+        solara.FigureMatplotlib(district_figure(districts, pair.month), format="png", dependencies=[id(pair), tick, "districts"])
+
+
+@solara.component
+def Page():
+    solara.Title("hssim: prevention vs late response")
+    tick = version.value
+    pair = pair_ref.value
+
+    def first_build():
+        if pair_ref.value is None:
+            _rebuild(settings.value)
+
+    solara.use_effect(first_build, [])
+    solara.use_thread(_worker, dependencies=[target.value, id(pair)], intrusive_cancel=False)
+
+    with solara.Sidebar():
+        Controls()
+    _heading("What prevention buys", level=2)
+    solara.Text(
+        f"{ARM_LABELS['prevention']} and {ARM_LABELS['late']} on the same random draws: "
+        "the same droughts, raids and epidemics; only the timing of the response differs."
+    )
+    if error.value:
+        solara.Error(error.value)
+    if pair is None:
+        solara.Text("building the runs ...", classes=["hssim-status"])
+        return
+    with solara.Row(style={"align-items": "center"}):
+        busy = pair.month < target.value
+        solara.Button("Step 1 month", on_click=lambda: _go(max(target.value, pair.month) + 1), disabled=pair.done, classes=["hssim-step"])
+        solara.Button("Step 6 months", on_click=lambda: _go(max(target.value, pair.month) + 6), disabled=pair.done)
+        if busy:
+            solara.Button("Pause", on_click=_pause, classes=["hssim-pause"])
+        else:
+            solara.Button("Play", on_click=lambda: _go(pair.months), disabled=pair.done, classes=["hssim-play"])
+        solara.Button("Reset", on_click=_reset)
+        solara.Text(f"Month {pair.month} of {pair.months}", classes=["hssim-month"])
+        solara.Text(status.value, classes=["hssim-status"], style={"color": "#666"})
+    Headline(pair, tick)
+    Charts(pair, tick)

@@ -1,0 +1,310 @@
+"""What the trainer dashboard simulates, free of any web framework.
+
+A :class:`Pair` holds two :class:`hssim.mesa_model.HumanSecurityModel` runs that
+differ **only in their response policy**:
+
+* ``prevention``: an anticipatory response on a forecast trigger (policy preset
+  ``anticipatory_integrated``: readiness, then activation ``lead_months`` ahead);
+* ``late``: a reactive response once food insecurity is observed, after an appeal
+  (policy preset ``reactive_integrated``).
+
+Both get the same seed, scenario, storyline, hazards, budget, coordination and
+interventions. hssim's hazard streams never depend on the policy, so the two runs
+see the same droughts, conflict events and epidemics draw for draw (common random
+numbers): any gap between the two curves is what the earlier action did.
+
+The dashboard's controls are a frozen :class:`Settings`; :func:`arm_config` turns
+them into each arm's config (composed once per policy preset, then edited as a
+plain mapping, so a slider change costs no Hydra composition), validated by hssim's
+config schema like any run.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+
+__all__ = [
+    "ARMS",
+    "ARM_LABELS",
+    "ARM_POLICIES",
+    "INTERVENTION_GROUPS",
+    "PRESETS",
+    "Preset",
+    "Settings",
+    "Pair",
+    "arm_config",
+]
+
+#: the two arms, in display order
+ARMS: tuple[str, ...] = ("prevention", "late")
+ARM_LABELS: dict[str, str] = {"prevention": "Prevention (anticipatory)", "late": "Late response (reactive)"}
+ARM_POLICIES: dict[str, str] = {"prevention": "anticipatory_integrated", "late": "reactive_integrated"}
+
+#: the dashboard's intervention switches: label -> programmes of the standard portfolio
+INTERVENTION_GROUPS: dict[str, tuple[str, ...]] = {
+    "cash": ("cash_food", "cash_protection"),
+    "food_aid": ("food_aid",),
+    "nutrition": ("nutrition",),
+    "health_wash": ("health_response", "vaccination", "wash"),
+    "security": ("security",),
+}
+INTERVENTION_LABELS: dict[str, str] = {
+    "cash": "Cash transfers",
+    "food_aid": "Food assistance",
+    "nutrition": "Malnutrition treatment",
+    "health_wash": "Health, vaccination and WASH",
+    "security": "Security and protection",
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A storyline preset: forced rain failures (1-based months of the horizon, inclusive)
+    and the hazard settings that make the story."""
+
+    label: str
+    description: str
+    droughts: tuple[tuple[int, int], ...]
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+#: storyline presets; the drought severity slider sets every forced anomaly (sd below normal)
+PRESETS: dict[str, Preset] = {
+    "two_failed_seasons": Preset(
+        "Two failed rainy seasons",
+        "The October-December rains of year 2 and the March-May rains of year 3 fail everywhere "
+        "(as in the Horn of Africa in 2010-11 and 2016-17).",
+        ((22, 24), (27, 29)),
+    ),
+    "drought_then_cholera": Preset(
+        "Drought then cholera",
+        "The March-May rains of year 2 fail; water scarcity, crowding and malnutrition then meet a "
+        "cholera strain imported more often and spreading faster than usual.",
+        ((15, 17),),
+        (("hazards.disease.importations_per_month", 4.0), ("hazards.disease.r0", 2.0)),
+    ),
+    "drought_raids_displacement": Preset(
+        "Drought, raids and displacement",
+        "Two failed seasons in a region with more livestock raiding and fragile security: scarcity "
+        "fuels conflict, raids take herds, and fear drives households from home.",
+        ((22, 24), (27, 29)),
+        (
+            ("hazards.conflict.baseline_scale", 2.5),
+            ("hazards.conflict.raiding_frac", 0.6),
+            ("couplings.drought_to_conflict", 2.0),
+            ("couplings.conflict_to_displacement", 1.5),
+        ),
+    ),
+    "no_forced_shock": Preset("No forced shock", "Rainfall as the climate draws it: no forced failure.", ()),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The dashboard's controls.
+
+    Parameters
+    ----------
+    preset : str  key of :data:`PRESETS`
+    households : int  simulated households
+    months : int  horizon, months (the storylines fit in 36)
+    seed : int  seed of every random stream, shared by both arms
+    drought_severity_sd : float  how far below normal the forced seasons fall, sd (0.5..3)
+    lead_months : int  lead of the prevention arm's activation forecast, months (1..9);
+        readiness is declared ``min(12, lead + 3)`` months ahead
+    forecast_skill : float  forecast-truth correlation at lead 0 (0..0.99)
+    coordination : float  0 siloed .. 1 integrated (both arms)
+    budget_musd_per_year : float  money for the portfolio, million USD per year (both arms)
+    interventions : tuple of str  switched-on keys of :data:`INTERVENTION_GROUPS`
+    """
+
+    preset: str = "two_failed_seasons"
+    households: int = 20_000
+    months: int = 36
+    seed: int = 1
+    drought_severity_sd: float = 2.0
+    lead_months: int = 3
+    forecast_skill: float = 0.8
+    coordination: float = 1.0
+    budget_musd_per_year: float = 20.0
+    interventions: tuple[str, ...] = tuple(INTERVENTION_GROUPS)
+
+    def __post_init__(self) -> None:
+        def check(name: str, ok: bool, expected: str) -> None:
+            if not ok:
+                raise ConfigError(f"dashboard.{name}", getattr(self, name), expected)
+
+        check("preset", self.preset in PRESETS, f"one of {', '.join(PRESETS)}")
+        check("households", isinstance(self.households, int) and 100 <= self.households <= 1_000_000, "an integer in [100, 1000000]")
+        last = max((b for _, b in PRESETS[self.preset].droughts), default=1) if self.preset in PRESETS else 1
+        check("months", isinstance(self.months, int) and last <= self.months <= 240, f"an integer in [{last}, 240] (the storyline's last forced month is {last})")
+        check("seed", isinstance(self.seed, int) and 0 <= self.seed < 2**63, "an integer >= 0")
+        check("drought_severity_sd", 0.0 <= self.drought_severity_sd <= 5.0, "a number in [0, 5]")
+        check("lead_months", isinstance(self.lead_months, int) and 0 <= self.lead_months <= 12, "an integer in [0, 12]")
+        check("forecast_skill", 0.0 <= self.forecast_skill <= 0.999, "a number in [0, 0.999]")
+        check("coordination", 0.0 <= self.coordination <= 1.0, "a number in [0, 1]")
+        check("budget_musd_per_year", 0.0 <= self.budget_musd_per_year <= 1e6, "a number in [0, 1000000]")
+        bad = [k for k in self.interventions if k not in INTERVENTION_GROUPS]
+        check("interventions", not bad, f"keys among {', '.join(INTERVENTION_GROUPS)}")
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    def key(self) -> tuple:
+        """What the simulation depends on (equal keys: identical runs)."""
+        return dataclasses.astuple(self)
+
+
+@functools.lru_cache(maxsize=8)
+def _composed(policy: str) -> dict:
+    """The composed default config with a policy preset, as a plain mapping (cached:
+    Hydra composition takes a few tenths of a second)."""
+    from omegaconf import OmegaConf
+
+    from ..api import compose
+
+    return OmegaConf.to_container(compose([f"policy={policy}"]), resolve=True)
+
+
+def _set(cfg: dict, path: str, value: Any) -> None:
+    keys = path.split(".")
+    node = cfg
+    for k in keys[:-1]:
+        node = node[k]
+    if keys[-1] not in node:
+        raise KeyError(path)  # a preset names a field the config does not have: a bug here, not user input
+    node[keys[-1]] = value
+
+
+def arm_config(settings: Settings, arm: str) -> dict:
+    """The config mapping of one arm (validated later by ``hssim.load_config``)."""
+    if arm not in ARM_POLICIES:
+        raise ValueError(f"arm must be one of {ARMS}, not {arm!r}")
+    s = settings
+    cfg = copy.deepcopy(_composed(ARM_POLICIES[arm]))
+    preset = PRESETS[s.preset]
+    cfg["seed"] = s.seed
+    cfg["months"] = s.months
+    cfg["population"]["households"] = s.households
+    cfg["storyline"] = {
+        "name": s.preset,
+        "description": preset.description,
+        "events": [{"start": a, "end": b, "anomaly": -float(s.drought_severity_sd)} for a, b in preset.droughts],
+    }
+    for path, value in preset.overrides:
+        _set(cfg, path, value)
+    pol = cfg["policy"]
+    pol["coordination"] = float(s.coordination)
+    pol["budget_usd_per_year"] = float(s.budget_musd_per_year) * 1e6
+    pol["forecast"]["skill"] = float(s.forecast_skill)
+    pol["trigger"]["lead_months"] = int(s.lead_months)
+    pol["trigger"]["readiness_lead_months"] = min(12, int(s.lead_months) + 3)
+    for group, programmes in INTERVENTION_GROUPS.items():
+        for name in programmes:
+            if name in cfg["interventions"]:
+                cfg["interventions"][name]["enabled"] = group in s.interventions
+    cfg["output"]["figure"] = False
+    return cfg
+
+
+class Pair:
+    """The two arms on the same draws, stepped together one month at a time.
+
+    Thread-safe: the dashboard steps it from a play thread while a page event may read it.
+
+    Parameters
+    ----------
+    settings : Settings
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from ..mesa_model import HumanSecurityModel
+
+        t0 = time.perf_counter()
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.models = {arm: HumanSecurityModel(seed=settings.seed, config=arm_config(settings, arm)) for arm in ARMS}
+        self.build_s = time.perf_counter() - t0
+
+    @property
+    def month(self) -> int:
+        return self.models[ARMS[0]].month
+
+    @property
+    def months(self) -> int:
+        return self.settings.months
+
+    @property
+    def done(self) -> bool:
+        return self.month >= self.months
+
+    def step(self, n: int = 1) -> int:
+        """Advance both arms ``n`` months (fewer at the horizon); returns the months stepped."""
+        with self.lock:
+            k = 0
+            while k < n and not self.done:
+                for arm in ARMS:
+                    self.models[arm].step()
+                k += 1
+            return k
+
+    def advance_to(self, month: int) -> None:
+        self.step(max(0, min(month, self.months) - self.month))
+
+    def frame(self) -> pd.DataFrame:
+        """Reporters of both arms: one row per arm and month (columns ``arm`` + the reporters)."""
+        with self.lock:
+            parts = []
+            for arm in ARMS:
+                f = self.models[arm].datacollector.get_model_vars_dataframe()
+                f.insert(0, "arm", arm)
+                parts.append(f)
+        return pd.concat(parts, ignore_index=True)
+
+    def districts(self) -> pd.DataFrame:
+        """The latest month by district for both arms (empty before the first month)."""
+        with self.lock:
+            if self.month == 0:
+                return pd.DataFrame(columns=["arm", "district", "ipc3plus_frac", "deaths", "displaced_frac", "cost_usd"])
+            parts = []
+            for arm in ARMS:
+                d = self.models[arm].district_indicators()
+                names = d.pop("names")
+                f = pd.DataFrame({"arm": arm, "district": names, **d})
+                parts.append(f)
+        return pd.concat(parts, ignore_index=True)
+
+    def headline(self) -> dict[str, float]:
+        """What prevention bought so far: late minus prevention (positive = prevention better)."""
+        f = self.frame()
+        if f.empty:
+            return {}
+        by = {arm: f[f.arm == arm] for arm in ARMS}
+        scale = self.models[ARMS[0]].real_households_per_simulated
+
+        def last(arm: str, col: str) -> float:
+            return float(by[arm][col].iloc[-1])
+
+        def total(arm: str, col: str) -> float:
+            return float(by[arm][col].sum())
+
+        people = {arm: by[arm]["ipc3plus_frac"].to_numpy() for arm in ARMS}
+        return {
+            "month": int(f["month"].max()),
+            "deaths_averted": (last("late", "deaths_cumulative") - last("prevention", "deaths_cumulative")) * scale,
+            "ipc3plus_frac_gap_mean": float(np.mean(people["late"] - people["prevention"])),
+            "displaced_household_months_averted": (total("late", "displaced_households") - total("prevention", "displaced_households")) * scale,
+            "cost_usd_prevention": last("prevention", "cost_usd_cumulative"),
+            "cost_usd_late": last("late", "cost_usd_cumulative"),
+        }
