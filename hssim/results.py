@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .config.validate import to_dict
+from .kernels.record import group_sums
 from .sums import SUMS
 from .state import LIVELIHOODS
 
@@ -30,7 +31,8 @@ _S = {n: i for i, n in enumerate(SUMS)}
 def derived_sums(x: np.ndarray) -> dict[str, np.ndarray]:
     """Named float64 sums from raw sums ``x[..., n_sums]`` (phase, coping and
     malnutrition counts are recorded by category and added up here)."""
-    col = lambda n: x[..., _S[n]].astype(np.float64)  # noqa: E731
+    xf = np.asarray(x).astype(np.float64)  # one conversion; the sums below are views of it
+    col = lambda n: xf[..., _S[n]]  # noqa: E731
     out = {n: col(n) for n in SUMS}
     out["people_ipc3plus"] = sum(col(f"people_phase{k}") for k in (3, 4, 5))
     out["people_ipc4plus"] = col("people_phase4") + col("people_phase5")
@@ -178,10 +180,13 @@ class Results:
     def from_engine(cls, engine) -> "Results":
         rec = engine.recorder
         cfg = engine.cfg
-        ts = _tidy(rec.sums, rec.district, rec.district_names, engine.scenario.names, cfg.households.days_per_month)
-        summary = _summary(ts, rec.sums, rec.district, rec.district_names, cfg)
+        ts, total, gs = _tidy(rec.sums, rec.district, rec.district_names, engine.scenario.names, cfg.households.days_per_month)
+        # raw sums over cells (group "all") by district, and over districts too: [months, D, n_sums], [months, n_sums]
+        by_district = gs[:, :-1, list(GROUPS).index("all")]
+        region = gs[:, -1, list(GROUPS).index("all")]
+        summary = _summary(total, region, by_district, rec.district, rec.district_names, cfg)
         scale = engine.households.n / float(engine.scenario.households.sum())  # simulated / real households
-        summary.update(_money(rec.sums, cfg, scale))
+        summary.update(_money(region, cfg, scale))
         tables: dict[str, pd.DataFrame] = {}
         for m in engine.modules:  # modules with something to report (response, early warning)
             if hasattr(m, "tables"):
@@ -275,8 +280,11 @@ def _yaml(d: dict) -> str:
 
 def _group_sums(sums: np.ndarray) -> tuple[list[str], np.ndarray]:
     """int64[months, D+1, G, n_sums]: cells summed into groups; district D is 'all'."""
-    G = np.stack(list(GROUPS.values())).astype(np.int64)  # [G, N_CELLS]
-    by_group = np.einsum("mdck,gc->mdgk", sums, G)
+    G = np.stack(list(GROUPS.values()))  # bool[G, N_CELLS]
+    if sums.dtype == np.int64:
+        by_group = group_sums(np.ascontiguousarray(sums), G)
+    else:
+        by_group = np.einsum("mdck,gc->mdgk", sums, G.astype(np.int64))
     total = by_group.sum(axis=1, keepdims=True)
     return list(GROUPS), np.concatenate([by_group, total], axis=1)
 
@@ -318,20 +326,35 @@ def _district_values(district: np.ndarray, field_names: list[str], people: np.nd
 
 
 def _long(values: np.ndarray, months: np.ndarray, districts: list[str], groups: list[str], indicators: list[str]) -> pd.DataFrame:
+    """The cube ``values[month, district, group, indicator]`` as a long frame, in cube
+    order, without its NaN cells (index 0..rows-1)."""
     M, Dp, G, I = values.shape
-    frame = pd.DataFrame(
+    valid = ~np.isnan(values)
+    # each label repeated as many times as its block of the cube has values
+    per_group = valid.sum(axis=3).reshape(-1)  # [month, district, group]
+    per_district = per_group.reshape(-1, G).sum(axis=1)  # [month, district]
+    per_month = per_district.reshape(M, Dp).sum(axis=1)
+
+    def code(k: int) -> np.ndarray:
+        return np.arange(k, dtype=np.int8 if k < 128 else np.int64)
+
+    return pd.DataFrame(
         {
-            "month": np.repeat(months, Dp * G * I),
-            "district": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(Dp), G * I), M), categories=districts),
-            "group": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(G), I), M * Dp), categories=groups),
-            "indicator": pd.Categorical.from_codes(np.tile(np.arange(I), M * Dp * G), categories=indicators),
-            "value": values.reshape(-1),
-        }
+            "month": np.repeat(months, per_month),
+            # (codes in range by construction: no validation pass)
+            "district": pd.Categorical.from_codes(np.repeat(np.tile(code(Dp), M), per_district), categories=districts, validate=False),
+            "group": pd.Categorical.from_codes(np.repeat(np.tile(code(G), M * Dp), per_group), categories=groups, validate=False),
+            "indicator": pd.Categorical.from_codes(np.broadcast_to(code(I), values.shape)[valid], categories=indicators, validate=False),
+            "value": values[valid],
+        },
+        copy=False,  # the columns are new arrays: no second copy of a million rows
     )
-    return frame[~np.isnan(frame["value"].to_numpy())]
 
 
-def _tidy(sums, district, field_names, names, days) -> pd.DataFrame:
+def _tidy(sums, district, field_names, names, days) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The tidy time series, its district "all", group "all" rows as a wide frame
+    (index month, one column per indicator; NaN where the long frame has no row), and
+    the group sums it was made from (:func:`_group_sums`)."""
     months = np.arange(1, sums.shape[0] + 1)
     districts = [*names, "all"]
     groups, gs = _group_sums(sums)
@@ -342,11 +365,13 @@ def _tidy(sums, district, field_names, names, days) -> pd.DataFrame:
     # built in order, so the frame needs no sort
     cube = np.full(ind.shape[:3] + (len(ind_names) + len(d_names),), np.nan)
     cube[..., : len(ind_names)] = ind
-    cube[:, :, groups.index("all"), len(ind_names) :] = dvals
-    return _long(cube, months, districts, groups, ind_names + d_names).reset_index(drop=True)
+    g_all = groups.index("all")
+    cube[:, :, g_all, len(ind_names) :] = dvals
+    total = pd.DataFrame(cube[:, -1, g_all, :], index=pd.Index(months, name="month"), columns=ind_names + d_names)
+    return _long(cube, months, districts, groups, ind_names + d_names), total, gs
 
 
-def _money(sums: np.ndarray, cfg, scale: float) -> dict[str, float]:
+def _money(region: np.ndarray, cfg, scale: float) -> dict[str, float]:
     """Losses in money for benefit-cost analysis, real population (simulated / ``scale``).
 
     ``food_gap_usd``: the food people did not eat over the horizon, at the normal
@@ -354,7 +379,7 @@ def _money(sums: np.ndarray, cfg, scale: float) -> dict[str, float]:
     ``real_households_per_simulated``: multiply simulated counts (deaths, person-months)
     by it to compare them with costs.
     """
-    tot = derived_sums(sums.sum(axis=(1, 2)))
+    tot = derived_sums(region)  # region: int64[months, n_sums] raw sums over districts and cells
     need_kg = cfg.households.kcal_per_person_day * cfg.households.days_per_month / cfg.households.kcal_per_kg
     gap_person_months = tot["gap_people_milli"].sum() / 1000.0
     return {
@@ -365,14 +390,15 @@ def _money(sums: np.ndarray, cfg, scale: float) -> dict[str, float]:
     }
 
 
-def _summary(ts: pd.DataFrame, sums, district, field_names, cfg) -> dict[str, Any]:
-    total = ts[(ts.district == "all") & (ts.group == "all")]
-    piv = total.pivot(index="month", columns="indicator", values="value")
-    tot = derived_sums(sums.sum(axis=(1, 2)))  # name -> [months]
+def _summary(piv: pd.DataFrame, region, by_district, district, field_names, cfg) -> dict[str, Any]:
+    """Scalar outcomes; ``piv`` holds the region totals (district and group "all") of
+    every indicator, index month (as :func:`_tidy` returns them); ``region`` int64[months,
+    n_sums] and ``by_district`` int64[months, D, n_sums] the raw sums over cells."""
+    tot = derived_sums(region)  # name -> [months]
     deaths = tot["deaths"]
     people = tot["people"]
     d_in = district[:, :, field_names.index("in_drought")]
-    by_d = derived_sums(sums.sum(axis=2))  # name -> [months, D]
+    by_d = derived_sums(by_district)  # name -> [months, D]
     people_d = by_d["people"]
     cdr_d = np.divide(by_d["deaths"], people_d * cfg.households.days_per_month, out=np.zeros_like(people_d), where=people_d > 0) * 1e4
 

@@ -26,6 +26,7 @@ __all__ = [
     "N_SLOTS",
     "stream_id",
     "stream_key",
+    "stream_keys",
     "mix64",
     "uniform",
     "normal",
@@ -80,6 +81,31 @@ def stream_key(seed: int, stream: str | int, tick: int) -> np.uint64:
     k = _mix64_py(k ^ (sid * 0xD1B54A32D192ED03))
     k = _mix64_py(k ^ ((int(tick) & ((1 << 64) - 1)) * 0x8CB92BA72F3D8DD7))
     return np.uint64(k)
+
+
+def stream_keys(seed: int, stream: str | int, ticks) -> np.ndarray:
+    """``uint64[len(ticks)]``: :func:`stream_key` at every tick of ``ticks``, at once.
+
+    The same values as ``[stream_key(seed, stream, t) for t in ticks]`` (the last
+    mixing round, the only one that sees the tick, runs in wrapping uint64 array
+    arithmetic). Modules precompute a stream's keys for the whole run with it
+    instead of hashing the stream's name every tick.
+
+    Parameters
+    ----------
+    seed : int  the run's seed
+    stream : str or int  stream name or id
+    ticks : int[m]  tick indices (negative allowed)
+    """
+    sid = stream_id(stream) if isinstance(stream, str) else int(stream)
+    k = _mix64_py(int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019)
+    k = _mix64_py(k ^ (sid * 0xD1B54A32D192ED03))
+    # int64 -> uint64 wraps negative ticks to two's complement, as `tick & (2**64 - 1)` does
+    t = np.asarray(ticks, dtype=np.int64).astype(np.uint64)
+    z = np.uint64(k) ^ (t * np.uint64(0x8CB92BA72F3D8DD7))
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
 
 
 @nb.njit(inline="always", cache=True)

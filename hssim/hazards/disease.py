@@ -91,16 +91,10 @@ from ..kernels.disease import (
     A_SICK,
     N_ACC,
     N_POOL,
-    P_E,
-    P_LOC_I,
-    P_LOC_N,
-    P_R,
     DiseaseParams,
     beta_for_r0,
-    disease_substep,
-    import_infections,
+    disease_month,
     init_seir,
-    month_start,
     p_transition,
 )
 from ..module import Module
@@ -271,6 +265,7 @@ class Disease(Module):
             hh.dis_i,
             hh.dis_r,
         )
+        self._keys = {}  # tick -> the month's stream keys (see _month_keys)
         self.imported = 0  # importations seeded so far (diagnostic)
         self.substeps_skipped = 0  # quiet substeps skipped so far (diagnostic)
         self._members_after = None
@@ -301,104 +296,67 @@ class Disease(Module):
         d_mult, d_cfr = self.district_multipliers(engine)
         self.acc[:] = 0
         self.loc_new[:] = 0
-        self.pool_acc[:] = 0
-        month_start(
-            rng.stream_key(engine.seed, "disease.reconcile", ti),
-            rng.stream_key(engine.seed, "disease.ill", ti),
-            p.sym_frac,
+        n_sub = cfg.substeps_per_month
+        keys, keys_who, keys_import, key_rec, key_ill = self._month_keys(engine, ti)
+        # the whole month (start, substeps, importations) in one kernel call
+        imported, skipped, swapped = disease_month(
+            p,
+            keys,
+            keys_who,
+            keys_import,
+            key_rec,
+            key_ill,
+            cfg.importations_per_month / n_sub,
+            bool(self.skip_quiet_substeps),
             self.comm_start,
+            self.comm_tot,
+            self.comm_next,
+            d_mult,
+            d_cfr,
             hh.members,
+            hh.dead,
+            hh.u5,
+            hh.adults,
+            hh.malnutrition,
+            hh.district,
             hh.location,
             hh.displaced,
+            hh.female_head,
+            hh.marginalised,
+            hh.poorest_quintile,
+            hh.livelihood,
             hh.dis_s,
             hh.dis_e,
             hh.dis_i,
             hh.dis_r,
             hh.sick,
-            self.comm_tot,
             self.pool_acc,
+            self.acc,
+            self.loc_new,
         )
-        pool = self.pool_acc.sum(axis=0)
-        n_sub = cfg.substeps_per_month
-        mean_import = cfg.importations_per_month / n_sub
-        seeded = 0
-        for sub in range(n_sub):
-            tick = ti * SUBSTEPS_MAX + sub
-            last = sub == n_sub - 1
-            # a quiet substep (nobody exposed or infectious, no waning immunity to draw)
-            # would change nothing and draw nothing: skip it (exact); the last one of a
-            # month always runs, it adds the month's end sums
-            quiet = (
-                self.skip_quiet_substeps
-                and not last
-                and seeded == 0
-                and pool[:, P_LOC_I].sum() == 0
-                and pool[:, P_E].sum() == 0
-                and (p.p_wane == 0.0 or pool[:, P_R].sum() == 0)
-            )
-            if quiet:
-                self.substeps_skipped += 1
-            else:
-                self.pool_acc[:] = 0
-                disease_substep(
-                    p,
-                    rng.stream_key(engine.seed, "disease", tick),
-                    rng.stream_key(engine.seed, "disease.who", tick),
-                    self.comm_start,
-                    self.comm_tot,
-                    pool,
-                    int(pool[:, P_LOC_I].sum()),
-                    int(pool[:, P_LOC_N].sum()),
-                    d_mult,
-                    d_cfr,
-                    hh.members,
-                    hh.dead,
-                    hh.u5,
-                    hh.adults,
-                    hh.malnutrition,
-                    hh.district,
-                    hh.location,
-                    hh.displaced,
-                    hh.female_head,
-                    hh.marginalised,
-                    hh.poorest_quintile,
-                    hh.livelihood,
-                    hh.dis_s,
-                    hh.dis_e,
-                    hh.dis_i,
-                    hh.dis_r,
-                    hh.sick,
-                    last,
-                    self.comm_next,
-                    self.pool_acc,
-                    self.acc,
-                    self.loc_new,
-                )
-                pool = self.pool_acc.sum(axis=0)
-                self.comm_tot, self.comm_next = self.comm_next, self.comm_tot
-            seeded = 0
-            if mean_import > 0.0:
-                _, seeded = import_infections(
-                    rng.stream_key(engine.seed, "disease.import", tick),
-                    mean_import,
-                    hh.members,
-                    hh.dis_s,
-                    hh.dis_e,
-                    hh.district,
-                    hh.location,
-                    hh.female_head,
-                    hh.marginalised,
-                    hh.poorest_quintile,
-                    hh.livelihood,
-                    hh.displaced,
-                    self.acc,
-                    self.loc_new,
-                )
-                self.imported += seeded
+        if swapped:  # the latest community totals are in comm_next
+            self.comm_tot, self.comm_next = self.comm_next, self.comm_tot
+        self.imported += imported
+        self.substeps_skipped += skipped
         engine.month_sums[:, :, _SUM_COLUMNS] += self.acc.sum(axis=0)
         if "new_infections" in engine.districts.names():
             engine.districts.new_infections[:] = self.loc_new.sum(axis=0)
         self._members_after = hh.members.copy()
+
+    def _month_keys(self, engine, ti: int) -> tuple:
+        """Stream keys of tick ``ti``: uint64[substeps] ``disease``, ``disease.who`` and
+        ``disease.import`` (substep ticks ``ti * 64 + s``), and ``disease.reconcile``,
+        ``disease.ill`` (tick ``ti``). Hashed for the whole run at once on first use."""
+        if ti not in self._keys:
+            n_sub = self.cfg.substeps_per_month
+            ticks = np.arange(ti, max(ti + 1, engine.n_ticks))
+            sub = (ticks[:, None] * SUBSTEPS_MAX + np.arange(n_sub)[None, :]).ravel()
+            per_sub = [rng.stream_keys(engine.seed, s, sub).reshape(ticks.size, n_sub)
+                       for s in ("disease", "disease.who", "disease.import")]
+            per_tick = [rng.stream_keys(engine.seed, s, ticks) for s in ("disease.reconcile", "disease.ill")]
+            for j, t in enumerate(ticks.tolist()):
+                self._keys[t] = (per_sub[0][j], per_sub[1][j], per_sub[2][j], per_tick[0][j], per_tick[1][j])
+        return self._keys.pop(ti)
 
     # -- checks ----------------------------------------------------------------------
     def check_invariants(self, engine) -> None:

@@ -219,4 +219,5 @@ class Households(Module):
             self.displaced_wage_frac,
             self.acc,
         )
-        engine.month_sums += self.acc.sum(axis=0)
+        for rows in self.acc:  # the threads' sums (integers: exact in any order), without a temporary
+            engine.month_sums += rows

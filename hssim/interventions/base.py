@@ -13,7 +13,7 @@ scenario); the response converts them to the simulated population.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from ..phases import Phase
 from ..policies.schema import SECTORS, SIGNALS
 
 __all__ = [
+    "UnitCost",
     "RULES",
     "CATEGORIES",
     "NEED_INDICATORS",
@@ -115,6 +116,32 @@ class InterventionConfig:
                 raise ConfigError(f"{path}.trigger_on[{i}]", s, "one of " + ", ".join(SIGNALS))
 
 
+class UnitCost(NamedTuple):
+    """What serving one household for one month costs, real USD::
+
+        base + per_member x members + per_tlu x herd_tlu + by_district[district]
+             + last_month x (months of service left == 1)
+
+    (``district`` is the household's home district; ``by_district`` float64[D] or
+    None). The response evaluates it in a kernel, term by term in this order;
+    :meth:`Intervention.unit_cost_usd` evaluates the same in NumPy.
+    """
+
+    base: float
+    per_member: float = 0.0
+    per_tlu: float = 0.0
+    by_district: np.ndarray | None = None
+    last_month: float = 0.0
+
+    def lower_bound(self) -> float:
+        """At most the cost of any household alive (at least one member, no herd, the
+        cheapest district, not the last month), added in the same order."""
+        low = self.base + self.per_member * 1.0
+        low = low + self.per_tlu * 0.0
+        low = low + (float(np.min(self.by_district)) if self.by_district is not None and len(self.by_district) else 0.0)
+        return low + 0.0
+
+
 class Intervention(Module):
     """Base class: subclasses set ``pillar`` and implement :meth:`apply`.
 
@@ -140,15 +167,28 @@ class Intervention(Module):
         self.response = None
 
     # -- what the response asks -------------------------------------------------------
+    def cost_terms(self, engine) -> UnitCost:
+        """This month's unit cost (see :class:`UnitCost`); a flat ``cost_per_household_usd``
+        unless a kind prices households by size, herd, district or month of service."""
+        return UnitCost(base=self.cfg.cost_per_household_usd)
+
     def unit_cost_usd(self, engine, idx: np.ndarray, left: np.ndarray) -> np.ndarray:
         """float64[len(idx)] real USD to serve each household ``idx`` this month.
 
         ``left`` : int16[len(idx)]  months of service left including this one (-1 open-ended).
+        Kinds define :meth:`cost_terms`, not this.
         """
-        return np.full(idx.size, self.cfg.cost_per_household_usd)
+        t = self.cost_terms(engine)
+        hh = engine.households
+        x = t.base + t.per_member * hh.members[idx].astype(np.float64)
+        x = x + t.per_tlu * hh.herd_tlu[idx].astype(np.float64)
+        x = x + (t.by_district[hh.district[idx]] if t.by_district is not None else 0.0)
+        return x + np.where(left == 1, t.last_month, 0.0)
 
-    def per_person_cost(self, engine, idx: np.ndarray, usd_per_person: float) -> np.ndarray:
-        return self.cfg.cost_per_household_usd + usd_per_person * engine.households.members[idx].astype(np.float64)
+    def min_unit_cost_usd(self, engine) -> float:
+        """A lower bound of :meth:`unit_cost_usd` this month (:meth:`UnitCost.lower_bound`):
+        a programme with less money cannot enrol anyone."""
+        return self.cost_terms(engine).lower_bound()
 
     # -- effects ---------------------------------------------------------------------
     def step(self, engine, ti: int) -> None:
@@ -156,6 +196,16 @@ class Intervention(Module):
             return
         idx = self.response.served_idx[self.index]
         self.apply(engine, ti, idx)
+
+    def coverage(self, engine, idx: np.ndarray) -> np.ndarray:
+        """float64[D] share of the households living in each district (alive) that are
+        among ``idx``: :func:`covered_frac`, from the response's count by district when
+        ``idx`` is this month's delivery (the households it served)."""
+        r = self.response
+        if idx is r.served_idx[self.index]:
+            served = r.served_by_location[self.index].astype(np.float64)
+            return served / np.maximum(r.alive_by_location, 1.0)
+        return covered_frac(engine, r, idx)
 
     @staticmethod
     def add_share(values: np.ndarray, effect: np.ndarray) -> None:

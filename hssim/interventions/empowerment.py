@@ -19,7 +19,7 @@ from ..config.validate import field_range as fr
 from ..couplings.food_system import growing_seasons
 from ..errors import ConfigError
 from ..registry import register
-from .base import Intervention, InterventionConfig, _choice, covered_frac
+from .base import Intervention, InterventionConfig, UnitCost, _choice
 
 __all__ = [
     "ResourceCommittee",
@@ -42,7 +42,7 @@ class _Ramped(Intervention):
         self.months_on = np.zeros(engine.scenario.n_districts)
 
     def ramp(self, engine, idx) -> np.ndarray:
-        cov = covered_frac(engine, self.response, idx)
+        cov = self.coverage(engine, idx)
         self.months_on = np.where(cov > 0, self.months_on + 1, 0.0)
         r = max(self.cfg.ramp_months, 1)
         return cov * np.minimum(self.months_on / r, 1.0)
@@ -108,7 +108,7 @@ class CommunityTargeting(Intervention):
     district_level = True
 
     def apply(self, engine, ti, idx):
-        self.add_share(engine.districts.targeting_gain, self.cfg.accuracy_gain * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.targeting_gain, self.cfg.accuracy_gain * self.coverage(engine, idx))
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,9 @@ class LivelihoodDiversification(Intervention):
 
         super().__init__(replace(cfg, service_months=cfg.training_months, once=True), name)
 
-    def unit_cost_usd(self, engine, idx, left):
-        return self.cfg.cost_per_household_usd + np.where(left == 1, self.cfg.asset_grant_usd, 0.0)
+    def cost_terms(self, engine):
+        # the grant is paid with the last month of training
+        return UnitCost(self.cfg.cost_per_household_usd, last_month=self.cfg.asset_grant_usd)
 
     def apply(self, engine, ti, idx):
         hh = engine.households
@@ -217,8 +218,8 @@ class IndexInsurance(Intervention):
         fair = c.sum_insured_usd * expected_payout_frac(c.strike_spi, c.exit_spi) * harvest.sum(axis=1) / 12.0
         self.premium_usd = (1.0 + c.premium_loading) * fair  # [D] per household-month
 
-    def unit_cost_usd(self, engine, idx, left):
-        return self.cfg.cost_per_household_usd + self.premium_usd[engine.households.district[idx]]
+    def cost_terms(self, engine):
+        return UnitCost(self.cfg.cost_per_household_usd, by_district=self.premium_usd)  # premium of the home district
 
     def apply(self, engine, ti, idx):
         hh, ds = engine.households, engine.districts

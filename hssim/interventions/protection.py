@@ -18,7 +18,7 @@ from .. import rng
 from ..config.validate import field_range as fr
 from ..kernels.household import binomial_inv
 from ..registry import register
-from .base import Intervention, InterventionConfig, covered_frac
+from .base import Intervention, InterventionConfig, UnitCost
 
 __all__ = [
     "CashTransfer",
@@ -29,6 +29,7 @@ __all__ = [
     "Wash",
     "Security",
     "EarlyWarningDissemination",
+    "informed_act",
     "LivestockSupport",
 ]
 
@@ -50,8 +51,8 @@ class CashTransfer(Intervention):
 
     meets_need = True
 
-    def unit_cost_usd(self, engine, idx, left):
-        return self.per_person_cost(engine, idx, self.cfg.amount_usd_per_person)
+    def cost_terms(self, engine):
+        return UnitCost(self.cfg.cost_per_household_usd, per_member=self.cfg.amount_usd_per_person)
 
     def apply(self, engine, ti, idx):
         hh = engine.households
@@ -75,8 +76,8 @@ class FoodAssistance(Intervention):
 
     meets_need = True
 
-    def unit_cost_usd(self, engine, idx, left):
-        return self.per_person_cost(engine, idx, self.cfg.ration_kg_per_person * self.cfg.food_cost_usd_per_kg)
+    def cost_terms(self, engine):
+        return UnitCost(self.cfg.cost_per_household_usd, per_member=self.cfg.ration_kg_per_person * self.cfg.food_cost_usd_per_kg)
 
     def apply(self, engine, ti, idx):
         hh = engine.households
@@ -103,7 +104,7 @@ class HealthResponse(Intervention):
     district_level = True
 
     def apply(self, engine, ti, idx):
-        self.add_share(engine.districts.health_access_eff, self.cfg.access_gain * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.health_access_eff, self.cfg.access_gain * self.coverage(engine, idx))
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ class Vaccination(Intervention):
 
     relevant_signals = ("disease",)
 
-    def unit_cost_usd(self, engine, idx, left):
-        return self.per_person_cost(engine, idx, self.cfg.cost_per_person_usd)
+    def cost_terms(self, engine):
+        return UnitCost(self.cfg.cost_per_household_usd, per_member=self.cfg.cost_per_person_usd)
 
     def apply(self, engine, ti, idx):
         hh = engine.households
@@ -193,7 +194,7 @@ class Wash(Intervention):
     district_level = True
 
     def apply(self, engine, ti, idx):
-        self.add_share(engine.districts.wash_effect, self.cfg.transmission_reduction * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.wash_effect, self.cfg.transmission_reduction * self.coverage(engine, idx))
 
 
 # -- security -----------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class Security(Intervention):
     district_level = True
 
     def apply(self, engine, ti, idx):
-        self.add_share(engine.districts.security_effect, self.cfg.rate_reduction * covered_frac(engine, self.response, idx))
+        self.add_share(engine.districts.security_effect, self.cfg.rate_reduction * self.coverage(engine, idx))
 
 
 # -- early warning ------------------------------------------------------------------------
@@ -226,6 +227,33 @@ class EarlyWarningDisseminationConfig(InterventionConfig):
     awareness_months: int = fr(12, 1, 120, "months a reached household stays informed")
     destock_frac: float = fr(0.2, 0.0, 1.0, "share of the herd an informed household sells when a drought warning starts")
     early_flight_frac: float = fr(0.4, 0.0, 1.0, "share by which an informed household lowers its flight threshold under a conflict warning")
+
+
+@nb.njit(cache=True)
+def informed_act(idx, awareness_months, destock, started, destock_frac, livestock_price, alert_conflict, early_frac,
+                 ew_informed, members, location, herd_tlu, savings_usd, flight_early_frac):
+    """This month's early-warning dissemination, household by household.
+
+    Households ``idx`` (reached now) are informed for ``awareness_months``. Every
+    informed household alive: where a drought warning started (``started[location]``,
+    when ``destock``) sells ``destock_frac`` of its herd at the local livestock price
+    into savings; where a conflict warning is on lowers its flight threshold by at
+    least ``early_frac``; then one month of awareness passes. (float32 state, as
+    the NumPy version computed it: ``sold`` float32, its value float64 -> float32.)
+    """
+    for j in range(idx.size):
+        ew_informed[idx[j]] = awareness_months
+    for i in range(members.size):
+        if ew_informed[i] <= 0 or members[i] <= 0:
+            continue
+        d = location[i]
+        if destock and started[d] and herd_tlu[i] > 0:
+            sold = herd_tlu[i] * destock_frac
+            savings_usd[i] += np.float32(sold * livestock_price[d])
+            herd_tlu[i] -= sold
+        if alert_conflict[d] > 0:
+            flight_early_frac[i] = max(flight_early_frac[i], early_frac)
+        ew_informed[i] -= 1
 
 
 @register("early_warning", EarlyWarningDisseminationConfig, group="interventions")
@@ -247,20 +275,13 @@ class EarlyWarningDissemination(Intervention):
         if self.response is None or not self.response.acting(engine, ti):
             return
         idx = self.response.served_idx[self.index]
-        hh.ew_informed[idx] = self.cfg.awareness_months
-        informed = np.flatnonzero((hh.ew_informed > 0) & (hh.members > 0))
         on = ds.alert_drought > 0
         started = on & ~self.was_on
         self.was_on = on
-        loc = hh.location[informed]
-        if started.any() and self.cfg.destock_frac > 0:
-            sell = informed[started[loc] & (hh.herd_tlu[informed] > 0)]
-            sold = hh.herd_tlu[sell] * np.float32(self.cfg.destock_frac)
-            hh.savings_usd[sell] += (sold * ds.livestock_price_usd[hh.location[sell]]).astype(np.float32)
-            hh.herd_tlu[sell] -= sold
-        warned = informed[ds.alert_conflict[loc] > 0]
-        hh.flight_early_frac[warned] = np.maximum(hh.flight_early_frac[warned], np.float32(self.cfg.early_flight_frac))
-        hh.ew_informed[informed] -= 1
+        informed_act(idx, self.cfg.awareness_months, bool(started.any() and self.cfg.destock_frac > 0), started,
+                     np.float32(self.cfg.destock_frac), ds.livestock_price_usd, ds.alert_conflict,
+                     np.float32(self.cfg.early_flight_frac), hh.ew_informed, hh.members, hh.location, hh.herd_tlu,
+                     hh.savings_usd, hh.flight_early_frac)
 
     def apply(self, engine, ti, idx):  # pragma: no cover - step does the work
         pass
@@ -283,8 +304,8 @@ class LivestockSupport(Intervention):
 
     meets_need = True
 
-    def unit_cost_usd(self, engine, idx, left):
-        return self.cfg.cost_per_household_usd + self.cfg.cost_per_tlu_usd * engine.households.herd_tlu[idx].astype(np.float64)
+    def cost_terms(self, engine):
+        return UnitCost(self.cfg.cost_per_household_usd, per_tlu=self.cfg.cost_per_tlu_usd)
 
     def apply(self, engine, ti, idx):
         hh = engine.households

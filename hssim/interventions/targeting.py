@@ -24,7 +24,16 @@ from ..kernels.household import hs_index
 from ..state import LIVELIHOODS
 from .base import TargetingConfig
 
-__all__ = ["compound_need", "true_targeting", "observe", "PMT_LAND_USD_PER_HA"]
+__all__ = [
+    "compound_need",
+    "true_targeting",
+    "observe",
+    "observe_all",
+    "community_rule",
+    "proxy_means",
+    "quantile_f32",
+    "PMT_LAND_USD_PER_HA",
+]
 
 #: value of a hectare of land in the proxy-means score (same as the poorest-quintile rule)
 PMT_LAND_USD_PER_HA = 500.0
@@ -37,7 +46,7 @@ def compound_need(ipc_phase, fear, coping, displaced, location, health_access, o
         out[i] = 1.0 - hs_index(ipc_phase[i], fear[i], coping[i], displaced[i], health_access[location[i]])
 
 
-def true_targeting(cfg: TargetingConfig, engine, need: np.ndarray, district_ok: np.ndarray):
+def true_targeting(cfg: TargetingConfig, engine, need: np.ndarray, district_ok: np.ndarray, here: np.ndarray | None = None):
     """Eligibility and need score under the rule, from the households' current state.
 
     Parameters
@@ -46,6 +55,8 @@ def true_targeting(cfg: TargetingConfig, engine, need: np.ndarray, district_ok: 
     engine : Engine
     need : float32[n]  compound need (:func:`compound_need`)
     district_ok : bool[D]  districts where the programme runs
+    here : bool[n], optional  alive where the programme runs, if the caller has it
+        (``members > 0 & district_ok[location]``; not modified)
 
     Returns
     -------
@@ -53,8 +64,8 @@ def true_targeting(cfg: TargetingConfig, engine, need: np.ndarray, district_ok: 
     score : float32[n]  in [0, 1], higher = needier (meaningful where eligible)
     """
     hh = engine.households
-    alive = hh.members > 0
-    here = alive & district_ok[hh.location]
+    if here is None:
+        here = (hh.members > 0) & district_ok[hh.location]
     rule = cfg.rule
     score = need
     if rule in ("all", "geographic"):
@@ -85,13 +96,7 @@ def true_targeting(cfg: TargetingConfig, engine, need: np.ndarray, district_ok: 
         wealth = (hh.herd_tlu * lp + hh.assets_usd + hh.land_ha * PMT_LAND_USD_PER_HA + hh.savings_usd) / np.maximum(hh.members, 1)
         eligible = np.zeros(hh.n, bool)
         score = np.zeros(hh.n, np.float32)
-        for d in np.flatnonzero(district_ok):  # districts, not households
-            sel = np.flatnonzero(here & (hh.location == d))
-            if sel.size == 0:
-                continue
-            q = np.quantile(wealth[sel], cfg.share)
-            eligible[sel] = wealth[sel] <= q
-            score[sel] = 1.0 / (1.0 + wealth[sel] / max(q, 1e-9))
+        proxy_means(wealth, here, hh.location, district_ok, float(cfg.share), eligible, score)
     elif rule == "need":
         v = _need_indicator(cfg.indicator, hh, need)
         eligible = here & (v >= cfg.threshold)
@@ -99,15 +104,7 @@ def true_targeting(cfg: TargetingConfig, engine, need: np.ndarray, district_ok: 
     elif rule == "community":
         # each community names its neediest share (by compound need)
         eligible = np.zeros(hh.n, bool)
-        sel = np.flatnonzero(here)
-        comm = hh.community[sel]
-        order = np.lexsort((-need[sel], comm))
-        comm_sorted = comm[order]
-        first = np.searchsorted(comm_sorted, comm_sorted, side="left")
-        counts = np.bincount(comm_sorted, minlength=int(hh.community.max()) + 1)
-        rank = np.arange(sel.size) - first
-        take = rank < np.floor(cfg.share * counts[comm_sorted] + 0.5)
-        eligible[sel[order[take]]] = True
+        community_rule(need, here, hh.community, float(cfg.share), eligible)
     else:  # pragma: no cover - validated
         raise ValueError(rule)
     return eligible, np.asarray(score, np.float32)
@@ -148,6 +145,188 @@ def _need_score(name: str, hh, v: np.ndarray, need: np.ndarray) -> np.ndarray:
     return need  # herd owners and the compound indicator rank by compound need
 
 
+@nb.njit(cache=True)
+def _select(a, k):
+    """The ``k``-th smallest of ``a`` (no NaN), moving ``a``'s elements (quickselect)."""
+    lo, hi = 0, a.size - 1
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                a[i], a[j] = a[j], a[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
+
+
+@nb.njit(cache=True)
+def quantile_f32(values, q):
+    """``np.quantile(values, q)`` for float32 ``values`` (any order; not modified) and
+    a Python float ``q``: the "linear" method with NumPy's own index arithmetic and
+    float32 interpolation (``a + (b - a) g``, or ``b - (b - a)(1 - g)`` from
+    ``g = 0.5``), so the result is the same float32. Only the two neighbouring order
+    statistics are found (a selection, not a sort)."""
+    n = values.size
+    for j in range(n):
+        if np.isnan(values[j]):
+            return values[j]
+    vi = (n - 1) * q
+    if vi >= n - 1:  # NumPy takes index -1 for both neighbours, and g = vi - (-1)
+        i0 = i1 = n - 1
+        g = vi + 1.0
+    elif vi < 0.0:
+        i0 = i1 = 0
+        g = vi
+    else:
+        i0 = int(np.floor(vi))
+        i1 = i0 + 1
+        g = vi - i0
+    work = values.copy()
+    a = _select(work, i0)
+    b = a
+    if i1 != i0:  # the next order statistic: the least of what the selection left above
+        b = work[i1]
+        for j in range(i1 + 1, n):
+            b = min(b, work[j])
+    diff = b - a
+    if g >= 0.5:
+        return b - diff * np.float32(1.0 - g)
+    return a + diff * np.float32(g)
+
+
+@nb.njit(cache=True)
+def proxy_means(wealth, here, location, district_ok, share, eligible, score):
+    """Proxy-means rule: in each district where the programme runs, the households
+    here whose wealth is at or below the district's ``share`` quantile ``q``
+    (:func:`quantile_f32`) are eligible, with need score ``1 / (1 + wealth / max(q, 1e-9))``
+    (float32 arithmetic throughout, as NumPy does it for these float32 arrays).
+
+    Parameters
+    ----------
+    wealth : float32[n]  proxy-means wealth per person, USD
+    here : bool[n]  alive where the programme runs
+    location : int16[n]
+    district_ok : bool[D]
+    share : float  the eligible share
+    eligible : bool[n], score : float32[n]  out, written for the households here
+    """
+    D = district_ok.size
+    # the households here, grouped by district (counting sort, ascending within each)
+    start = np.zeros(D + 1, np.int64)
+    for i in range(wealth.size):
+        if here[i]:
+            start[location[i] + 1] += 1
+    for d in range(D):
+        start[d + 1] += start[d]
+    by_d = np.empty(start[D], np.int64)
+    fill = start[:D].copy()
+    for i in range(wealth.size):
+        if here[i]:
+            by_d[fill[location[i]]] = i
+            fill[location[i]] += 1
+    one = np.float32(1.0)
+    q_floor = np.float32(1e-9)
+    for d in range(D):
+        lo, hi = start[d], start[d + 1]
+        if not district_ok[d] or hi == lo:
+            continue
+        values = np.empty(hi - lo, np.float32)
+        for j in range(lo, hi):
+            values[j - lo] = wealth[by_d[j]]
+        q = quantile_f32(values, share)
+        # max(q, 1e-9) with NumPy's weak Python float: compared and divided in float32
+        divisor = q_floor if q < q_floor else q  # noqa: FURB136 - Python's max(q, 1e-9), as written
+        for j in range(lo, hi):
+            i = by_d[j]
+            eligible[i] = wealth[i] <= q
+            score[i] = one / (one + wealth[i] / divisor)
+
+
+@nb.njit(cache=True)
+def community_rule(need, here, community, share, eligible):
+    """Community-based targeting: each community names the ``floor(share x count + 0.5)``
+    neediest of its ``count`` households here (by ``need``, highest first; ties in
+    household order) as eligible.
+
+    Parameters
+    ----------
+    need : float32[n]  compound need (no NaN)
+    here : bool[n]  alive where the programme runs
+    community : int32[n]
+    share : float
+    eligible : bool[n]  out (False on entry), set for the named households
+    """
+    n = need.size
+    C = 0
+    for i in range(n):
+        C = max(C, community[i] + 1)
+    # the households here, grouped by community (counting sort, in household order)
+    start = np.zeros(C + 1, np.int64)
+    for i in range(n):
+        if here[i]:
+            start[community[i] + 1] += 1
+    for c in range(C):
+        start[c + 1] += start[c]
+    by_c = np.empty(start[C], np.int64)
+    fill = start[:C].copy()
+    for i in range(n):
+        if here[i]:
+            by_c[fill[community[i]]] = i
+            fill[community[i]] += 1
+    size = 0
+    for c in range(C):
+        size = max(size, start[c + 1] - start[c])
+    work = np.empty(size, np.float32)  # scratch, reused by every community
+    for c in range(C):
+        lo, hi = start[c], start[c + 1]
+        m = hi - lo
+        take = min(m, int(np.floor(share * m + 0.5)))
+        if take <= 0:
+            continue
+        # the take neediest in a stable ranking (need, highest first; ties in household
+        # order): everyone above the take-th highest need, then ties at it in order
+        for j in range(m):
+            work[j] = need[by_c[lo + j]]
+        cut = _select(work[:m], m - take)
+        above = 0
+        for j in range(m):
+            above += need[by_c[lo + j]] > cut
+        ties = take - above
+        for j in range(m):
+            v = need[by_c[lo + j]]
+            if v > cut:
+                eligible[by_c[lo + j]] = True
+            elif v == cut and ties > 0:
+                eligible[by_c[lo + j]] = True
+                ties -= 1
+
+
+@nb.njit(cache=True, inline="always")
+def _observed_priority(key, i, eligible, score, a, share):
+    """Priority (uint8, 0 = not seen eligible) the assessment gives household ``i``:
+    see :func:`observe` (``a`` its district's accuracy, ``share`` the eligible share)."""
+    if a >= 1.0:
+        seen = eligible
+        s = score
+    else:
+        seen = eligible if rng.uniform(key, i, 0) < a else rng.uniform(key, i, 1) < share
+        s = a * score + (1.0 - a) * rng.uniform(key, i, 2)
+    if seen:
+        return 1 + np.uint8(min(max(s, 0.0), 1.0) * 254.0)
+    return np.uint8(0)
+
+
 @nb.njit(parallel=True, cache=True)
 def observe(key, eligible, here, score, location, accuracy_d, share_d, out):
     """The assessment's view: ``out`` uint8[n] priority (0 = not eligible, 1..255).
@@ -171,14 +350,65 @@ def observe(key, eligible, here, score, location, accuracy_d, share_d, out):
         if not here[i]:
             out[i] = 0
             continue
-        a = accuracy_d[d]
-        if a >= 1.0:
-            seen = eligible[i]
-            s = score[i]
-        else:
-            seen = eligible[i] if rng.uniform(key, i, 0) < a else rng.uniform(key, i, 1) < share_d[d]
-            s = a * score[i] + (1.0 - a) * rng.uniform(key, i, 2)
-        if seen:
-            out[i] = 1 + np.uint8(min(max(s, 0.0), 1.0) * 254.0)
-        else:
-            out[i] = 0
+        out[i] = _observed_priority(key, i, eligible[i], score[i], accuracy_d[d], share_d[d])
+
+
+@nb.njit(parallel=True, cache=True)
+def observe_all(keys, rows, eligible, score, members, location, district_ok, accuracy, out):
+    """:func:`observe` for several programmes in one call, eligible shares included.
+
+    For each programme ``k`` in ``rows``, ``here`` is "alive where it runs"
+    (``members > 0`` and ``district_ok[k, location]``), the eligible share of a
+    district is ``#(eligible & here) / max(#here, 1)`` there, and ``out[k]`` is
+    :func:`observe` of row ``k`` with ``keys[k]`` and ``accuracy[k]``. Each
+    household's priority depends only on its own draws: the same at any thread count.
+
+    Parameters
+    ----------
+    keys : uint64[K]  stream keys (``targeting.<intervention>``, assessment tick)
+    rows : int64[R]  programmes to assess (other rows of ``out`` are left as they are)
+    eligible : bool[K, n]  true eligibility (rows in ``rows`` used)
+    score : float32[K, n]  need score used to rank
+    members : int8[n]
+    location : int16[n]
+    district_ok : bool[K, D]  districts where each programme runs
+    accuracy : float64[K, D]  chance a household is classified correctly
+    out : uint8[K, n]  priorities, written for the rows in ``rows``
+    """
+    n = members.size
+    D = district_ok.shape[1]
+    # households alive by location: #here of a programme in a district where it runs
+    alive_d = np.zeros(D, np.int64)
+    for i in range(n):
+        if members[i] > 0:
+            alive_d[location[i]] += 1
+    for r in nb.prange(rows.size):  # programmes are independent: one per task
+        k = rows[r]
+        key = keys[k]
+        el, sc, ok, acc_k, out_k = eligible[k], score[k], district_ok[k], accuracy[k], out[k]
+        n_elig = np.zeros(D, np.int64)
+        for i in range(n):
+            if el[i] and members[i] > 0 and ok[location[i]]:
+                n_elig[location[i]] += 1
+        share = np.empty(D)
+        exact = True
+        for d in range(D):
+            share[d] = n_elig[d] / max(alive_d[d] if ok[d] else 0, 1)
+            exact &= acc_k[d] >= 1.0
+        if exact:
+            # a perfect assessment everywhere: the true eligibility and score, no draws
+            # (what _observed_priority gives at accuracy 1, in a simpler loop)
+            for i in range(n):
+                v = 0
+                if el[i] and members[i] > 0 and ok[location[i]]:
+                    v = 1 + np.uint8(min(max(np.float64(sc[i]), 0.0), 1.0) * 254.0)
+                out_k[i] = v
+            continue
+        for i in range(n):
+            d = location[i]
+            if members[i] > 0 and ok[d]:
+                out_k[i] = _observed_priority(key, i, el[i], sc[i], acc_k[d], share[d])
+            else:
+                out_k[i] = 0
+
+

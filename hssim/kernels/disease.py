@@ -71,6 +71,7 @@ __all__ = [
     "DiseaseParams",
     "beta_for_r0",
     "case_fatality",
+    "disease_month",
     "disease_substep",
     "force_of_infection",
     "import_infections",
@@ -397,6 +398,13 @@ def disease_substep(
         cn = 0
         i_comm = comm_tot[c, 0]
         n_comm = comm_tot[c, 1]
+        # without infectious members (most households) the infection probability depends
+        # only on (location, displacement, malnutrition), shared by neighbours: reuse the
+        # last one computed (the same inputs give the same bits)
+        last_loc = -1
+        last_dsp = -1
+        last_mal = False
+        last_p_inf = 0.0
         for i in range(comm_start[c], comm_start[c + 1]):
             m = np.int64(members[i])
             if m <= 0:
@@ -408,21 +416,23 @@ def disease_substep(
             loc = location[i]
             dsp = displaced[i]
             mal = malnutrition[i] > 0
-            mult = d_mult[loc]
-            if dsp == 0:
-                i_loc = i_comm
-                n_loc = n_comm
-            elif dsp == 2:
-                i_loc = pool[loc, P_CAMP_I]
-                n_loc = pool[loc, P_CAMP_N]
-                mult *= p.camp_mult
-            else:
-                i_loc = pool[loc, P_LOC_I]
-                n_loc = pool[loc, P_LOC_N]
-            if mal:
-                mult *= p.mal_sus_mult
             p_inf = 0.0
-            if s > 0:
+            if s > 0 and ii == 0 and loc == last_loc and dsp == last_dsp and mal == last_mal:
+                p_inf = last_p_inf
+            elif s > 0:
+                mult = d_mult[loc]
+                if dsp == 0:
+                    i_loc = i_comm
+                    n_loc = n_comm
+                elif dsp == 2:
+                    i_loc = pool[loc, P_CAMP_I]
+                    n_loc = pool[loc, P_CAMP_N]
+                    mult *= p.camp_mult
+                else:
+                    i_loc = pool[loc, P_LOC_I]
+                    n_loc = pool[loc, P_LOC_N]
+                if mal:
+                    mult *= p.mal_sus_mult
                 lam = force_of_infection(
                     p.beta,
                     mult,
@@ -441,8 +451,14 @@ def disease_substep(
                 )
                 if lam > 0.0:
                     p_inf = 1.0 - np.exp(-lam * p.dt)
+                if ii == 0:
+                    last_loc = loc
+                    last_dsp = dsp
+                    last_mal = mal
+                    last_p_inf = p_inf
             # per infection: the case fatality of the ill times the share who fall ill
-            ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac
+            # (matters only when someone is infectious: no one else can die of it)
+            ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
             # draw only what can matter (a hash per transition that can happen)
             u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
             u_ei = uniform(key, i, 1) if e > 0 else 1.0
@@ -533,3 +549,124 @@ def import_infections(
             loc_new[0, location[h]] += 1
             seeded += 1
     return k, seeded
+
+
+@nb.njit(cache=True)
+def _thread_total(acc):
+    """int64[D, N_POOL] the per-thread rows ``acc[T, D, N_POOL]`` added up."""
+    out = np.zeros(acc.shape[1:], np.int64)
+    for t in range(acc.shape[0]):
+        for d in range(acc.shape[1]):
+            for k in range(acc.shape[2]):
+                out[d, k] += acc[t, d, k]
+    return out
+
+
+@nb.njit(cache=True)
+def _column_total(pool, column):
+    """Region total of one column of ``pool[D, N_POOL]``."""
+    total = 0
+    for d in range(pool.shape[0]):
+        total += pool[d, column]
+    return total
+
+
+@nb.njit(cache=True)
+def disease_month(
+    p,
+    keys,
+    keys_who,
+    keys_import,
+    key_rec,
+    key_ill,
+    mean_import,
+    skip_quiet,
+    comm_start,
+    comm_tot,
+    comm_next,
+    d_mult,
+    d_cfr,
+    members,
+    dead,
+    u5,
+    adults,
+    malnutrition,
+    district,
+    location,
+    displaced,
+    female_head,
+    marginalised,
+    poorest,
+    livelihood,
+    dis_s,
+    dis_e,
+    dis_i,
+    dis_r,
+    sick,
+    pool_acc,
+    acc,
+    loc_new,
+):
+    """One month of the epidemic in one call: :func:`month_start`, then each substep
+    :func:`disease_substep` and the importations (:func:`import_infections`).
+
+    A quiet substep (nobody exposed or infectious, no waning immunity to draw, no
+    importation seeded just before; never the last) changes nothing and draws
+    nothing, and is skipped when ``skip_quiet``.
+
+    Parameters
+    ----------
+    p : DiseaseParams
+    keys, keys_who, keys_import : uint64[n_sub]  stream keys (``disease``,
+        ``disease.who``, ``disease.import``) of each substep
+    key_rec, key_ill : uint64  stream keys (``disease.reconcile``, ``disease.ill``) of the tick
+    mean_import : float  expected importations per substep
+    skip_quiet : bool
+    comm_start : int64[C+1]
+    comm_tot, comm_next : int64[C, 2]  community totals (scratch; see the return value)
+    d_mult, d_cfr : float64[D]  see :func:`disease_substep`
+    members .. sick : household arrays [n], updated
+    pool_acc : int64[T, D, N_POOL]  scratch
+    acc : int64[T, D, N_CELLS, N_ACC]  indicator sums, added to (zeroed by the caller)
+    loc_new : int64[T, D]  new infections by current district, added to (zeroed by the caller)
+
+    Returns
+    -------
+    imported : int  importations seeded this month
+    skipped : int  quiet substeps skipped
+    swapped : bool  whether the last community totals are in ``comm_next`` (an odd
+        number of substeps ran): the caller swaps its two arrays
+    """
+    pool_acc[:] = 0
+    month_start(key_rec, key_ill, p.sym_frac, comm_start, members, location, displaced, dis_s, dis_e, dis_i, dis_r, sick,
+                comm_tot, pool_acc)
+    pool = _thread_total(pool_acc)
+    imported = 0
+    skipped = 0
+    swapped = False
+    seeded = 0
+    n_sub = keys.size
+    for sub in range(n_sub):
+        last = sub == n_sub - 1
+        # a quiet substep (nobody exposed or infectious, no waning immunity to draw)
+        # would change nothing and draw nothing: skip it (exact); the last one of a
+        # month always runs, it adds the month's end sums
+        quiet = (skip_quiet and not last and seeded == 0 and _column_total(pool, P_LOC_I) == 0
+                 and _column_total(pool, P_E) == 0 and (p.p_wane == 0.0 or _column_total(pool, P_R) == 0))
+        if quiet:
+            skipped += 1
+        else:
+            pool_acc[:] = 0
+            disease_substep(p, keys[sub], keys_who[sub], comm_start, comm_tot, pool, _column_total(pool, P_LOC_I),
+                            _column_total(pool, P_LOC_N), d_mult, d_cfr, members, dead, u5, adults, malnutrition, district,
+                            location, displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e, dis_i,
+                            dis_r, sick, last, comm_next, pool_acc, acc, loc_new)
+            pool = _thread_total(pool_acc)
+            comm_tot, comm_next = comm_next, comm_tot
+            swapped = not swapped
+        seeded = 0
+        if mean_import > 0.0:
+            _, seeded = import_infections(keys_import[sub], mean_import, members, dis_s, dis_e, district, location,
+                                          female_head, marginalised, poorest, livelihood, displaced, acc, loc_new)
+            imported += seeded
+    return imported, skipped, swapped

@@ -173,7 +173,7 @@ def forecast_eps(seed: int, n_ticks: int, n_districts: int, lead: int) -> np.nda
     Stream ``ew.forecast`` keyed by the issue tick, index district, slots ``2 L`` and
     ``2 L + 1``. Depends only on ``(seed, t, d, L)``: never on policy.
     """
-    keys = np.array([rng.stream_key(seed, "ew.forecast", t) for t in range(n_ticks)], dtype=np.uint64)
+    keys = rng.stream_keys(seed, "ew.forecast", np.arange(n_ticks))
     return _normals_by_tick(keys, n_districts, 2 * lead)
 
 
@@ -381,6 +381,19 @@ def binomial_draw(u, n, p):
 
 
 @nb.njit(cache=True)
+def people_by_location(location, members, ipc_phase, n_districts):
+    """float64[D] people by location, and of them those in IPC phase 3 or worse
+    (integer counts, so the same as adding them up in any order)."""
+    people = np.zeros(n_districts, np.int64)
+    ipc3 = np.zeros(n_districts, np.int64)
+    for i in range(location.size):
+        people[location[i]] += members[i]
+        if ipc_phase[i] >= 3:
+            ipc3[location[i]] += members[i]
+    return people.astype(np.float64), ipc3.astype(np.float64)
+
+
+@nb.njit(cache=True)
 def surveillance_reports(key, infections, sensitivity):
     """float64[D] reported cases: ``Binomial(round(infections_d), sensitivity_d)``.
 
@@ -577,8 +590,7 @@ class EarlyWarning(Module):
         """float64[D] people (members alive) by location and the share of them in IPC phase 3+."""
         hh = engine.households
         D = engine.scenario.n_districts
-        people = np.bincount(hh.location, weights=hh.members, minlength=D)
-        ipc3 = np.bincount(hh.location, weights=hh.members * (hh.ipc_phase >= 3), minlength=D)
+        people, ipc3 = people_by_location(hh.location, hh.members, hh.ipc_phase, D)
         frac = np.divide(ipc3, people, out=np.zeros(D), where=people > 0)
         return people, frac
 

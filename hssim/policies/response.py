@@ -79,12 +79,11 @@ import numpy as np
 import pandas as pd
 
 from .. import rng
-from ..rng import uniform
+from ..kernels.response import allocate, promote, select_in_order
 from ..module import Module
 from ..phases import Phase
 from ..sums import (
     N_CELLS,
-    N_SUMS,
     S_HOUSEHOLDS_ASSISTED,
     S_HOUSEHOLDS_DUPLICATED,
     S_HOUSEHOLDS_IN_NEED,
@@ -93,7 +92,8 @@ from ..sums import (
     S_PEOPLE_ASSISTED,
     cell_of,
 )
-from ..interventions.targeting import compound_need, observe, true_targeting
+from ..interventions.base import Intervention
+from ..interventions.targeting import compound_need, observe_all, true_targeting
 from .schema import SECTOR_SIGNALS, SECTORS, PolicyConfig
 
 __all__ = ["Response", "select_in_order", "assistance_sums"]
@@ -102,94 +102,20 @@ NEVER = np.iinfo(np.int64).max
 POOL = len(SECTORS)  # index of the pooled account
 
 
-@nb.njit(cache=True)
-def select_in_order(order, location, cost, cap_d, capacity, money):
-    """Take households in ``order`` while capacity, money and district caps allow.
-
-    Parameters
-    ----------
-    order : int64[m]  candidates, best first
-    location : int16[n]
-    cost : float64[m]  cost of each candidate (same order)
-    cap_d : int64[D]  places left in each district (updated in place)
-    capacity : int64  most households to take (-1 = no limit)
-    money : float64  money available
-
-    Returns
-    -------
-    take : bool[m]
-    spent : float64
-    """
-    take = np.zeros(order.size, np.bool_)
-    spent = 0.0
-    n_taken = 0
-    for j in range(order.size):
-        if capacity >= 0 and n_taken >= capacity:
-            break
-        d = location[order[j]]
-        if cap_d[d] <= 0:
-            continue
-        if spent + cost[j] > money:
-            continue  # a cheaper (smaller) household further down may still fit
-        take[j] = True
-        spent += cost[j]
-        cap_d[d] -= 1
-        n_taken += 1
-    return take, spent
-
-
-@nb.njit(cache=True)
-def keep_enrolled(left, members, location, active, counts):
-    """End enrolments of households that died or whose location the programme does not
-    run in; return the continuing beneficiaries (int64 indices) and count them by
-    district into ``counts`` int64[D]."""
-    out = np.empty(left.size, np.int64)
-    c = 0
-    counts[:] = 0
-    for i in range(left.size):
-        if left[i] != 0:
-            if members[i] > 0 and active[location[i]]:
-                out[c] = i
-                c += 1
-                counts[location[i]] += 1
-            else:
-                left[i] = 0
-    return out[:c]
-
-
-@nb.njit(cache=True)
-def enrolment_candidates(priority, left, ever, once, members, location, active, other_left, key_registry, registry_p):
-    """Households a programme could enrol now (int64 indices, ascending).
-
-    Observed eligible (``priority > 0``), not enrolled, alive where the programme
-    runs, never served before when ``once``, and not seen by the registry as
-    enrolled in another programme of the same kind (``other_left`` int16[J, n]): a
-    registry shared with probability ``registry_p`` catches each such household
-    when ``uniform(key_registry, i, 0) < registry_p``.
-    """
-    out = np.empty(left.size, np.int64)
-    c = 0
-    J = other_left.shape[0]
-    for i in range(left.size):
-        if priority[i] == 0 or left[i] != 0 or members[i] <= 0 or not active[location[i]]:
-            continue
-        if once and ever[i]:
-            continue
-        dup = False
-        for j in range(J):
-            if other_left[j, i] != 0 and (registry_p >= 1.0 or uniform(key_registry, i, 0) < registry_p):
-                dup = True
-                break
-        if not dup:
-            out[c] = i
-            c += 1
-    return out[:c]
+_ASSIST = (S_HOUSEHOLDS_IN_NEED, S_HOUSEHOLDS_NEED_UNMET, S_HOUSEHOLDS_ASSISTED, S_PEOPLE_ASSISTED,
+           S_HOUSEHOLDS_DUPLICATED, S_HOUSEHOLDS_LAYERED)
+#: the assistance accumulator holds the block of sums ``ASSIST_FIRST .. ASSIST_FIRST + N_ASSIST - 1``
+#: (the six assistance sums, adjacent in :data:`hssim.sums.SUMS`; any other in the block stays 0)
+ASSIST_FIRST = min(_ASSIST)
+N_ASSIST = max(_ASSIST) - ASSIST_FIRST + 1
+A_IN_NEED, A_NEED_UNMET, A_ASSISTED, A_PEOPLE, A_DUPLICATED, A_LAYERED = (s - ASSIST_FIRST for s in _ASSIST)
 
 
 @nb.njit(parallel=True, cache=True)
 def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, ipc_phase, members, district, female_head, marginalised, poorest,
                     livelihood, displaced, acc):
-    """Add the month's assistance indicators to ``acc`` int64[n_threads, D, N_CELLS, N_SUMS].
+    """Add the month's assistance indicators to ``acc`` int64[n_threads, D, N_CELLS, N_ASSIST]
+    (columns ``A_IN_NEED .. A_LAYERED``: sum ``ASSIST_FIRST + column``).
 
     ``assisted`` int32[n]: bit k set when intervention k serves the household;
     ``household_bits``: the household-level programmes (district services such as
@@ -212,17 +138,19 @@ def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, i
             if m <= 0:
                 continue
             a = assisted[i] & household_bits
+            need = ipc_phase[i] >= 3
+            if not need and a == 0:
+                continue  # counts nowhere
             cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], displaced[i])
             row = acc[tid, district[i], cell]
-            need = ipc_phase[i] >= 3
             if need:
-                row[S_HOUSEHOLDS_IN_NEED] += 1
+                row[A_IN_NEED] += 1
             if need and (a & need_bits) == 0:
-                row[S_HOUSEHOLDS_NEED_UNMET] += 1
+                row[A_NEED_UNMET] += 1
             if a == 0:
                 continue
-            row[S_HOUSEHOLDS_ASSISTED] += 1
-            row[S_PEOPLE_ASSISTED] += m
+            row[A_ASSISTED] += 1
+            row[A_PEOPLE] += m
             seen[:] = 0
             for k in range(K):
                 if (a >> k) & 1:
@@ -235,9 +163,16 @@ def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, i
                 if seen[g] > 0:
                     kinds += 1
             if dup:
-                row[S_HOUSEHOLDS_DUPLICATED] += 1
+                row[A_DUPLICATED] += 1
             if kinds > 1:
-                row[S_HOUSEHOLDS_LAYERED] += 1
+                row[A_LAYERED] += 1
+
+
+def _same_terms(a, b) -> bool:
+    """Whether two :class:`~hssim.interventions.base.UnitCost` are the same terms (the
+    district table by identity: a kind that rebuilds it is simply re-read)."""
+    return (a.base, a.per_member, a.per_tlu, a.last_month) == (b.base, b.per_member, b.per_tlu, b.last_month) and (
+        a.by_district is b.by_district)
 
 
 class Response(Module):
@@ -258,6 +193,9 @@ class Response(Module):
         self.interventions = list(interventions)
         self.name = name
         for k, iv in enumerate(self.interventions):
+            if isinstance(iv, Intervention) and type(iv).unit_cost_usd is not Intervention.unit_cost_usd:
+                # the allocation kernel prices households from the cost terms
+                raise TypeError(f"{type(iv).__name__}: define cost_terms(), not unit_cost_usd()")
             iv.index = k
             iv.response = self
 
@@ -284,13 +222,14 @@ class Response(Module):
         self.pool_quota = np.zeros(len(SECTORS))
         self.accounts = np.zeros(len(SECTORS) + 1)  # sim-USD (real x scale)
         self.served_idx = [np.zeros(0, np.int64) for _ in range(K)]
+        self.served_by_location = np.zeros((K, D), np.int64)
         self.alive_by_location = np.zeros(D)
         # the record (horizon months): real USD and simulated households
         self.cost = np.zeros((M, K, D))
         self.served_n = np.zeros((M, K, D), np.int64)
         self.overhead_usd = np.zeros(M)
         self.disbursed_usd = np.zeros(M)
-        self.activations: list[dict] = []
+        self._activations: list[dict] = []
         kinds = sorted({iv.kind for iv in self.interventions})
         self.kind_of_bit = np.array([kinds.index(iv.kind) for iv in self.interventions], np.int64)
         self.n_kinds = len(kinds)
@@ -314,8 +253,49 @@ class Response(Module):
             np.int64,
         )
         self.need = np.zeros(n, np.float32)
-        self._no_others = np.zeros((0, n), np.int16)
-        self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_SUMS), np.int64)
+        self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_ASSIST), np.int64)
+        # per-programme constants, built once: the config does not change during a run
+        cfgs = [iv.cfg for iv in self.interventions]
+        self.enabled = np.array([c.enabled for c in cfgs], bool)
+        self.always = np.array([c.enabled and c.activation == "always" for c in cfgs], bool)
+        self.triggered = np.array([c.enabled and c.activation != "always" for c in cfgs], bool)
+        self.sector = np.array([SECTORS.index(c.sector) for c in cfgs], np.int64)
+        self.duration = np.array([c.duration_months for c in cfgs], np.int64)
+        self.capacity_month = np.array([c.capacity_households_per_month * p.capacity * self.scale for c in cfgs])
+        self.cap_frac = np.array([c.coverage_cap_frac for c in cfgs], np.float64)
+        self.first_left = np.array([c.service_months if c.service_months > 0 else -1 for c in cfgs], np.int16)
+        self.once = np.array([c.once for c in cfgs], bool)
+        self.fixed_cost = np.array([c.fixed_cost_usd * self.scale for c in cfgs], np.float64)  # sim-USD
+        # rows of `left` the registry checks for programme k (none when siloed):
+        # registry_rows[registry_start[k]:registry_start[k + 1]]
+        rows = [self.same_kind[k] if self.c > 0.0 else [] for k in range(K)]
+        self.registry_rows = np.array([j for r in rows for j in r], np.int64)
+        self.registry_start = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+        self.signal_names = sorted({s for sig in self.signals for s in sig})
+        self.signal_mask = np.array([[s in sig for s in self.signal_names] for sig in self.signals], bool).reshape(K, len(self.signal_names))
+        self.accuracy_gap = np.array([(1.0 - c.targeting.accuracy) * (1.0 - p.consultation) for c in cfgs], np.float64)
+        # stream keys of every programme at every tick: uint64[n_ticks, K]
+        ticks = np.arange(engine.n_ticks)
+
+        def keys(stream: str) -> np.ndarray:
+            out = np.zeros((ticks.size, K), np.uint64)
+            for k, iv in enumerate(self.interventions):
+                out[:, k] = rng.stream_keys(engine.seed, f"{stream}.{iv.label}", ticks)
+            return out
+
+        self.key_targeting, self.key_registry, self.key_selection = keys("targeting"), keys("registry"), keys("selection")
+        # real USD booked to each activation (row of self._activations)
+        self.activation_cost = np.zeros(64)
+        self._terms = None  # the unit-cost terms of last month, and their arrays
+
+    @property
+    def activations(self) -> list[dict]:
+        """Programme activations in the order they were made: ``intervention``,
+        ``district`` (index), ``month``, ``signals``, ``first_delivery_month``,
+        ``funded``, ``fixed_paid`` and ``cost_usd`` (real USD booked so far)."""
+        for a, usd in zip(self._activations, self.activation_cost):
+            a["cost_usd"] = float(usd)
+        return self._activations
 
     def acting(self, engine, ti: int) -> bool:
         """Whether the response acts at tick ``ti`` (the horizon, not the spin-up)."""
@@ -334,40 +314,68 @@ class Response(Module):
         if not self.acting(engine, ti):
             return
         m = ti - engine.spinup
-        D = engine.scenario.n_districts
+        K, D = self.start_at.shape
         alive = hh.members > 0
         self.alive_by_location = np.bincount(hh.location[alive], minlength=D).astype(np.float64)
         self._disburse(engine, m)
         self._activate(engine, ti, m)
         # an assessment made lag months ago reaches the registry (before a new one is made)
-        for k in range(len(self.interventions)):
-            if self.pending_ready[k] == ti:
-                self._promote(k)
+        self._promote(np.flatnonzero(self.pending_ready == ti))
         if m % self.policy.reassess_months == 0:
             self._assess(engine, ti, targeting_gain)
-        K = len(self.interventions)
-        self._served, self._costs, self._active = [None] * K, [None] * K, [None] * K
-        self._counts = [np.zeros(D, np.int64) for _ in range(K)]  # enrolled by district
         # the pooled money's planned split this month (sector shares); the rest of the
         # pool opens to every programme in a second round
         self.pool_quota = np.array([self.accounts[POOL] * self.policy.sector_budget_shares[s] for s in SECTORS])
-        for k in range(K):
-            self._continue(engine, ti, m, k)
-        for k in range(K):
-            cap = self.interventions[k].cfg.capacity_households_per_month * self.policy.capacity * self.scale
-            # unused capacity does not pile up: at most one month's worth carries over
-            self.capacity_carry[k] = min(self.capacity_carry[k], cap) + cap
-            self._enrol(engine, ti, k, open_pool=False)
-        if self.accounts[POOL] > 0.0:
-            for k in range(K):
-                self._enrol(engine, ti, k, open_pool=True)
-        for k in range(K):
-            self._deliver(engine, m, k)
+        # unused capacity does not pile up: at most one month's worth carries over
+        self.capacity_carry = np.minimum(self.capacity_carry, self.capacity_month) + self.capacity_month
+        # where each programme delivers, and the most households it may serve in each
+        # district (coverage cap)
+        active = (self.start_at <= ti) & (ti < self.end_at) & self.enabled[:, None]
+        cap_d = np.floor(self.cap_frac[:, None] * self.alive_by_location).astype(np.int64)
+        terms = [iv.cost_terms(engine) for iv in self.interventions]
+        if self._terms is None or not all(_same_terms(t, u) for t, u in zip(terms, self._terms)):
+            # (rebuilt when a programme's terms change; they rarely do)
+            self._terms = terms
+            self._by_district = np.zeros((K, D))
+            for k, t in enumerate(terms):
+                if t.by_district is not None:
+                    self._by_district[k] = t.by_district
+            self._term_arrays = np.array([(t.base, t.per_member, t.per_tlu, t.last_month, t.lower_bound()) for t in terms],
+                                         np.float64).reshape(K, 5).T.copy()
+        base, per_member, per_tlu, last_month, min_cost = self._term_arrays
+        fixed_status = np.zeros((K, D), np.int8)
+        cost_d = np.zeros((K, D))
+        served_d = np.zeros((K, D), np.int64)
+        # money and places of every programme: set-up, continuing, enrolment rounds, delivery
+        served, lo, hi = allocate(
+            ti, self.accounts, self.pool_quota, self.sector, self.enabled, active, self.start_at, self.end_at,
+            self.fixed_cost, self.scale, self.activation_id, self.activation_cost, self.cost[m], fixed_status,
+            self.left, self.ever, self.priority, hh.members, hh.location, hh.district, hh.herd_tlu,
+            base, per_member, per_tlu, self._by_district, last_month, self.capacity_carry, cap_d, min_cost, self.once,
+            self.first_left, self.registry_rows, self.registry_start, self.c, self.key_registry[ti],
+            self.key_selection[ti], hh.assisted, cost_d, served_d,
+        )
+        for k, d in np.argwhere(fixed_status):  # set-ups paid or not (few)
+            a = self._activations[self.activation_id[k, d]]
+            if fixed_status[k, d] == 1:
+                a["fixed_paid"] = True
+            else:
+                a["funded"] = False
+        self.served_idx = [served[lo[k] : hi[k]] for k in range(K)]
+        self.served_by_location = served_d  # households served by programme and district
+        self.served_n[m] += served_d
+        booked = cost_d != 0.0
+        real = cost_d[booked] / self.scale
+        self.cost[m][booked] += real
+        act = self.activation_id[booked]  # distinct activations
+        self.activation_cost[act[act >= 0]] += real[act >= 0]
         ds.cost_usd[:] = self.cost[m].sum(axis=0)
         self.acc[:] = 0
         assistance_sums(hh.assisted, self.household_bits, self.need_bits, self.kind_of_bit, self.n_kinds, hh.ipc_phase, hh.members, hh.district,
                         hh.female_head, hh.marginalised, hh.poorest_quintile, hh.livelihood, hh.displaced, self.acc)
-        engine.month_sums += self.acc.sum(axis=0)
+        block = engine.month_sums[:, :, ASSIST_FIRST : ASSIST_FIRST + N_ASSIST]  # a view
+        for rows in self.acc:  # the threads' sums (integers: exact in any order)
+            block += rows
 
     def _disburse(self, engine, m: int) -> None:
         """This month's tranche: a twelfth of the year's allotment (drawn at the year's start)."""
@@ -408,32 +416,29 @@ class Response(Module):
 
     def _activate(self, engine, ti: int, m: int) -> None:
         p, ds = self.policy, engine.districts
-        D = engine.scenario.n_districts
         lead = p.trigger.readiness_lead_months if p.trigger.kind == "two_stage" else 0
         self.ready_at = np.where(ds.ready_drought > 0, ti, self.ready_at)
         ready = (ti - self.ready_at) <= lead
         appeal = p.finance.appeal_delay_months + p.finance.funding_delay_months
         prearranged = p.finance.kind == "prearranged"
-        for k, iv in enumerate(self.interventions):
-            cfg = iv.cfg
-            if not cfg.enabled:
+        # every triggered programme at once: which of its signals are on in each district
+        D = engine.scenario.n_districts
+        alert = np.array([ds[f"alert_{s}"] > 0 for s in self.signal_names], bool).reshape(-1, D)  # [S, D]
+        fired = (self.signal_mask[:, :, None] & alert[None, :, :]).any(axis=1) & self.triggered[:, None]  # [K, D]
+        running = (self.start_at <= ti) & (ti < self.end_at)
+        # a warning that persists extends a running programme (no new set-up)
+        self.end_at = np.where(fired & running, np.maximum(self.end_at, ti + self.duration[:, None]), self.end_at)
+        new = fired & (ti >= self.end_at) & self.district_ok  # fired where not running, not pending
+        for k in np.flatnonzero(new.any(axis=1) | (self.always & (m == 0))):  # programmes, in portfolio order
+            cfg = self.interventions[k].cfg
+            if self.always[k]:  # a regular programme is set up at the start of the horizon
+                self.start_at[k] = np.where(self.district_ok[k], ti + cfg.setup_delay_months + self.delay_coord, NEVER)
+                self.end_at[k] = NEVER
+                for d in np.flatnonzero(self.district_ok[k]):  # districts
+                    self._new_activation(k, d, m, ("always",), int(self.start_at[k, d]) - engine.spinup + 1)
                 continue
-            if cfg.activation == "always":
-                if m == 0:
-                    self.start_at[k] = np.where(self.district_ok[k], ti + cfg.setup_delay_months + self.delay_coord, NEVER)
-                    self.end_at[k] = NEVER
-                    for d in np.flatnonzero(self.district_ok[k]):  # districts
-                        self._new_activation(k, d, m, ("always",), int(self.start_at[k, d]) - engine.spinup + 1)
-                continue
-            fired = np.zeros(D, bool)
-            for s in self.signals[k]:
-                fired |= ds[f"alert_{s}"] > 0
-            running = (self.start_at[k] <= ti) & (ti < self.end_at[k])
-            # a warning that persists extends a running programme (no new set-up)
-            self.end_at[k] = np.where(fired & running, np.maximum(self.end_at[k], ti + cfg.duration_months), self.end_at[k])
-            idle = (ti >= self.end_at[k]) & self.district_ok[k]  # not running, not pending
-            for d in np.flatnonzero(fired & idle):  # districts
-                sig = tuple(s for s in self.signals[k] if ds[f"alert_{s}"][d] > 0)
+            for d in np.flatnonzero(new[k]):  # districts
+                sig = tuple(s for s in self.signals[k] if alert[self.signal_names.index(s), d])
                 # pre-arranged money is for the trigger's pre-agreed actions; anything
                 # else is financed by an appeal
                 finance = 0 if prearranged and "drought" in sig else appeal
@@ -445,8 +450,11 @@ class Response(Module):
                 self._new_activation(k, d, m, sig, m + 1 + delay)
 
     def _new_activation(self, k: int, d: int, m: int, signals: tuple, first_delivery_month: int) -> None:
-        self.activation_id[k, d] = len(self.activations)
-        self.activations.append(
+        a = len(self._activations)
+        self.activation_id[k, d] = a
+        if a == self.activation_cost.size:
+            self.activation_cost = np.concatenate([self.activation_cost, np.zeros(a)])
+        self._activations.append(
             {
                 "intervention": self.interventions[k].label,
                 "district": int(d),
@@ -455,177 +463,43 @@ class Response(Module):
                 "first_delivery_month": first_delivery_month,
                 "funded": True,
                 "fixed_paid": False,
-                "cost_usd": 0.0,
+                "cost_usd": 0.0,  # filled in from activation_cost (see the activations property)
             }
         )
 
     def _assess(self, engine, ti: int, targeting_gain: np.ndarray) -> None:
-        hh, ds = engine.households, engine.districts
-        p = self.policy
+        """Targeting assessment of every enabled programme (its priorities reach the
+        registry ``lag`` months later)."""
+        hh = engine.households
+        ds = engine.districts
         compound_need(hh.ipc_phase, hh.fear, hh.coping, hh.displaced, hh.location, ds.health_access_eff, self.need)
-        D = engine.scenario.n_districts
-        for k, iv in enumerate(self.interventions):
-            if not iv.cfg.enabled:
-                continue
-            t = iv.cfg.targeting
-            eligible, score = true_targeting(t, engine, self.need, self.district_ok[k])
-            here = (hh.members > 0) & self.district_ok[k][hh.location]
-            if self.c > 0.0:
-                score = ((1.0 - self.c) * score + self.c * self.need).astype(np.float32)
-            n_here = np.bincount(hh.location[here], minlength=D)
-            n_elig = np.bincount(hh.location[eligible & here], minlength=D)
-            share = n_elig / np.maximum(n_here, 1)
-            gap = (1.0 - t.accuracy) * (1.0 - p.consultation) * (1.0 - np.clip(targeting_gain, 0.0, 1.0))
-            observe(rng.stream_key(engine.seed, f"targeting.{iv.label}", ti), eligible, here, score, hh.location,
-                    1.0 - gap, share, self.pending[k])
-            self.pending_ready[k] = ti + self.lag[k]
-            if self.lag[k] == 0:
-                self._promote(k)
+        rows = np.flatnonzero(self.enabled)
+        # every programme's true eligibility and ranking score (rows of disabled ones unused)
+        eligible = np.empty(self.pending.shape, np.bool_)
+        score = np.empty(self.pending.shape, np.float32)
+        here_for: dict[bytes, np.ndarray] = {}  # alive where a programme runs, by its districts
+        for k in rows:
+            ok = self.district_ok[k]
+            here = here_for.get(ok.tobytes())
+            if here is None:
+                here = here_for[ok.tobytes()] = (hh.members > 0) & ok[hh.location]
+            eligible[k], own = true_targeting(self.interventions[k].cfg.targeting, engine, self.need, ok, here)
+            # float32 arithmetic, as the scores are float32
+            score[k] = ((1.0 - self.c) * own + self.c * self.need) if self.c > 0.0 else own
+        # the accuracy gap consultation and community-based targeting leave, by district
+        accuracy = 1.0 - self.accuracy_gap[:, None] * (1.0 - np.clip(targeting_gain, 0.0, 1.0))
+        observe_all(self.key_targeting[ti], rows, eligible, score, hh.members, hh.location, self.district_ok, accuracy,
+                    self.pending)
+        self.pending_ready[rows] = ti + self.lag[rows]
+        self._promote(rows[self.lag[rows] == 0])
 
-    def _promote(self, k: int) -> None:
-        self.priority[k] = self.pending[k]
-        self.pending_ready[k] = -1
-        # an open-ended enrolment ends when the assessment no longer sees the household
-        self.left[k][(self.left[k] < 0) & (self.priority[k] == 0)] = 0
-
-    def _continue(self, engine, ti: int, m: int, k: int) -> None:
-        """Start deliveries due this month (set-up cost) and pay continuing beneficiaries."""
-        hh = engine.households
-        iv = self.interventions[k]
-        cfg = iv.cfg
-        D = engine.scenario.n_districts
-        sector = SECTORS.index(cfg.sector)
-        self._served[k] = [np.zeros(0, np.int64)]
-        self._costs[k] = [np.zeros(0)]
-        self._active[k] = np.zeros(D, bool)
-        if not cfg.enabled:
+    def _promote(self, ks: np.ndarray) -> None:
+        """The pending assessment of programmes ``ks`` (int64[j]) becomes their registry."""
+        if ks.size == 0:
             return
-        active = (self.start_at[k] <= ti) & (ti < self.end_at[k])
-        # set-up costs are paid when delivery starts; unpaid, the activation is cancelled
-        for d in np.flatnonzero(self.start_at[k] == ti):  # districts
-            a = self.activations[self.activation_id[k, d]]
-            fixed = cfg.fixed_cost_usd * self.scale
-            if fixed > 0.0 and not self._pay(sector, fixed, open_pool=True):
-                a["funded"] = False
-                active[d] = False
-                self.end_at[k, d] = ti  # idle again: a later signal can re-activate
-                continue
-            a["fixed_paid"] = True
-            self._book(m, k, d, fixed)
-        self._active[k] = active
-        left = self.left[k]
-        # enrolments end where the programme does not run (ended, or the household moved away)
-        self._counts[k] = np.zeros(D, np.int64)
-        cont = keep_enrolled(left, hh.members, hh.location, active, self._counts[k])
-        if cont.size == 0:
-            return
-        # continuing beneficiaries first (commitments), best first while money lasts
-        cost = iv.unit_cost_usd(engine, cont, left[cont])
-        if cost.sum() > self.available(sector, open_pool=True):
-            order = self._order(engine, ti, k, cont)
-            cont, cost = cont[order], cost[order]
-            cap = np.full(D, np.iinfo(np.int64).max // 4, np.int64)
-            keep, _ = select_in_order(cont, hh.location, cost, cap, -1, self.available(sector, open_pool=True))
-            left[cont[~keep]] = 0
-            self._counts[k] -= np.bincount(hh.location[cont[~keep]], minlength=D)
-            cont, cost = cont[keep], cost[keep]
-        self._spend(sector, float(cost.sum()), open_pool=True)
-        self._served[k].append(cont)
-        self._costs[k].append(cost)
-
-    def _enrol(self, engine, ti: int, k: int, open_pool: bool) -> None:
-        """Enrol new households in priority order while capacity, caps and money allow.
-
-        First round (``open_pool=False``): a programme may use its sector's account
-        and its sector's share of the pooled money; second round: whatever the pool
-        still holds is open to every programme (the flexibility pooling buys).
-        """
-        hh = engine.households
-        iv = self.interventions[k]
-        cfg = iv.cfg
-        active = self._active[k]
-        if not cfg.enabled or not active.any():
-            return
-        D = engine.scenario.n_districts
-        sector = SECTORS.index(cfg.sector)
-        money = self.available(sector, open_pool)
-        if money <= 0.0:
-            return
-        capacity = int(np.floor(self.capacity_carry[k]))
-        if capacity <= 0:
-            return
-        left = self.left[k]
-        others = self.left[self.same_kind[k]] if self.c > 0.0 and self.same_kind[k] else self._no_others
-        new = enrolment_candidates(self.priority[k], left, self.ever[k], cfg.once, hh.members, hh.location, active,
-                                   others, rng.stream_key(engine.seed, f"registry.{iv.label}", ti), self.c)
-        if new.size == 0:
-            return
-        cap_d = np.floor(cfg.coverage_cap_frac * self.alive_by_location).astype(np.int64)
-        cap_d = np.maximum(cap_d - self._counts[k], 0)
-        first_left = np.int16(cfg.service_months if cfg.service_months > 0 else -1)
-        # the programme shortlists its best 2 x capacity + 64 candidates (keys are unique,
-        # so the shortlist is well defined) and enrols from it in order
-        limit = 2 * capacity + 64
-        if new.size > limit:
-            # keys order by priority first: only priorities down to the level where the
-            # shortlist fills can be in it (saves hashing and sorting every candidate)
-            counts = np.bincount(self.priority[k][new], minlength=256)
-            cutoff = int(np.searchsorted(np.cumsum(counts[::-1]), limit))  # levels from the top
-            new = new[self.priority[k][new] >= 255 - cutoff]
-        key = self._sort_key(engine, ti, k, new)
-        if new.size > limit:
-            best = np.argpartition(key, limit)[:limit]
-            new = new[best[np.argsort(key[best])]]
-        else:
-            new = new[np.argsort(key)]
-        cost = iv.unit_cost_usd(engine, new, np.full(new.size, first_left, np.int16))
-        take, spent = select_in_order(new, hh.location, cost, cap_d, capacity, money)
-        picked = new[take], cost[take], spent
-        new, cost, spent = picked
-        self.capacity_carry[k] -= new.size
-        self._spend(sector, float(spent), open_pool)
-        self._counts[k] += np.bincount(hh.location[new], minlength=D)
-        left[new] = first_left
-        self.ever[k][new] = True
-        self._served[k].append(new)
-        self._costs[k].append(cost)
-
-    def _deliver(self, engine, m: int, k: int) -> None:
-        """Record who is served this month, and what it cost, by district."""
-        hh = engine.households
-        D = engine.scenario.n_districts
-        served = np.concatenate(self._served[k])
-        costs = np.concatenate(self._costs[k])
-        self.served_idx[k] = served
-        hh.assisted[served] |= np.int32(1 << k)
-        by_d = np.bincount(hh.location[served], weights=costs, minlength=D)
-        for d in np.flatnonzero(by_d):  # districts
-            self._book(m, k, d, by_d[d])
-        self.served_n[m, k] += np.bincount(hh.location[served], minlength=D)
-        # months of service: count down fixed-length enrolments after this month's delivery
-        left = self.left[k]
-        left[served[left[served] > 0]] -= 1
-
-    def _book(self, m: int, k: int, d: int, sim_usd: float) -> None:
-        real = sim_usd / self.scale
-        self.cost[m, k, d] += real
-        a = self.activation_id[k, d]
-        if a >= 0:
-            self.activations[a]["cost_usd"] += real
-
-    def _sort_key(self, engine, ti: int, k: int, idx: np.ndarray) -> np.ndarray:
-        """uint64[len(idx)] unique keys, ascending = best first: priority (high first),
-        then a hash of (seed, intervention, tick, household), then the index.
-
-        Bits: 8 for 255 - priority, 29 for the hash, 26 for the index (< 2^26 households)."""
-        u = _uniform_at(rng.stream_key(engine.seed, f"selection.{self.interventions[k].label}", ti), idx)
-        p = (255 - self.priority[k][idx].astype(np.uint64)) << np.uint64(55)
-        h = (u * 536870912.0).astype(np.uint64) << np.uint64(26)
-        return p | h | idx.astype(np.uint64)
-
-    def _order(self, engine, ti: int, k: int, idx: np.ndarray) -> np.ndarray:
-        """Positions of ``idx`` by priority (highest first), ties broken by a hash."""
-        return np.argsort(self._sort_key(engine, ti, k, idx))
+        # (an open-ended enrolment ends when the assessment no longer sees the household)
+        promote(ks, self.pending, self.priority, self.left)
+        self.pending_ready[ks] = -1
 
     def check_invariants(self, engine) -> None:
         """Validating mode: no account is overdrawn and nothing was spent that had not arrived."""
@@ -642,20 +516,24 @@ class Response(Module):
     def tables(self, engine) -> dict[str, pd.DataFrame]:
         names = engine.scenario.names
         M, K, D = self.cost.shape
-        mm, kk, dd = np.meshgrid(np.arange(M), np.arange(K), np.arange(D), indexing="ij")
+        cost = self.cost.ravel()
+        served = self.served_n.ravel() / self.scale
+        # the (month, programme, district) cells that cost or served something, in order
+        rows = np.flatnonzero((cost > 0) | (served > 0))
+        ks = (rows // D % K).tolist()
+        ivs = self.interventions
         costs = pd.DataFrame(
             {
-                "month": (mm + 1).ravel(),
-                "district": [names[d] for d in dd.ravel()],
-                "intervention": [self.interventions[k].label for k in kk.ravel()],
-                "kind": [self.interventions[k].kind for k in kk.ravel()],
-                "sector": [self.interventions[k].cfg.sector for k in kk.ravel()],
-                "pillar": [self.interventions[k].pillar for k in kk.ravel()],
-                "cost_usd": self.cost.ravel(),
-                "households_served": self.served_n.ravel() / self.scale,
+                "month": rows // (K * D) + 1,
+                "district": [names[d] for d in (rows % D).tolist()],
+                "intervention": [ivs[k].label for k in ks],
+                "kind": [ivs[k].kind for k in ks],
+                "sector": [ivs[k].cfg.sector for k in ks],
+                "pillar": [ivs[k].pillar for k in ks],
+                "cost_usd": cost[rows],
+                "households_served": served[rows],
             }
         )
-        costs = costs[(costs.cost_usd > 0) | (costs.households_served > 0)]
         over = pd.DataFrame(
             {
                 "month": np.arange(1, M + 1),
@@ -695,17 +573,15 @@ class Response(Module):
         if ew is None or not self.activations:
             return 0.0
         runs = ew.activations_table()
+        run_district = runs["district"].to_numpy(object)
+        run_month = runs["month"].to_numpy()
+        run_hit = runs["hit"].to_numpy()
         total = 0.0
         for a in self.activations:
             if "drought" not in a["signals"].split("+"):
                 continue
-            here = runs[(runs.district == engine.scenario.names[a["district"]]) & (runs.month <= a["month"])]
-            if len(here) and not bool(here.iloc[-1]["hit"]):
+            # the last run (in the table's order) started there by the activation's month
+            here = np.flatnonzero((run_district == engine.scenario.names[a["district"]]) & (run_month <= a["month"]))
+            if here.size and not bool(run_hit[here[-1]]):
                 total += a["cost_usd"]
         return float(total)
-
-
-def _uniform_at(key, idx: np.ndarray) -> np.ndarray:
-    from ..kernels.displacement import uniform_at
-
-    return uniform_at(key, idx.astype(np.int64), 0)
