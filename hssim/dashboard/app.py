@@ -41,21 +41,28 @@ def default_settings() -> Settings:
 
 settings = solara.reactive(default_settings())
 pair_ref: solara.Reactive[Pair | None] = solara.reactive(None)
+#: a rebuilt pair being brought to the month on screen, off screen: (pair, month, t0)
+pending: solara.Reactive[tuple | None] = solara.reactive(None)
 target = solara.reactive(0)  # the month the trainer asked for; a worker thread steps the pair there
-version = solara.reactive(0)  # bumped whenever the pair changes or steps: redraws the charts
+version = solara.reactive(0)  # bumped whenever the pair on screen changes or steps: redraws the charts
 status = solara.reactive("building the runs ...")
 error = solara.reactive("")
 
-#: while catching up or playing, redraw at most this often (a redraw of the five charts takes ~0.5 s)
+#: while playing, redraw at most this often (a redraw of the five charts takes ~0.3-0.5 s)
 REDRAW_EVERY_S = 0.5
 
 
 def _rebuild(new: Settings) -> None:
-    """Rebuild both arms with ``new`` settings; the worker then brings them back to the
-    month on screen, redrawing as it goes (the charts answer at once, from month 0)."""
+    """Rebuild both arms with ``new`` settings.
+
+    At month 0 the new pair is shown at once. Later in the story it is first brought
+    to the month on screen by the worker thread, while the page keeps showing the
+    previous charts (a chart never goes blank), and then swapped in.
+    """
     t0 = time.perf_counter()
     old = pair_ref.value
-    month = old.month if old is not None else 0
+    job = pending.value
+    month = job[1] if job is not None else (old.month if old is not None else 0)
     try:
         pair = Pair(new)
     except UserError as exc:
@@ -63,10 +70,19 @@ def _rebuild(new: Settings) -> None:
         return
     error.value = ""
     settings.value = new
-    target.value = month
+    if month == 0:
+        pending.value = None
+        target.value = 0
+        _show(pair, f"updated in {time.perf_counter() - t0:.1f} s")
+    else:
+        status.value = f"recomputing both arms to month {month} ..."
+        pending.value = (pair, month, t0)
+
+
+def _show(pair: Pair, message: str) -> None:
     pair_ref.value = pair
-    version.value += 1
-    status.value = f"rebuilt in {time.perf_counter() - t0:.1f} s" + (f", catching up to month {month}" if month else "")
+    status.value = message
+    version.value += 1  # last: the charts redraw once, with the new pair
 
 
 def _change(**changes) -> None:
@@ -75,7 +91,7 @@ def _change(**changes) -> None:
 
 def _go(month: int) -> None:
     pair = pair_ref.value
-    if pair is not None:
+    if pair is not None and pending.value is None:
         target.value = max(pair.month, min(pair.months, month))
 
 
@@ -87,11 +103,23 @@ def _pause() -> None:
 
 def _reset() -> None:
     pair_ref.value = None  # month 0: rebuild from the end of the spin-up
+    pending.value = None
     _rebuild(settings.value)
 
 
 def _worker(cancel) -> None:
-    """Step the pair to the target month, redrawing at most every REDRAW_EVERY_S."""
+    """Bring a rebuilt pair to its month and swap it in; else step the pair on screen to
+    the target month, redrawing at most every REDRAW_EVERY_S."""
+    job = pending.value
+    if job is not None:
+        pair, month, t0 = job
+        while not cancel.is_set() and pending.value is job and pair.month < month:
+            pair.step(1)
+        if not cancel.is_set() and pending.value is job:
+            pending.value = None
+            target.value = month
+            _show(pair, f"updated in {time.perf_counter() - t0:.1f} s (both arms rebuilt and run to month {month})")
+        return
     pair = pair_ref.value
     if pair is None or pair.month >= target.value:
         return
@@ -145,12 +173,14 @@ def Headline(pair: Pair, tick: int):
         solara.Info("Step or play to start the horizon: both arms have finished their spin-up and see the same draws from here.")
         return
     deaths = h["deaths_averted"]
+    gap = 100 * h["ipc3plus_frac_gap_mean"]
+    disp = h["displaced_household_months_averted"]
     verb = "averted" if deaths >= 0 else "more with prevention"
     with solara.Row(classes=["hssim-headline"]):
         for title, text in (
             ("Deaths", f"{abs(deaths):,.0f} {verb}"),
-            ("IPC3+ share", f"{100 * h['ipc3plus_frac_gap_mean']:+.1f} points lower with prevention (mean)"),
-            ("Displacement", f"{h['displaced_household_months_averted']:,.0f} household-months averted"),
+            ("IPC3+ share", f"{abs(gap):.1f} points {'lower' if gap >= 0 else 'higher'} with prevention (mean over months)"),
+            ("Displacement", f"{abs(disp):,.0f} household-months {'averted' if disp >= 0 else 'more with prevention'}"),
             ("Spent", f"prevention {h['cost_usd_prevention'] / 1e6:,.1f} M USD, late {h['cost_usd_late'] / 1e6:,.1f} M USD"),
         ):
             with solara.Card(title, style={"min-width": "220px"}):
@@ -160,16 +190,20 @@ def Headline(pair: Pair, tick: int):
 
 @solara.component
 def Charts(pair: Pair, tick: int):
-    frame = solara.use_memo(pair.frame, [id(pair), tick])
-    districts = solara.use_memo(pair.districts, [id(pair), tick])
-    droughts = PRESETS[pair.settings.preset].droughts
+    def draw():
+        frame, districts = pair.frame(), pair.districts()
+        droughts = PRESETS[pair.settings.preset].droughts
+        figs = {key: time_figure(frame, key, pair.months, droughts) for key in CHARTS}
+        figs["districts"] = district_figure(districts, pair.month)
+        return figs
+
+    figs = solara.use_memo(draw, [tick])  # every change of the pair on screen bumps the version
     with solara.ColumnsResponsive(12, large=6):
         for key in CHARTS:
-            fig = time_figure(frame, key, pair.months, droughts)
             with solara.Div(classes=[f"hssim-chart-{key}"]):
-                solara.FigureMatplotlib(fig, format="png", dependencies=[id(pair), tick, key])
+                solara.FigureMatplotlib(figs[key], format="png", dependencies=[tick, key])
     with solara.Div(classes=["hssim-chart-districts"]):
-        solara.FigureMatplotlib(district_figure(districts, pair.month), format="png", dependencies=[id(pair), tick, "districts"])
+        solara.FigureMatplotlib(figs["districts"], format="png", dependencies=[tick, "districts"])
 
 
 @solara.component
@@ -183,7 +217,7 @@ def Page():
             _rebuild(settings.value)
 
     solara.use_effect(first_build, [])
-    solara.use_thread(_worker, dependencies=[target.value, id(pair)], intrusive_cancel=False)
+    solara.use_thread(_worker, dependencies=[target.value, id(pair), id(pending.value)], intrusive_cancel=False)
 
     with solara.Sidebar():
         Controls()
@@ -199,14 +233,16 @@ def Page():
         return
     with solara.Row(style={"align-items": "center"}):
         busy = pair.month < target.value
-        solara.Button("Step 1 month", on_click=lambda: _go(max(target.value, pair.month) + 1), disabled=pair.done, classes=["hssim-step"])
-        solara.Button("Step 6 months", on_click=lambda: _go(max(target.value, pair.month) + 6), disabled=pair.done)
+        frozen = pair.done or pending.value is not None
+        solara.Button("Step 1 month", on_click=lambda: _go(max(target.value, pair.month) + 1), disabled=frozen, classes=["hssim-step"])
+        solara.Button("Step 6 months", on_click=lambda: _go(max(target.value, pair.month) + 6), disabled=frozen)
         if busy:
             solara.Button("Pause", on_click=_pause, classes=["hssim-pause"])
         else:
-            solara.Button("Play", on_click=lambda: _go(pair.months), disabled=pair.done, classes=["hssim-play"])
+            solara.Button("Play", on_click=lambda: _go(pair.months), disabled=frozen, classes=["hssim-play"])
         solara.Button("Reset", on_click=_reset)
         solara.Text(f"Month {pair.month} of {pair.months}", classes=["hssim-month"])
         solara.Text(status.value, classes=["hssim-status"], style={"color": "#666"})
+        solara.Text(str(tick), classes=["hssim-version"], style={"display": "none"})  # what the browser test waits on
     Headline(pair, tick)
     Charts(pair, tick)
