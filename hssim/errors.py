@@ -7,7 +7,7 @@ without a traceback; everything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["UserError", "ConfigError", "ScenarioError"]
+__all__ = ["UserError", "ConfigError", "ScenarioError", "ScenarioErrors"]
 
 
 class UserError(Exception):
@@ -42,3 +42,22 @@ class ScenarioError(UserError):
         if column is not None:
             where += f", column '{column}'"
         super().__init__(f"{where}: {message}")
+
+
+class ScenarioErrors(ScenarioError):
+    """Several problems in a scenario's files, all found in one reading.
+
+    ``problems`` lists every :class:`ScenarioError`, in file and row order; ``file``,
+    ``row`` and ``column`` are the first one's. The message has one line per problem.
+    """
+
+    def __init__(self, problems: list[ScenarioError]):
+        if not problems:
+            raise ValueError("no problems")
+        self.problems = list(problems)
+        first = self.problems[0]
+        self.file, self.row, self.column = first.file, first.row, first.column
+        n = len(self.problems)
+        head = str(first) if n == 1 else f"{n} problems in the scenario files:\n" + "\n".join(f"  {e}" for e in self.problems)
+        Exception.__init__(self, head)
+

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ScenarioError
+from .errors import ScenarioError, ScenarioErrors
 from .paths import scenarios_dir
 from .state import LIVELIHOODS
 
@@ -141,75 +141,112 @@ def _parse(file: str, row: int, col: str, text: str, spec: tuple):
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario folder.
 
+    Every problem is collected (all cells of all rows of both files) before
+    anything is raised, so a planner fixes a file in one pass.
+
     Raises
     ------
-    ScenarioError
-        naming the file, row and column of the first problem found.
+    ScenarioErrors
+        listing every problem with its file, row and column (``.problems``); a
+        missing folder or file, or an unreadable one, stops the reading at once.
     """
     folder = resolve_scenario_path(str(path))
     if not folder.is_dir():
         raise ScenarioError(str(folder), "scenario folder not found (expected districts.csv and adjacency.csv in it)")
+    problems: list[ScenarioError] = []
+
+    def problem(file: str, message: str, row: int | None = None, column: str | None = None) -> None:
+        problems.append(ScenarioError(file, message, row, column))
+
     dfile = folder / "districts.csv"
     header, rows = _read_csv(dfile)
     fname = str(dfile)
-    unknown = [h for h in header if h not in DISTRICT_COLUMNS]
-    if unknown:
-        raise ScenarioError(fname, f"unknown column; allowed: {', '.join(DISTRICT_COLUMNS)}", 1, unknown[0])
-    dupes = {h for h in header if header.count(h) > 1}
-    if dupes:
-        raise ScenarioError(fname, "column appears more than once", 1, sorted(dupes)[0])
+    for h in dict.fromkeys(header):
+        if h not in DISTRICT_COLUMNS:
+            problem(fname, f"unknown column; allowed: {', '.join(DISTRICT_COLUMNS)}", 1, h)
+        elif header.count(h) > 1:
+            problem(fname, "column appears more than once", 1, h)
     for col, spec in DISTRICT_COLUMNS.items():
         if col not in header and spec[3] is None:
-            raise ScenarioError(fname, f"required column missing ({spec[4]})", 1, col)
+            problem(fname, f"required column missing ({spec[4]})", 1, col)
     if not rows:
-        raise ScenarioError(fname, "no districts (at least one data row is expected)")
+        problem(fname, "no districts (at least one data row is expected)")
     values: dict[str, list] = {c: [] for c in DISTRICT_COLUMNS}
+    bad_rows: set[int] = set()
     for i, r in enumerate(rows):
         rowno = i + 2
         if len(r) != len(header):
-            raise ScenarioError(fname, f"{len(r)} fields; the header has {len(header)}", rowno)
+            problem(fname, f"{len(r)} fields; the header has {len(header)}", rowno)
+            bad_rows.add(rowno)
+            continue
         cells = dict(zip(header, r))
+        row_ok = True
         for col, spec in DISTRICT_COLUMNS.items():
-            values[col].append(_parse(fname, rowno, col, cells.get(col, ""), spec))
+            if col not in header and spec[3] is None:
+                values[col].append(math.nan)  # reported once, in the header
+                row_ok = False
+                continue
+            try:
+                values[col].append(_parse(fname, rowno, col, cells.get(col, ""), spec))
+            except ScenarioError as exc:
+                problems.append(exc)
+                values[col].append(math.nan)
+                row_ok = False
+        if not row_ok:
+            bad_rows.add(rowno)
+            continue
         shares = [values[f"share_{lv}"][-1] for lv in LIVELIHOODS]
         if abs(sum(shares) - 1.0) > 1e-3:
-            raise ScenarioError(
-                fname, f"livelihood shares sum to {sum(shares):.4g}; expected 1 (within 0.001)", rowno, "share_pastoral"
-            )
+            problem(fname, f"livelihood shares sum to {sum(shares):.4g}; expected 1 (within 0.001)", rowno, "share_pastoral")
         if sum(values[f"rain_{m}"][-1] for m in MONTHS) <= 0:
-            raise ScenarioError(fname, "no rain in any month; expected a positive annual total", rowno, "rain_jan")
+            problem(fname, "no rain in any month; expected a positive annual total", rowno, "rain_jan")
     names = values["district"]
     seen: dict[str, int] = {}
     for i, n in enumerate(names):
+        if not isinstance(n, str):
+            continue
         if n in seen:
-            raise ScenarioError(fname, f"district {n!r} already named in row {seen[n]}", i + 2, "district")
-        seen[n] = i + 2
+            problem(fname, f"district {n!r} already named in row {seen[n]}", i + 2, "district")
+        else:
+            seen[n] = i + 2
 
     D = len(names)
     adjacency = np.zeros((D, D), dtype=bool)
     afile = folder / "adjacency.csv"
     aheader, arows = _read_csv(afile)
     aname = str(afile)
+    a_ok = True
     for col in ("district_a", "district_b"):
         if col not in aheader:
-            raise ScenarioError(aname, "required column missing (a district name)", 1, col)
-    extra = [h for h in aheader if h not in ("district_a", "district_b")]
-    if extra:
-        raise ScenarioError(aname, "unknown column; allowed: district_a, district_b", 1, extra[0])
-    index = {n: i for i, n in enumerate(names)}
-    for i, r in enumerate(arows):
+            problem(aname, "required column missing (a district name)", 1, col)
+            a_ok = False
+    for h in aheader:
+        if h not in ("district_a", "district_b"):
+            problem(aname, "unknown column; allowed: district_a, district_b", 1, h)
+    index = {n: i for i, n in enumerate(names) if isinstance(n, str)}
+    k = header.index("district") if "district" in header else None
+    unparsed = {rows[r - 2][k].strip() for r in bad_rows if k is not None and len(rows[r - 2]) > k}
+    for i, r in enumerate(arows if a_ok else []):
         rowno = i + 2
         if len(r) != len(aheader):
-            raise ScenarioError(aname, f"{len(r)} fields; the header has {len(aheader)}", rowno)
+            problem(aname, f"{len(r)} fields; the header has {len(aheader)}", rowno)
+            continue
         cells = dict(zip(aheader, (c.strip() for c in r)))
         ab = []
         for col in ("district_a", "district_b"):
-            if cells[col] not in index:
-                raise ScenarioError(aname, f"{cells[col]!r} is not a district of {dfile.name}", rowno, col)
-            ab.append(index[cells[col]])
-        if ab[0] == ab[1]:
-            raise ScenarioError(aname, "a district cannot neighbour itself", rowno, "district_b")
-        adjacency[ab[0], ab[1]] = adjacency[ab[1], ab[0]] = True
+            if cells[col] in index:
+                ab.append(index[cells[col]])
+            elif cells[col] in unparsed:
+                pass  # its row in districts.csv is malformed, reported above
+            else:
+                problem(aname, f"{cells[col]!r} is not a district of {dfile.name}", rowno, col)
+        if len(ab) == 2:
+            if ab[0] == ab[1]:
+                problem(aname, "a district cannot neighbour itself", rowno, "district_b")
+            else:
+                adjacency[ab[0], ab[1]] = adjacency[ab[1], ab[0]] = True
+    if problems:
+        raise ScenarioErrors(problems)
 
     arr = lambda c: np.asarray(values[c], dtype=np.float64)  # noqa: E731
     return Scenario(

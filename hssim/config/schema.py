@@ -72,6 +72,12 @@ class ScenarioConfig:
     )
     start_calendar_month: int = fr(1, 1, 12, "calendar month of the first simulated month (1 = January)")
 
+    def validate(self, path: str) -> None:
+        if not self.path.strip():
+            raise ConfigError(
+                f"{path}.path", self.path, "the folder of your districts.csv and adjacency.csv (scenario.path=DIR)"
+            )
+
 
 @dataclass(frozen=True)
 class DroughtConfig:
