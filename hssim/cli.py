@@ -175,6 +175,8 @@ def _print_summary(res, out: Path, wall_s: float) -> None:
     for k, v in rows:
         print(f"  {k:<{width}}  {v}")
     print(f"  {'output':<{width}}  {out}")
+    if (out / "report.html").exists():
+        print(f"  {'report':<{width}}  {out / 'report.html'}")
 
 
 def main(argv: list[str] | None = None) -> None:

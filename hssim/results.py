@@ -245,10 +245,11 @@ class Results:
 
         return district_risk(self)
 
-    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110) -> Path:
+    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110, report: bool = True) -> Path:
         """Write ``timeseries.parquet``, ``hs_distribution.parquet``,
-        ``district_risk.csv``, ``summary.json``, ``config.yaml`` and
-        ``indicators.png`` into the folder ``path`` (created if needed).
+        ``district_risk.csv``, ``summary.json``, ``config.yaml``,
+        ``indicators.png`` and the planner's ``report.html`` into the folder
+        ``path`` (created if needed).
 
         Each file is written under a temporary name and renamed; ``summary.json``
         comes last, so its presence marks a complete run directory.
@@ -265,6 +266,10 @@ class Results:
             from .report.figures import indicator_figure
 
             atomic_write(out / "indicators.png", lambda p: indicator_figure(self, p, dpi=dpi))
+        if report:
+            from .report.run_report import run_report
+
+            atomic_write(out / "report.html", lambda p: p.write_text(run_report(self), encoding="utf-8"))
         atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(self.summary, indent=2) + "\n"))
         return out
 

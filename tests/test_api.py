@@ -110,8 +110,8 @@ def test_summary_is_consistent_with_timeseries(small_results):
 def test_save_writes_complete_run_directory(tmp_path, small_results):
     out = small_results.save(tmp_path / "run")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["config.yaml", "district_risk.csv", "hs_distribution.parquet", "indicators.png", "summary.json",
-                     "timeseries.parquet"]
+    assert names == ["config.yaml", "district_risk.csv", "hs_distribution.parquet", "indicators.png", "report.html",
+                     "summary.json", "timeseries.parquet"]
     risk = pd.read_csv(out / "district_risk.csv")
     assert set(risk["district"]) == set(small_results.districts) and risk["risk"].between(0, 10).all()
     back = pd.read_parquet(out / "timeseries.parquet")
