@@ -42,7 +42,8 @@ def test_report_is_self_contained_and_complete(policy_run):
     scale = s["real_households_per_simulated"]
     assert f"{s['deaths_total'] * scale:,.0f}" in key  # real-population deaths, as the note says
     context = _section(html, "Context")
-    assert "two_failed_seasons" in context and "Forced rain failures" in context and "synthetic" in html
+    assert "two_failed_seasons" in context and "Forced rain failures" in context
+    assert "The districts are synthetic" in _section(html, "What this run can and cannot say")
 
 
 def test_report_without_a_response_and_escaping():
@@ -52,6 +53,15 @@ def test_report_without_a_response_and_escaping():
     html = run_report(res)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in html
     assert "No response was simulated" in _section(html, "Costs of the response")
+
+
+def test_a_real_place_points_to_its_sources():
+    res = hssim.run(hssim.compose(["scenario=turkana", "storyline=turkana_2016_2017", "population.households=800",
+                                   "months=18", "spinup_months=2"]))  # fmt: skip
+    html = run_report(res)
+    context = _section(html, "Context")
+    assert "turkana/README.md" in context and "Turkana" in context
+    assert "The districts are synthetic" not in html
 
 
 def test_saved_with_the_run(tmp_path, policy_run):

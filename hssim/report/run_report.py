@@ -67,6 +67,12 @@ def _context(results, scenario) -> str:
         ("hazards", _e(", ".join(hazards) or "none")),
         ("response", f"<b>{_e(pol['name'])}</b>: {_e(pol.get('description', ''))}" if pol.get("enabled") else "none (policy=none)"),
     ]
+    if scenario is not None:
+        from pathlib import Path
+
+        readme = Path(scenario.source) / "README.md"
+        if readme.is_file():
+            rows.append(("sources", f"the scenario's figures and their sources: <code>{_e(readme)}</code>"))
     body = _table(["", ""], [(f"<b>{_e(k)}</b>", v) for k, v in rows])
     if story.get("events"):
         ev = [(str(e["start"]), str(e.get("end") or e["start"]), _num(e["anomaly"]), _e(", ".join(e.get("districts") or ["all"])))
