@@ -67,7 +67,7 @@ HOUSEHOLD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("displaced_months", "int8", "months", "months since the household fled (0 at home)"),
     FieldSpec("fear", "float32", "frac", "fear of violence, 0 none .. 1 extreme; decays without new exposure"),
     FieldSpec("violence_exposed", "int8", "bool", "hit by violence this month"),
-    FieldSpec("sick", "int8", "people", "members ill (infectious) at some time this month"),
+    FieldSpec("sick", "int8", "people", "members ill (symptomatic) at some time this month"),
     # what interventions deliver (written in the INTERVENTION phase, neutral at 0)
     FieldSpec("aid_cash_usd", "float32", "USD", "cash received this month (transfers, insurance payouts)"),
     FieldSpec("aid_food_kg", "float32", "kg", "in-kind food received this month, cereal equivalent"),

@@ -214,7 +214,7 @@ class DisplacementConfig:
     enabled: bool = True
     flight_fear_median: float = fr(0.55, 0.0, 10.0, "median fear at which a household flees (thresholds vary by household)")
     flight_threshold_log_sd: float = fr(0.4, 0.0, 3.0, "sd of log flight thresholds across households")
-    p_distress_migration: float = fr(0.02, 0.0, 1.0, "monthly chance of distress migration after two months of emergency coping")
+    p_distress_migration: float = fr(0.02, 0.0, 1.0, "monthly chance of distress migration at the emergency coping stage after two or more gap months in a row")
     herd_loss_on_flight_frac: float = fr(0.5, 0.0, 1.0, "share of the herd lost or left behind when fleeing")
     displaced_wage_frac: float = fr(0.6, 0.0, 2.0, "wage earnings while displaced, share of a resident's")
     safety_weight: float = fr(1.0, 0.0, 100.0, "destination utility per unit of log conflict rate avoided")

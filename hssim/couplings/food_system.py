@@ -29,7 +29,7 @@ Conflict disrupts markets and health care in the district of the events
 ``couplings.conflict_to_health``)::
 
     disruption        = 1 - exp(-s_markets k_m events)
-    labour_demand     = (1 - s_price sens deficit^+) (1 - disruption)
+    labour_demand     = (1 - s_price sens local_deficit^+) (1 - disruption)   (rural work is local)
     health_access_eff = health_access exp(-s_health k_h events)
 """
 

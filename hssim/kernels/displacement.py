@@ -61,8 +61,9 @@ def decide_moves(
 
     A household at home flees when ``s_fear * fear`` passes its threshold lowered by
     early warning, ``threshold * (1 - flight_early_frac)`` (a warned household moves
-    before violence reaches it), or (distress migration) with ``p_distress`` after
-    two months of emergency coping.
+    before violence reaches it), or (distress migration) with ``p_distress`` when it
+    is at the emergency coping stage after two or more months in a row with a
+    consumption gap.
     It picks the candidate with the highest ``utility[from, to] + noise`` among its
     district's neighbours and, where there is one, the camp in its own or a
     neighbouring district (``camp_utility``). A displaced household returns with

@@ -95,7 +95,7 @@ def init_households(
         fh = 1 if uniform(key, i, 1) < female_share[d] else 0
         female_head[i] = fh
         marginalised[i] = 1 if uniform(key, i, 2) < marginalised_share[d] else 0
-        # female-headed households are smaller (an absent husband), about one member less
+        # female-headed households are smaller (an absent husband): 0.8 members fewer on average
         lam = max(mean_size - 1.0 - 0.8 * fh, 0.1)
         m = min(1 + poisson_inv(uniform(key, i, 5), lam), 30)
         children = 0
