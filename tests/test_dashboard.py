@@ -219,3 +219,18 @@ def test_dashboard_in_headless_chromium(dashboard_url):
             assert errors == [], f"page errors: {errors}"
         finally:
             browser.close()
+
+
+def test_a_bad_control_value_is_shown_not_raised(monkeypatch):
+    pytest.importorskip("solara")
+    from hssim.dashboard import app
+
+    class Box:  # a stand-in for solara.reactive, outside a page
+        def __init__(self, value):
+            self.value = value
+
+    monkeypatch.setattr(app, "settings", Box(Settings(households=500, months=36)))
+    monkeypatch.setattr(app, "error", Box(""))
+    monkeypatch.setattr(app, "_rebuild", lambda new: pytest.fail("must not rebuild with a bad value"))
+    app._change(seed=-3)
+    assert "dashboard.seed" in app.error.value

@@ -86,7 +86,12 @@ def _show(pair: Pair, message: str) -> None:
 
 
 def _change(**changes) -> None:
-    _rebuild(settings.value.replace(**changes))
+    try:
+        new = settings.value.replace(**changes)  # validated: a bad value names the control
+    except UserError as exc:
+        error.value = str(exc)
+        return
+    _rebuild(new)
 
 
 def _go(month: int) -> None:
