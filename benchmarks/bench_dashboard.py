@@ -26,23 +26,19 @@ asserts nothing about time.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from hssim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS, served
+from hssim.results import atomic_write
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "results" / "dashboard.json"
-CHROMIUM = "/usr/bin/chromium"
-CHARTS = ("ipc3plus", "deaths", "displaced", "costs", "districts")
 
 
 def in_process(households: int, reps: int) -> dict:
@@ -75,86 +71,53 @@ def in_process(households: int, reps: int) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def in_browser(households: int, changes: int, at_month: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hssim.dashboard.cli", "--port", str(port), "--households", str(households)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url, timeout=5):
-                    break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("the dashboard server did not start")
-            time.sleep(0.5)
-        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            t_open = time.perf_counter()
-            page.goto(url)
-            page.wait_for_selector(".hssim-chart-costs img", timeout=300_000)
-            page.wait_for_function("document.querySelector('.hssim-month').innerText === 'Month 0 of 36'", timeout=300_000)
-            first_charts = time.perf_counter() - t_open
-            slider = page.locator(".v-slider").nth(4).locator(".v-slider__thumb-container")
+    with served(households) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        t_open = time.perf_counter()
+        page.goto(url)
+        page.wait_for_selector(".hssim-chart-costs img", timeout=300_000)
+        page.wait_for_function("document.querySelector('.hssim-month').innerText === 'Month 0 of 36'", timeout=300_000)
+        first_charts = time.perf_counter() - t_open
+        slider = page.locator(".v-slider").nth(4).locator(".v-slider__thumb-container")
 
-            presses = iter(())
-
-
-            def change_and_time() -> float:
-                """Key press -> the page shows charts redrawn from the rebuilt pair, at the month on screen."""
-                old = page.inner_text(".hssim-version")
-                slider.focus()
-                t0 = time.perf_counter()
-                page.keyboard.press(next(presses))
-                page.wait_for_function(
-                    "old => document.querySelector('.hssim-version').textContent !== old &&"
-                    " document.querySelector('.hssim-status').innerText.startsWith('updated in')",
-                    arg=old, timeout=120_000,
-                )  # fmt: skip
-                elapsed = time.perf_counter() - t0
-                time.sleep(0.5)  # let the page settle between changes
-                return elapsed
-
-            presses = iter(["ArrowLeft", "ArrowRight"] * changes)  # one notch down, one up: always a change
-            at0 = [change_and_time() for _ in range(changes)]
-            # go to the month and measure again: the first redraw, then the catch-up
+        def change_and_time(key: str) -> float:
+            """Key press -> the page shows charts redrawn from the rebuilt pair, at the month on screen."""
+            old = page.inner_text(".hssim-version")
             slider.focus()
-            page.keyboard.press("End")
-            page.wait_for_function("document.body.innerText.includes('Budget: 60 million')", timeout=300_000)
-            for _ in range(at_month // 6):
-                page.click("text=Step 6 months")
-            page.wait_for_function(f"document.querySelector('.hssim-month').innerText === 'Month {at_month} of 36'", timeout=300_000)
-            time.sleep(1.0)
-            presses = iter(["ArrowLeft", "ArrowRight"] * changes)  # from the top of the range
-            later = [change_and_time() for _ in range(changes)]
-            browser.close()
-        return {
-            "page_open_to_first_charts_s": first_charts,
-            "slider_to_charts_at_month0_s": at0,
-            f"slider_to_charts_at_month{at_month}_s": later,
-            "median_slider_to_charts_at_month0_s": statistics.median(at0),
-            f"median_slider_to_charts_at_month{at_month}_s": statistics.median(later),
-        }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            t0 = time.perf_counter()
+            page.keyboard.press(key)
+            page.wait_for_function(
+                "old => document.querySelector('.hssim-version').textContent !== old &&"
+                " document.querySelector('.hssim-status').innerText.startsWith('updated in')",
+                arg=old, timeout=120_000,
+            )  # fmt: skip
+            elapsed = time.perf_counter() - t0
+            time.sleep(0.5)  # let the page settle between changes
+            return elapsed
+
+        keys = ("ArrowLeft", "ArrowRight")  # one notch down, one up: always a change
+        at0 = [change_and_time(keys[k % 2]) for k in range(changes)]
+        # go to the month and measure again: the first redraw, then the catch-up
+        slider.focus()
+        page.keyboard.press("End")
+        page.wait_for_function("document.body.innerText.includes('Budget: 60 million')", timeout=300_000)
+        for _ in range(at_month // 6):
+            page.click("text=Step 6 months")
+        page.wait_for_function(f"document.querySelector('.hssim-month').innerText === 'Month {at_month} of 36'", timeout=300_000)
+        time.sleep(1.0)
+        later = [change_and_time(keys[k % 2]) for k in range(changes)]  # from the top of the range
+        browser.close()
+    return {
+        "page_open_to_first_charts_s": first_charts,
+        "slider_to_charts_at_month0_s": at0,
+        f"slider_to_charts_at_month{at_month}_s": later,
+        "median_slider_to_charts_at_month0_s": statistics.median(at0),
+        f"median_slider_to_charts_at_month{at_month}_s": statistics.median(later),
+    }
 
 
 def main(argv=None) -> int:
@@ -184,9 +147,7 @@ def main(argv=None) -> int:
         print("in browser:", json.dumps(result["in_browser"], indent=1))
     result["machine"]["load_average_at_end"] = os.getloadavg()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, args.output)
+    atomic_write(args.output, lambda p: p.write_text(json.dumps(result, indent=2) + "\n"))
     print(f"wrote {args.output}")
     return 0
 

@@ -52,6 +52,7 @@ module is therefore not imported by ``import hssim``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -180,13 +181,10 @@ class HumanSecurityModel(mesa.Model):
         if config is not None:
             if params or overrides:
                 raise ConfigError("config", "config with overrides", "either config= or overrides/keyword parameters")
-            import dataclasses
-
             self.cfg = dataclasses.replace(load_config(config), seed=self.hssim_seed)
         else:
             ovs = overrides + [override_string(k, v) for k, v in params.items()] + [f"seed={self.hssim_seed}"]
             self.cfg = load_config(compose(ovs))
-        self.params = dict(params)
         self.engine = build_engine(self.cfg, validate=validate)
         self.engine.init()
         for _ in range(self.engine.spinup):  # spin-up: not recorded, as in hssim.run

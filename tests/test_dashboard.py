@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +23,10 @@ pytest.importorskip("mesa")
 from hssim.config.build import load_config  # noqa: E402
 from hssim.errors import ConfigError  # noqa: E402
 
+from hssim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from hssim.dashboard.session import ARMS, INTERVENTION_GROUPS, Pair, Settings, arm_config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
 
 
 # -- what the page simulates ------------------------------------------------------------
@@ -110,46 +106,18 @@ def _browser_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory):
     reason = _browser_missing()
     if reason:
         pytest.skip(reason)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("dashboard") / "server.log"
-    with open(log, "w") as out:
-        # the CLI execs the server: this PID is the server's, and it is what we stop
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hssim.dashboard.cli", "--port", str(port), "--households", "2000"],
-            stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
+    from hssim.dashboard.serve import served
+
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the dashboard server exited ({proc.returncode}):\n{log.read_text()}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            if time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not answer in 120 s:\n{log.read_text()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with served(households=2000, log=tmp_path_factory.mktemp("dashboard") / "server.log") as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _artifacts() -> Path:
@@ -161,10 +129,8 @@ def _artifacts() -> Path:
 def test_dashboard_in_headless_chromium(dashboard_url):
     from playwright.sync_api import sync_playwright
 
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             failed: list[str] = []

@@ -173,7 +173,7 @@ def Controls():
 
 @solara.component
 def Headline(pair: Pair, tick: int):
-    h = pair.headline()
+    h = solara.use_memo(pair.headline, [tick])  # not on every status redraw while playing
     if not h:
         solara.Info("Step or play to start the horizon: both arms have finished their spin-up and see the same draws from here.")
         return

@@ -161,10 +161,6 @@ class Settings:
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **changes)
 
-    def key(self) -> tuple:
-        """What the simulation depends on (equal keys: identical runs)."""
-        return dataclasses.astuple(self)
-
 
 @functools.lru_cache(maxsize=8)
 def _composed(policy: str) -> dict:

@@ -206,6 +206,36 @@ def quantile_f32(values, q):
 
 
 @nb.njit(cache=True)
+def group_households(group, here, n_groups):
+    """The households ``here``, grouped (counting sort; household order within a group).
+
+    Parameters
+    ----------
+    group : int[n]  group of each household, 0..n_groups-1
+    here : bool[n]  which households take part
+    n_groups : int
+
+    Returns
+    -------
+    start : int64[n_groups + 1]  group g's households are ``order[start[g]:start[g + 1]]``
+    order : int64[count of here]  household indices
+    """
+    start = np.zeros(n_groups + 1, np.int64)
+    for i in range(group.size):
+        if here[i]:
+            start[group[i] + 1] += 1
+    for g in range(n_groups):
+        start[g + 1] += start[g]
+    order = np.empty(start[n_groups], np.int64)
+    fill = start[:n_groups].copy()
+    for i in range(group.size):
+        if here[i]:
+            order[fill[group[i]]] = i
+            fill[group[i]] += 1
+    return start, order
+
+
+@nb.njit(cache=True)
 def proxy_means(wealth, here, location, district_ok, share, eligible, score):
     """Proxy-means rule: in each district where the programme runs, the households
     here whose wealth is at or below the district's ``share`` quantile ``q``
@@ -222,19 +252,7 @@ def proxy_means(wealth, here, location, district_ok, share, eligible, score):
     eligible : bool[n], score : float32[n]  out, written for the households here
     """
     D = district_ok.size
-    # the households here, grouped by district (counting sort, ascending within each)
-    start = np.zeros(D + 1, np.int64)
-    for i in range(wealth.size):
-        if here[i]:
-            start[location[i] + 1] += 1
-    for d in range(D):
-        start[d + 1] += start[d]
-    by_d = np.empty(start[D], np.int64)
-    fill = start[:D].copy()
-    for i in range(wealth.size):
-        if here[i]:
-            by_d[fill[location[i]]] = i
-            fill[location[i]] += 1
+    start, by_d = group_households(location, here, D)
     one = np.float32(1.0)
     q_floor = np.float32(1e-9)
     for d in range(D):
@@ -271,19 +289,7 @@ def community_rule(need, here, community, share, eligible):
     C = 0
     for i in range(n):
         C = max(C, community[i] + 1)
-    # the households here, grouped by community (counting sort, in household order)
-    start = np.zeros(C + 1, np.int64)
-    for i in range(n):
-        if here[i]:
-            start[community[i] + 1] += 1
-    for c in range(C):
-        start[c + 1] += start[c]
-    by_c = np.empty(start[C], np.int64)
-    fill = start[:C].copy()
-    for i in range(n):
-        if here[i]:
-            by_c[fill[community[i]]] = i
-            fill[community[i]] += 1
+    start, by_c = group_households(community, here, C)
     size = 0
     for c in range(C):
         size = max(size, start[c + 1] - start[c])

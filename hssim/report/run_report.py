@@ -41,13 +41,6 @@ def _pct(x: Any) -> str:
     return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
 
 
-def _wide(results, district: str | None = None, group: str = "all") -> pd.DataFrame:
-    """month x indicator for one district (or all districts' rows) and group."""
-    ts = results.timeseries
-    sel = ts[(ts["group"] == group) & ((ts["district"] == district) if district else (ts["district"] != "all"))]
-    return sel
-
-
 def _context(results, scenario) -> str:
     cfg = results.config
     sc, story, pol = cfg["scenario"], cfg["storyline"], cfg["policy"]
