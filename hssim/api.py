@@ -11,12 +11,14 @@ from .results import Results
 __all__ = ["compose", "run"]
 
 
-def compose(overrides: list[str] | None = None, config_name: str = "config"):
+def compose(overrides: list[str] | None = None, config_name: str = "config", config_dirs=()):
     """The composed Hydra config, exactly as the ``hssim`` command composes it.
 
     Parameters
     ----------
     overrides : list of str  Hydra overrides, e.g. ``["seed=7", "scenario=default"]``
+    config_dirs : folders of the user's own config groups (``--config-dir``), searched
+        after hssim's own
 
     Returns
     -------
@@ -38,13 +40,15 @@ def compose(overrides: list[str] | None = None, config_name: str = "config"):
     from .errors import ConfigError
 
     register_defaults()
+    overrides = list(overrides or [])
+    search = [hydra_searchpath(config_dirs)] if config_dirs else []
     gh = GlobalHydra.instance()
     previous = gh.hydra if gh.is_initialized() else None
     gh.clear()
     try:
         with initialize_config_dir(config_dir=str(configs_dir()), version_base=None, job_name="hssim"):
-            cfg = hydra_compose(config_name=config_name, overrides=list(overrides or []))
-    except (HydraException, OmegaConfBaseException) as exc:
+            cfg = hydra_compose(config_name=config_name, overrides=[*overrides, *search])
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:  # ValueError: e.g. `scenario=3`
         raise ConfigError(*_offending_override(exc, overrides), _hydra_reason(exc)) from exc
     finally:
         if previous is not None:
@@ -53,6 +57,23 @@ def compose(overrides: list[str] | None = None, config_name: str = "config"):
     OmegaConf.set_struct(cfg, False)
     cfg.pop("hydra", None)
     return cfg
+
+
+def hydra_quote(text: str) -> str:
+    """``text`` as a quoted value of a Hydra override: quotes and backslashes before
+    them escaped, ``${`` kept literal, so any path (spaces, quotes, commas) survives."""
+    import re
+
+    body = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, text)  # backslashes before a quote or the end
+    body = body.replace("'", "\\'").replace("${", "\\${")
+    return f"'{body}'"
+
+
+def hydra_searchpath(config_dirs) -> str:
+    """The override adding ``config_dirs`` to Hydra's search path, each path quoted."""
+    from pathlib import Path
+
+    return "hydra.searchpath=[" + ",".join(hydra_quote(f"file://{Path(d).resolve()}") for d in config_dirs) + "]"
 
 
 def _hydra_reason(exc: Exception) -> str:

@@ -10,30 +10,22 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
-from .errors import UserError
+from .cliutil import EXIT_USER_ERROR, RunFolder, check_memory, handle_signals, interrupted, os_error_message
+from .cliutil import fail as _fail
+from .errors import ConfigError, UserError
 
-__all__ = ["main"]
+__all__ = ["main", "precheck", "RunFolderCallback"]
 
-EXIT_USER_ERROR = 2
 _HYDRA_FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd", "--info", "-i",
                            "--experimental-rerun", "--package", "-p", "--cfg", "-c"}
-
-
-def _debug() -> bool:
-    return os.environ.get("HSSIM_DEBUG", "") not in ("", "0")
-
-
-def _fail(exc: BaseException, prog: str = "hssim") -> NoReturn:
-    if _debug():
-        raise exc
-    print(f"{prog}: error: {exc}", file=sys.stderr)
-    sys.exit(EXIT_USER_ERROR)
+#: what Hydra writes into a job's folder before the job runs (removed with a failed run)
+_HYDRA_FILES = (".hydra/config.yaml", ".hydra/hydra.yaml", ".hydra/overrides.yaml", ".hydra")
+#: folders claimed in this process by :class:`RunFolderCallback`, by absolute path
+_CLAIMED: dict[str, RunFolder] = {}
 
 
 def _user_overrides(argv: list[str]) -> tuple[list[str], bool, bool]:
@@ -88,19 +80,48 @@ def _expand(overrides: list[str], multirun: bool) -> list[list[str]]:
     return combos
 
 
+def config_dirs(argv: list[str]) -> list[str]:
+    """The folders given with ``--config-dir``/``-cd``, each checked to exist."""
+    dirs = []
+    for i, a in enumerate(argv):
+        if a in ("--config-dir", "-cd"):
+            if i + 1 >= len(argv):
+                raise ConfigError("--config-dir", None, "a folder after --config-dir")
+            dirs.append(argv[i + 1])
+        elif a.startswith("--config-dir="):
+            dirs.append(a.split("=", 1)[1])
+    for d in dirs:
+        if not Path(d).is_dir():
+            raise ConfigError("--config-dir", d, "an existing folder of config groups (e.g. scenario/<name>.yaml)")
+    return dirs
+
+
+def refuse_code_overrides(overrides: list[str]) -> None:
+    """No override may install Hydra callbacks or name a ``_target_`` to instantiate:
+    both would run arbitrary code."""
+    for o in overrides:
+        key = o.split("=", 1)[0].lstrip("+~")
+        if key.startswith("hydra.callbacks") or "_target_" in key:
+            raise ConfigError(key, o, "a model setting (hssim runs no code named in a config: "
+                                      "hydra.callbacks and _target_ are refused)")
+
+
 def precheck(argv: list[str]) -> None:
     """Compose and validate every configuration a command line will run.
 
-    Raises :class:`UserError` (exit 2) before Hydra makes any output folder.
+    Also refuses overrides that would run code, a missing ``--config-dir`` and runs
+    whose memory estimate exceeds the machine's. Raises :class:`UserError` (exit 2)
+    before Hydra makes any output folder.
     """
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     from .api import compose
-    from .config.build import prepare
-    from .errors import ConfigError
+    from .config.build import estimate_memory_bytes, prepare
 
     overrides, multirun, passthrough = _user_overrides(argv)
+    dirs = config_dirs(argv)
+    refuse_code_overrides(overrides)
     if passthrough:
         return
     try:
@@ -108,33 +129,118 @@ def precheck(argv: list[str]) -> None:
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError("<overrides>", " ".join(overrides), f"valid override syntax ({' '.join(str(exc).split())})") from exc
     for ov in itertools.islice(combos, 1000):
-        prepare(compose(ov))
+        cfg, scenario = prepare(compose(ov, config_dirs=dirs))
+        check_memory(estimate_memory_bytes(cfg, scenario.n_districts), "this run",
+                     "population.households, months + spinup_months or the scenario's districts")
+
+
+def _env_values(cfg) -> dict[str, str]:
+    """Dotted paths of string values that come from ``${oc.env:...}``, with the
+    interpolation as written: the saved config records these, never the secret."""
+    from omegaconf import OmegaConf
+
+    raw = OmegaConf.to_container(cfg, resolve=False)
+    found: dict[str, str] = {}
+
+    def walk(x, path):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(x, str) and "oc.env" in x:
+            found[path] = x
+
+    walk(raw, "")
+    return found
+
+
+class _Callback:
+    """Base of :class:`RunFolderCallback` (Hydra's, when Hydra is importable)."""
+
+
+try:  # Hydra is a dependency; the guard keeps `import hssim.cli` light when it is not needed
+    from hydra.experimental.callback import Callback as _Callback  # noqa: F811
+except ImportError:  # pragma: no cover
+    pass
+
+
+class RunFolderCallback(_Callback):
+    """Claims the run (or multirun) folder before Hydra makes it.
+
+    Hydra creates ``hydra.run.dir`` with ``exist_ok`` and writes ``.hydra/`` into it
+    before the job starts, so a folder must be claimed earlier, here. A folder named
+    after the clock (the default ``outputs/<date>/<time>``) gets a ``-1``, ``-2``, ...
+    suffix when another run took it in the same second; a folder the user named is
+    refused when it exists and is not empty.
+    """
+
+    def on_run_start(self, config, **kwargs) -> None:
+        _claim_hydra_dir(config, "run")
+
+    def on_multirun_start(self, config, **kwargs) -> None:
+        _claim_hydra_dir(config, "sweep")
+
+
+def _claim_hydra_dir(config, node: str) -> None:
+    from omegaconf import OmegaConf, open_dict, read_write
+
+    raw = str(OmegaConf.to_container(config.hydra[node], resolve=False)["dir"])
+    try:
+        folder = RunFolder.claim(str(config.hydra[node].dir), tool="hssim", unique="${now:" in raw,
+                                 field=f"hydra.{node}.dir")
+    except UserError as exc:
+        _fail(exc)
+    path = str(folder.path.resolve())
+    _CLAIMED[path] = folder
+    with read_write(config.hydra[node]), open_dict(config.hydra[node]):
+        config.hydra[node].dir = path.replace("${", "\\${")  # a literal path, never an interpolation
 
 
 def _task(cfg) -> None:
-    """One Hydra job: validate, run, save into the job's output folder, print a summary."""
+    """One Hydra job: run, save into the job's claimed folder, print a summary.
+
+    A failure or an interruption removes what this run wrote (and the folders it
+    made, when empty); nothing else is touched.
+    """
     from hydra.core.hydra_config import HydraConfig
 
     from .api import run
 
-    out = Path(HydraConfig.get().runtime.output_dir)
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    folder = _CLAIMED.pop(str(out.resolve()), None)
+    if folder is None:  # a multirun job: Hydra made its folder and wrote .hydra/ there just now
+        try:
+            folder = RunFolder.claim(out, tool="hssim", field="the job's folder (hydra.sweep.subdir)",
+                                     allowed={".hydra", f"{hc.job.name}.log"})
+        except UserError as exc:
+            _fail(exc)
+    written: list[str] = []
     try:
         t0 = time.perf_counter()
         res = run(cfg)
         wall = time.perf_counter() - t0
-        res.save(out, figure=res.config["output"]["figure"], dpi=res.config["output"]["figure_dpi"])
+        res.save(out, figure=res.config["output"]["figure"], dpi=res.config["output"]["figure_dpi"],
+                 written=written, redact=_env_values(cfg))
     except BaseException as exc:
-        _remove_run_dir(out)  # a failed job leaves no half-written folder
+        gone = folder.discard([*written, f"{hc.job.name}.log", *_HYDRA_FILES])
+        if not gone:
+            folder.mark("incomplete", "the run failed or was stopped; its results are not complete")
+        left = (f"removed the run's files from {out}" + ("" if gone else " (the folder holds other files: kept)")
+                if not folder.created or not gone else f"removed the unfinished run folder {out}")
+        if isinstance(exc, KeyboardInterrupt):
+            interrupted(exc, "hssim", f"{left}; run the same command again to redo it")
         if isinstance(exc, UserError):
             _fail(exc)
+        if isinstance(exc, OSError) and (err := os_error_message(exc, "could not write the run folder")):
+            _fail(UserError(f"{err}; {left}"))
+        if isinstance(exc, MemoryError):
+            _fail(UserError(f"ran out of memory; {left}; reduce population.households or months"))
         raise
+    folder.mark("complete")
     _print_summary(res, out, wall)
-
-
-def _remove_run_dir(out: Path) -> None:
-    """Remove a job's folder that holds no complete result (Hydra made it for this job)."""
-    if out.is_dir() and not (out / "summary.json").exists():
-        shutil.rmtree(out, ignore_errors=True)
 
 
 def _print_summary(res, out: Path, wall_s: float) -> None:
@@ -185,10 +291,13 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in argv:
         argv.remove("--debug")
         os.environ["HSSIM_DEBUG"] = "1"
+    handle_signals()
     try:
         precheck(argv)
     except UserError as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, "hssim", "nothing was written")
 
     import hydra
 
@@ -198,7 +307,10 @@ def main(argv: list[str] | None = None) -> None:
     register_defaults()
     logging_off = ["hydra/job_logging=none", "hydra/hydra_logging=none"]
     sys.argv = [sys.argv[0], *argv, *[a for a in logging_off if not any(x.startswith(a.split("=")[0]) for x in argv)]]
-    hydra.main(config_path=str(configs_dir()), config_name="config", version_base=None)(_task)()
+    try:
+        hydra.main(config_path=str(configs_dir()), config_name="config", version_base=None)(_task)()
+    except KeyboardInterrupt as exc:  # between jobs of a multirun, or while Hydra composes
+        interrupted(exc, "hssim", "finished jobs are kept in their folders")
 
 
 if __name__ == "__main__":  # pragma: no cover

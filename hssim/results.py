@@ -7,13 +7,14 @@ shares are shares of people (IPC reports populations, not households).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,7 @@ INDICATORS: dict[str, tuple[str, str | None, float, str]] = {
     "deaths_disease": ("deaths_disease", None, 1.0, "deaths from the epidemic disease"),
     "deaths_violence": ("deaths_violence", None, 1.0, "deaths from violence"),
     "cdr_per_10k_day": ("deaths", "people", None, "crude death rate, deaths / 10,000 people / day"),
+    "births": ("births", None, 1.0, "children born in the month"),
     "assisted_frac": ("households_assisted", "households", 1.0, "share of households receiving at least one intervention"),
     "people_assisted": ("people_assisted", None, 1.0, "people in households receiving at least one intervention"),
     "duplicated_households": ("households_duplicated", None, 1.0, "households served by two programmes of the same kind"),
@@ -245,33 +247,64 @@ class Results:
 
         return district_risk(self)
 
-    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110, report: bool = True) -> Path:
+    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110, report: bool = True,
+             written: list | None = None, redact: Mapping[str, str] | None = None) -> Path:
         """Write ``timeseries.parquet``, ``hs_distribution.parquet``,
         ``district_risk.csv``, ``summary.json``, ``config.yaml``,
         ``indicators.png`` and the planner's ``report.html`` into the folder
         ``path`` (created if needed).
 
         Each file is written under a temporary name and renamed; ``summary.json``
-        comes last, so its presence marks a complete run directory.
+        comes last, so its presence marks a complete run directory. ``written``, when
+        given, receives each file's name as soon as it exists (so a caller can remove
+        exactly these after a failure). ``redact`` maps dotted config paths to the text
+        to record instead of their value (e.g. an unresolved ``${oc.env:...}``), in
+        ``config.yaml`` and the report.
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "timeseries.parquet", lambda p: self.timeseries.to_parquet(p, index=False))
-        atomic_write(out / "hs_distribution.parquet", lambda p: self.hs_distribution().to_parquet(p, index=False))
-        atomic_write(out / "district_risk.csv", lambda p: self.district_risk().to_csv(p, index=False))
-        atomic_write(out / "config.yaml", lambda p: p.write_text(_yaml(self.config)))
+        view = dataclasses.replace(self, config=_redacted(self.config, redact)) if redact else self
+        log = written if written is not None else []
+
+        def put(name: str, write) -> None:
+            atomic_write(out / name, write)
+            log.append(name)
+
+        put("timeseries.parquet", lambda p: self.timeseries.to_parquet(p, index=False))
+        put("hs_distribution.parquet", lambda p: self.hs_distribution().to_parquet(p, index=False))
+        put("district_risk.csv", lambda p: self.district_risk().to_csv(p, index=False))
+        put("config.yaml", lambda p: p.write_text(_yaml(view.config)))
         for name, frame in self.tables.items():
-            atomic_write(out / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
+            put(f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
         if figure:
             from .report.figures import indicator_figure
 
-            atomic_write(out / "indicators.png", lambda p: indicator_figure(self, p, dpi=dpi))
+            put("indicators.png", lambda p: indicator_figure(self, p, dpi=dpi))
         if report:
             from .report.run_report import run_report
 
-            atomic_write(out / "report.html", lambda p: p.write_text(run_report(self), encoding="utf-8"))
-        atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(self.summary, indent=2) + "\n"))
+            put("report.html", lambda p: p.write_text(run_report(view), encoding="utf-8"))
+        put("summary.json", lambda p: p.write_text(json.dumps(self.summary, indent=2) + "\n"))
         return out
+
+
+def _redacted(config: dict, redact: Mapping[str, str]) -> dict:
+    """A deep copy of ``config`` with the string values at ``redact``'s paths replaced."""
+    import copy
+    import re
+
+    out = copy.deepcopy(config)
+    for path, text in redact.items():
+        parts = [int(p[1:-1]) if p.startswith("[") else p for p in re.findall(r"[^.\[\]]+|\[\d+\]", path)]
+        node = out
+        try:
+            for p in parts[:-1]:
+                node = node[p]
+            if isinstance(node[parts[-1]], str):
+                node[parts[-1]] = text
+        except (KeyError, IndexError, TypeError):
+            continue
+    return out
 
 
 def _yaml(d: dict) -> str:
@@ -415,8 +448,9 @@ def _summary(piv: pd.DataFrame, region, by_district, district, field_names, cfg)
         "households": int(cfg.population.households),
         "months": int(cfg.months),
         "people_start": int(people[0]),
-        "people_end": int(people[-1] - deaths[-1]),
+        "people_end": int(people[-1] - deaths[-1] + tot["births"][-1]),
         "deaths_total": int(deaths.sum()),
+        "births_total": int(tot["births"].sum()),
         "deaths_starvation": int(tot["deaths_starvation"].sum()),
         "deaths_disease": int(tot["deaths_disease"].sum()),
         "deaths_violence": int(tot["deaths_violence"].sum()),

@@ -13,7 +13,15 @@ from ..scenario import Scenario, load_scenario
 from .schema import Config
 from .validate import from_mapping
 
-__all__ = ["load_config", "prepare", "build_engine"]
+__all__ = ["load_config", "prepare", "build_engine", "estimate_memory_bytes"]
+
+#: memory of one run, measured with ``/usr/bin/time -v`` (peak RSS) on this project's
+#: 2-core machine: about 400 MB of interpreter, numba and libraries, a few hundred
+#: bytes per household, and about 70 KB per recorded district-month (sums, the tidy
+#: frame and its copies); the factors below round those up
+_BASE_BYTES = 450e6
+_BYTES_PER_HOUSEHOLD = 400.0
+_BYTES_PER_DISTRICT_MONTH = 100e3
 
 
 def load_config(data: Any) -> Config:
@@ -32,7 +40,14 @@ def load_config(data: Any) -> Config:
         except ImportError:  # pragma: no cover
             DictConfig = ()  # type: ignore[assignment]
         if isinstance(data, DictConfig):
-            data = OmegaConf.to_container(data, resolve=True)
+            from omegaconf.errors import OmegaConfBaseException
+
+            try:
+                data = OmegaConf.to_container(data, resolve=True)
+            except OmegaConfBaseException as exc:  # an interpolation that does not resolve
+                key = getattr(exc, "full_key", None) or "<config>"
+                reason = " ".join(str(exc).split()).split(" full_key:")[0]
+                raise ConfigError(str(key), "an interpolation", f"a value that resolves ({reason})") from None
     if isinstance(data, Mapping) and "hydra" in data:
         data = {k: v for k, v in data.items() if k != "hydra"}
     cfg = from_mapping(Config, data)
@@ -79,6 +94,14 @@ def prepare(data: Any) -> tuple[Config, Scenario]:
                     f"interventions.{name}.targeting.districts[{j}]", d, f"a district of the scenario ({', '.join(sorted(names))})"
                 )
     return cfg, scenario
+
+
+def estimate_memory_bytes(cfg: Config, n_districts: int) -> float:
+    """Peak memory of one run, in bytes: a deliberately generous estimate for refusing
+    runs that cannot fit before they start (see ``_BASE_BYTES``)."""
+    months = cfg.months + cfg.spinup_months
+    return (_BASE_BYTES + _BYTES_PER_HOUSEHOLD * cfg.population.households
+            + _BYTES_PER_DISTRICT_MONTH * months * (n_districts + 1))
 
 
 def build_engine(cfg: Any, validate: bool = False):

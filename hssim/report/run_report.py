@@ -131,13 +131,20 @@ def _districts(results) -> str:
             _e(d), _pct(g("mean", "ipc3plus_frac")), _pct(g("max", "ipc3plus_frac")), _pct(g("mean", "acute_malnutrition_frac")),
             _num(g("sum", "deaths")), _pct(g("max", "displaced_frac")), _pct(g("mean", "in_drought")),
             _num(g("sum", "conflict_events")), _num(g("sum", "cost_usd")),
-            f"{_num(risk.loc[d, 'risk'])} (#{int(risk.loc[d, 'rank'])})" if d in risk.index else "n/a",
+            _risk_cell(risk, d),
         ))  # fmt: skip
     return _table(
         ["district", "IPC3+ mean", "IPC3+ peak", "malnutrition u5 mean", "deaths (simulated)", "displaced peak",
          "months in drought", "conflict events", "response USD (real)", "risk 0-10 (rank)"],
         rows, [False] + [True] * 9,
     ) + "<p class=\"sub\">Districts of origin: displaced households count where they come from. Risk: INFORM-style score of hazard and exposure, vulnerability and lack of coping capacity (district_risk.csv).</p>"  # fmt: skip
+
+
+def _risk_cell(risk: pd.DataFrame, d: str) -> str:
+    """'score (#rank)', or 'n/a' for a district without a score (e.g. no simulated household)."""
+    if d not in risk.index or pd.isna(risk.loc[d, "risk"]) or pd.isna(risk.loc[d, "rank"]):
+        return "n/a"
+    return f"{_num(risk.loc[d, 'risk'])} (#{int(risk.loc[d, 'rank'])})"
 
 
 def _groups(results) -> str:
