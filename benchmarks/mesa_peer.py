@@ -87,6 +87,8 @@ from typing import Any
 import mesa
 import numpy as np
 
+from hssim.households.dynamics import demographic_rates  # setup only: rates from the scenario table
+
 __all__ = [
     "DROUGHT_ONLY",
     "LAND_VALUE_USD_PER_HA",
@@ -269,8 +271,10 @@ class Household(mesa.Agent):
         self.livelihood = lv
         self.female_head = 1 if r.random() < sc.female_head_share[district] else 0
         self.marginalised = 1 if r.random() < sc.marginalised_share[district] else 0
-        # size: 1 + Poisson; female-headed households have about one member less
-        lam = max(model.cfg.population.mean_household_size - 1.0 - 0.8 * self.female_head, 0.1)
+        # size: 1 + Poisson around the district's mean; female-headed households are 0.8 smaller
+        size = sc.people_per_household[district]
+        size = model.cfg.population.mean_household_size if math.isnan(size) else size
+        lam = max(size - 1.0 - 0.8 * (self.female_head - sc.female_head_share[district]), 0.1)
         m = min(1 + int(model.rng.poisson(lam)), 30)
         children = young = 0
         for _ in range(m - 1):
@@ -362,34 +366,45 @@ class Household(mesa.Agent):
         gap = 1.0 - adeq
         gm = min(self.gap_months + 1, 100) if gap > 0.01 else 0
 
-        # acute malnutrition of under-fives; a severely malnourished child may die
+        # mortality by age (malnutrition state at the start of the month; famine-level
+        # excess after a sustained wide gap), then malnutrition, births and ageing
         mal, n_u5, n_ad = self.malnutrition, self.u5, self.adults
         m_start = m
         deaths_b = deaths_s = 0
-        if n_u5 > 0:
-            if mal == 2 and rnd.random() < p.p_death_sam_child:
+        d = self.district
+        h_fam = 0.0
+        if gm >= p.famine_after_months and gap > p.famine_gap_onset:
+            h_fam = min(1.0, p.p_famine_excess * (gap - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset))
+        hr = (1.0, p.mam_death_hr, p.sam_death_hr)[mal]
+        p5b, pob = model.p_u5_base[d], model.p_old_base[d]
+        p5, po = min(1.0, p5b * hr + h_fam), min(1.0, pob + h_fam)
+        for _ in range(n_u5):
+            if rnd.random() < p5:
+                if rnd.random() * p5 < p5b:
+                    deaths_b += 1
+                else:
+                    deaths_s += 1
                 n_u5 -= 1
                 m -= 1
-                deaths_s += 1
+        for _ in range(m - n_u5):
+            if rnd.random() < po:
+                if rnd.random() * po < pob:
+                    deaths_b += 1
+                else:
+                    deaths_s += 1
+                if rnd.random() * (m - n_u5) < n_ad:  # an adult or an older child
+                    n_ad -= 1
+                m -= 1
+        if n_u5 > 0:
             mal = self._malnutrition(mal, gap, gm)
+        if m > 0:
+            older = m - n_u5 - n_ad
+            to5 = sum(1 for _ in range(n_u5) if rnd.random() < 1 / 60)
+            to15 = sum(1 for _ in range(older) if rnd.random() < 1 / 120)
+            born = sum(1 for _ in range(m) if rnd.random() < model.p_birth[d]) if n_ad > 0 and m <= 30 else 0
+            m, n_u5, n_ad = m + born, n_u5 - to5 + born, n_ad + to15
         if n_u5 == 0:
             mal = 0
-
-        # mortality: baseline + starvation excess rising with the gap squared
-        p_base = p.p_death_base
-        p_all = min(1.0, p_base * (1.0 + p.starvation_rr_full_gap * gap * gap))
-        dying = sum(1 for _ in range(m) if rnd.random() < p_all)
-        for _ in range(dying):
-            if rnd.random() * p_all < p_base:
-                deaths_b += 1
-            else:
-                deaths_s += 1
-            w = rnd.random() * m  # who dies: in proportion to those left
-            if w < n_u5:
-                n_u5 -= 1
-            elif w < n_u5 + n_ad:
-                n_ad -= 1
-            m -= 1
 
         # IPC-like phase: the worse of a consumption phase and a coping phase
         if gap >= 0.5:
@@ -510,21 +525,21 @@ class Household(mesa.Agent):
 
     def _malnutrition(self, state: int, gap: float, gap_months: int) -> int:
         """0 none, 1 MAM, 2 SAM: onset after two gap months, worsening with the gap,
-        recovery only with adequate food (gap below 5%)."""
+        untreated recovery falling linearly with the gap to 0 at ``recovery_gap_zero``."""
         p, rnd = self.model.p, self.random
         u_onset = rnd.random()
         if state == 0:
             p_on = p.p_mam_base + (p.p_mam_per_gap * gap if gap_months >= 2 else 0.0)
             return 1 if u_onset < p_on else 0
         u_recover = rnd.random()
-        adequate = gap < 0.05
+        food = max(0.0, 1.0 - gap / p.recovery_gap_zero)
         if state == 1:
             if u_onset < p.p_sam_base + p.p_sam_per_gap * gap:
                 return 2
-            if adequate and u_recover < p.p_recover_mam:
+            if u_recover < p.p_recover_mam * food:
                 return 0
             return 1
-        if adequate and u_recover < p.p_recover_sam:
+        if u_recover < p.p_recover_sam * food:
             return 1
         return 2
 
@@ -565,7 +580,7 @@ class DroughtHouseholdModel(mesa.Model):
         p["crop_yield_kg_per_ha"] = fc.crop_yield_kg_per_ha
         p.update(params)
         p["need_kg_per_person"] = p["kcal_per_person_day"] * p["days_per_month"] / p["kcal_per_kg"]
-        p["p_death_base"] = p["cdr_base_per_10k_day"] * 1e-4 * p["days_per_month"]
+        p["p_famine_excess"] = p["famine_excess_cdr_per_10k_day"] * 1e-4 * p["days_per_month"]
         p["livestock_price_norm"] = fc.livestock_price_usd_per_tlu
         self.p = p = SimpleNamespace(**p)
         lp = fc.livestock_price_usd_per_tlu
@@ -647,6 +662,12 @@ class DroughtHouseholdModel(mesa.Model):
         wpc = [(a.herd_tlu * lp + a.assets_usd + a.land_ha * LAND_VALUE_USD_PER_HA + a.savings_usd) / a.members
                for a in self.agents]
         q20 = float(np.quantile(wpc, 0.2))
+        # demographic rates of the districts (the engine's function of the initial population)
+        dist = np.array([a.district for a in self.agents])
+        self.p_birth, self.p_u5_base, self.p_old_base = (
+            x.tolist() for x in demographic_rates(sc, dist, np.array([a.members for a in self.agents]),
+                                                  np.array([a.u5 for a in self.agents]))
+        )
         for a, w in zip(self.agents, wpc):
             a.poorest_quintile = 1 if w <= q20 else 0
 

@@ -102,7 +102,7 @@ class Engine:
         # module's init() sees the households; then phase order
         for m in sorted(self.modules, key=lambda m: (not getattr(m, "creates_population", False), int(m.phase), m.name)):
             m.init(self)
-        self._people0 = self.households.members.astype(np.int64) + self.households.dead
+        self._people0 = self.households.members.astype(np.int64) + self.households.dead - self.households.born
         self.districts.health_access_eff[:] = self.scenario.health_access  # before the first IMPACT phase
         self._initialised = True
         if self.validate:
@@ -158,9 +158,9 @@ class Engine:
             raise InvariantError(f"negative member counts at tick {self.ti}")
         if np.any(hh.u5 + hh.adults > hh.members):
             raise InvariantError(f"more under-fives and adults than members at tick {self.ti}")
-        people = hh.members.astype(np.int64) + hh.dead
+        people = hh.members.astype(np.int64) + hh.dead - hh.born
         if not np.array_equal(people, self._people0):
-            raise InvariantError(f"members alive + dead changed at tick {self.ti}")
+            raise InvariantError(f"members alive + dead - born changed at tick {self.ti}")
         if hh.n != self.cfg.population.households:
             raise InvariantError("households not conserved")
         if not np.all((hh.adequacy >= 0) & (hh.adequacy <= 1)):

@@ -43,6 +43,12 @@ DISTRICT_COLUMNS: dict[str, tuple] = {
     "conflict_baseline": ("float", 0.0, 1000.0, 0.5, "conflict events per month in calm years (e.g. ACLED average)"),
     "rule_of_law": ("float", 0.0, 1.0, 0.5, "security and justice capacity, 0 none .. 1 strong"),
     "camp_capacity": ("float", 0.0, None, 0.0, "households a displacement camp in the district can hold (0 = no camp)"),
+    "people_per_household": ("float", 1.0, 15.0, math.nan,
+                             "mean household size, people (census); default: population.mean_household_size (5.5)"),
+    "birth_rate_per_1000": ("float", 0.0, 80.0, 35.0, "crude birth rate, births per 1,000 people per year"),
+    "death_rate_per_1000": ("float", 0.0, 100.0, 8.0, "crude death rate in normal years, deaths per 1,000 people per year"),
+    "u5_mortality_per_1000": ("float", 0.0, 500.0, 75.0,
+                              "under-five mortality, deaths before age five per 1,000 live births"),
     **{f"rain_{m}": ("float", 0.0, 2000.0, None, f"mean rainfall in {m.capitalize()}, mm") for m in MONTHS},
 }
 
@@ -59,6 +65,10 @@ class Scenario:
     livelihood_shares : float64[D, 4]  pastoral, agro-pastoral, crop, urban
     poverty_rate, market_access, health_access, female_head_share, marginalised_share : float64[D]
     conflict_baseline, rule_of_law, camp_capacity : float64[D]
+    people_per_household : float64[D]  mean household size (NaN: the run's
+        ``population.mean_household_size``)
+    birth_rate_per_1000, death_rate_per_1000 : float64[D]  crude rates, per 1,000 people per year
+    u5_mortality_per_1000 : float64[D]  under-five mortality per 1,000 live births
     rain_clim_mm : float64[D, 12]  mean monthly rainfall by calendar month (Jan..Dec)
     adjacency : bool[D, D]  symmetric, no self loops
     source : str  folder the data came from
@@ -79,6 +89,17 @@ class Scenario:
     rain_clim_mm: np.ndarray
     adjacency: np.ndarray
     source: str
+    people_per_household: np.ndarray | None = None
+    birth_rate_per_1000: np.ndarray | None = None
+    death_rate_per_1000: np.ndarray | None = None
+    u5_mortality_per_1000: np.ndarray | None = None
+
+    def __post_init__(self):
+        # tables built in code without the demographic columns take the loader's defaults
+        D = len(self.names)
+        for name in ("people_per_household", "birth_rate_per_1000", "death_rate_per_1000", "u5_mortality_per_1000"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(D, float(DISTRICT_COLUMNS[name][3])))
 
     @property
     def n_districts(self) -> int:
@@ -265,4 +286,8 @@ def load_scenario(path: str | Path) -> Scenario:
         rain_clim_mm=np.stack([arr(f"rain_{m}") for m in MONTHS], axis=1),
         adjacency=adjacency,
         source=str(folder),
+        people_per_household=arr("people_per_household"),
+        birth_rate_per_1000=arr("birth_rate_per_1000"),
+        death_rate_per_1000=arr("death_rate_per_1000"),
+        u5_mortality_per_1000=arr("u5_mortality_per_1000"),
     )

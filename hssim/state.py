@@ -48,6 +48,7 @@ HOUSEHOLD_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("poorest_quintile", "int8", "bool", "in the poorest fifth by initial wealth (fixed group)"),
     FieldSpec("members", "int8", "people", "members alive"),
     FieldSpec("dead", "int8", "people", "members who died during the run"),
+    FieldSpec("born", "int16", "people", "children born into the household during the run (members + dead - born is fixed)"),
     FieldSpec("u5", "int8", "people", "children under five alive"),
     FieldSpec("adults", "int8", "people", "working-age members"),
     FieldSpec("land_ha", "float32", "ha", "cultivated rain-fed land"),

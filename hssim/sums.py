@@ -28,6 +28,7 @@ SUMS: tuple[str, ...] = (
     "deaths_starvation",
     "deaths_disease",
     "deaths_violence",
+    "births",  # children born in the month
     "gap_people_milli",  # sum over people of consumption gap, x1000
     "assets_usd",  # productive asset value, USD, rounded
     "households_below_trap",

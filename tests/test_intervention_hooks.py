@@ -27,7 +27,7 @@ from hssim.kernels.household import LV_VALUE_CAP_USD, household_month, livelihoo
 from hssim.module import Module
 from hssim.phases import Phase
 from hssim.state import HOUSEHOLD_FIELDS, Arrays
-from hssim.sums import N_CELLS, N_SUMS
+from hssim.sums import N_CELLS, N_SUMS, I
 
 SMALL = ["population.households=2000", "months=24", "spinup_months=3"]
 HOUSEHOLD_HOOKS = ("aid_cash_usd", "aid_food_kg", "livestock_protected", "nutrition_treated", "savings_group",
@@ -251,11 +251,12 @@ BEG = M * P.emergency_income_usd_per_person  # 7.5 USD
 KEY = rng.stream_key(11, "households", 30)
 
 
-def month(n, p=P, nutrition_table=None, savings_table=None, district=None, **fields):
+def month(n, p=P, nutrition_table=None, savings_table=None, district=None, rates=(0.0, 0.0, 0.0), **fields):
     """One call of ``household_month`` on ``n`` synthetic households, by default urban,
     five members, no adults (no wage), no assets, savings or stock, and the informal
     credit used up (debt 60): their only income is what ``fields`` gives them.
-    Returns (households, sums[D, cells, sums])."""
+    ``rates`` = (p_birth, p_u5_base, p_old_base) in both districts (default: no births,
+    no baseline deaths). Returns (households, sums[D, cells, sums])."""
     h = Arrays(n, HOUSEHOLD_FIELDS)
     h.livelihood[:] = 3
     h.members[:] = M
@@ -273,12 +274,12 @@ def month(n, p=P, nutrition_table=None, savings_table=None, district=None, **fie
         p, KEY, rng.stream_key(11, "households.deaths", 30), np.array([0, n], np.int64), np.zeros(1),
         np.zeros(1, np.int64), np.zeros(1, np.int64),
         h.district, h.livelihood, h.female_head, h.marginalised, h.poorest_quintile, h.displaced, h.location,
-        h.fear, h.sick, h.members, h.dead, h.dead.copy(), h.u5, h.adults, h.land_ha, h.herd_tlu, h.assets_usd,
+        h.fear, h.sick, h.members, h.dead, h.dead.copy(), h.born, h.u5, h.adults, h.land_ha, h.herd_tlu, h.assets_usd,
         h.savings_usd, h.debt_usd, h.food_stock_kg, h.adequacy, h.consumption_usd_pc_day, h.gap_months, h.coping,
         h.malnutrition, h.ipc_phase, h.aid_cash_usd, h.aid_food_kg, h.livestock_protected, h.nutrition_treated,
         h.savings_group,
         d["harvest_now"], d["harvest_yield"], d["pasture"], d["p_ls_death"], d["lprice"], d["food_price"],
-        d["labour"], d["health"], 1000.0, LV,
+        d["labour"], d["health"], *(np.full(D, float(r)) for r in rates), 1000.0, LV,
         np.zeros((0, 3)) if nutrition_table is None else np.asarray(nutrition_table, np.float64),
         np.zeros((0, 2)) if savings_table is None else np.asarray(savings_table, np.float64),
         0.0, 0.0, 0.5, acc,
@@ -331,26 +332,31 @@ def test_livestock_protection_averts_its_share_of_deaths():
 N_U5 = 4000
 
 
-def _u24(n):
-    return rng.uniforms(KEY, n, 24)
+def _u29(n):
+    return rng.uniforms(KEY, n, 29)
 
 
-def test_treatment_averts_its_share_of_sam_deaths():
-    """SAM children die with p_death_sam_child (1 - death_reduction_frac); baseline and
-    starvation deaths are switched off, so every death is one of them."""
-    p = make_params(HouseholdConfig(cdr_base_per_10k_day=0.0), 250.0)
+def test_treatment_averts_its_share_of_excess_sam_deaths():
+    """A severely wasted under-five dies with p_u5_base (1 + (sam_death_hr - 1)(1 -
+    death_reduction_frac)): treatment averts its share of the excess, not the
+    background. Older members and famine deaths are switched off (no baseline for
+    them, no gap), so every death is the child's; at a full reduction only baseline
+    deaths remain."""
+    base = 0.02
     table = [[0.0, 0.0, 1.0], [0.0, 0.0, 0.5]]
-    u = _u24(N_U5)
+    u = _u29(N_U5)
     common = {"u5": 1, "malnutrition": 2, "aid_cash_usd": 500.0}
     for treated, reduction in ((0, 0.0), (2, 0.5), (1, 1.0)):
-        h, _ = month(N_U5, p=p, nutrition_table=table, nutrition_treated=treated, **common)
-        died = h.u5 == 0
-        np.testing.assert_array_equal(died, u < p.p_death_sam_child * (1.0 - reduction))
+        h, sums = month(N_U5, nutrition_table=table, nutrition_treated=treated, rates=(0.0, base, 0.0), **common)
+        died = h.dead > 0  # (a child may also turn five this month: u5 falls without a death)
+        p_death = base * (1.0 + (P.sam_death_hr - 1.0) * (1.0 - reduction))
+        np.testing.assert_array_equal(died, u > 1.0 - p_death)  # Binomial(1, p) by inversion
+        assert died.sum() > 20
+        tot = sums.sum(axis=(0, 1))
         if reduction == 1.0:
-            assert not died.any()
-        else:
-            assert died.sum() > 20
-        assert (h.dead == died).all()
+            assert tot[I["deaths_starvation"]] == 0  # only the background is left
+        assert tot[I["deaths_baseline"]] + tot[I["deaths_starvation"]] == died.sum()
+        assert (h.members[died] == M - 1).all() and (h.u5[died] == 0).all()
 
 
 def test_treated_children_recover_without_food_but_can_still_worsen():
@@ -360,12 +366,15 @@ def test_treated_children_recover_without_food_but_can_still_worsen():
     table = [[1.0, 1.0, 0.0]]
     u22 = rng.uniforms(KEY, N_U5, 22)
     worse = u22 < P.p_sam_base + P.p_sam_per_gap * 1.0
+    # (a child who turns five this month leaves the under-fives: its state is no longer recorded)
     h0, _ = month(N_U5, u5=1, malnutrition=1)
-    np.testing.assert_array_equal(h0.malnutrition, np.where(worse, 2, 1))
+    young = h0.u5 > 0
+    assert 0 < (~young).sum() < 0.05 * N_U5  # about 1 in 60
+    np.testing.assert_array_equal(h0.malnutrition[young], np.where(worse, 2, 1)[young])
     h1, _ = month(N_U5, nutrition_table=table, u5=1, malnutrition=1, nutrition_treated=1)
-    np.testing.assert_array_equal(h1.malnutrition, np.where(worse, 2, 0))
+    np.testing.assert_array_equal(h1.malnutrition[young], np.where(worse, 2, 0)[young])
     assert 0 < worse.sum() < N_U5
-    # SAM children step down to MAM (or, for those whose draw 24 kills them, leave)
+    # SAM children step down to MAM (or, for those who die or turn five, leave)
     h2, _ = month(N_U5, nutrition_table=table, u5=1, malnutrition=2, nutrition_treated=1)
     alive = h2.u5 > 0
     assert (h2.malnutrition[alive] == 1).all()

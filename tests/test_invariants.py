@@ -15,7 +15,7 @@ CASES = {
     "two_failed_seasons": ["storyline=two_failed_seasons", "months=36"],
     "no_support_no_credit": ["households.support_max_frac=0", "households.credit_limit_usd=0", "households.crisis_sell_frac=1"],
     "harsh": ["households.wage_usd_per_day=0.2", "households.milk_usd_per_tlu=0.5", "food_system.price_elasticity=5",
-              "households.starvation_rr_full_gap=200", "households.p_death_sam_child=0.5"],
+              "households.famine_excess_cdr_per_10k_day=200", "households.sam_death_hr=80"],
     "rich": ["households.wage_usd_per_day=50", "households.savings_cap_months=0"],
 }
 
@@ -25,15 +25,17 @@ def test_invariants_hold_every_step(name):
     engine = build_engine(small_cfg(*CASES[name]), validate=True)  # checks after every tick
     engine.init()
     hh = engine.households
-    people0 = hh.members.astype(np.int64) + hh.dead
+    people0 = hh.members.astype(np.int64) + hh.dead - hh.born
     n0 = hh.n
     while not engine.done:
         engine.step()
         assert hh.n == n0
-        np.testing.assert_array_equal(hh.members.astype(np.int64) + hh.dead, people0)
+        np.testing.assert_array_equal(hh.members.astype(np.int64) + hh.dead - hh.born, people0)
         for f in ("herd_tlu", "assets_usd", "savings_usd", "debt_usd", "food_stock_kg"):
             assert hh[f].min() >= 0, f
     assert hh.u5.max() <= hh.members.max()
+    if name == "default":
+        assert hh.born.sum() > 0  # births happen, and the invariant counts them
 
 
 @pytest.mark.parametrize("name", ["default", "harsh"])
@@ -42,6 +44,7 @@ def test_the_record_counts_every_death(name):
     res = engine.run()
     assert res.summary["deaths_total"] == int(engine.households.dead.sum())
     assert res.summary["people_end"] == int(engine.households.members.sum())
+    assert int(res.indicator("births").sum()) == int(engine.households.born.sum())
     if name == "harsh":
         assert res.summary["deaths_starvation"] > res.summary["deaths_total"] / 2
 

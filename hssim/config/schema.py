@@ -38,7 +38,9 @@ __all__ = [
 class PopulationConfig:
     households: int = fr(20_000, 1, 50_000_000, "simulated households")
     households_per_community: int = fr(100, 1, 100_000, "households per community (village)")
-    mean_household_size: float = fr(5.5, 1.0, 15.0, "mean members per household")
+    mean_household_size: float = fr(
+        5.5, 1.0, 15.0, "mean members per household where the scenario table has no people_per_household (assumed)"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,15 +170,41 @@ class HouseholdConfig:
         4.0, 1.0, 100.0, "herds stop growing and investment stops at this multiple of the livelihood's median"
     )
     emergency_income_usd_per_person: float = fr(1.5, 0.0, 1e4, "monthly income from begging / distress migration")
-    p_mam_base: float = fr(0.006, 0.0, 1.0, "monthly chance a household's under-fives become acutely malnourished (no gap)")
-    p_mam_per_gap: float = fr(0.35, 0.0, 1.0, "extra monthly chance per unit consumption gap, after two gap months")
-    p_sam_base: float = fr(0.03, 0.0, 1.0, "monthly chance moderate becomes severe (no gap)")
-    p_sam_per_gap: float = fr(0.35, 0.0, 1.0, "extra monthly chance per unit consumption gap")
-    p_recover_mam: float = fr(0.35, 0.0, 1.0, "monthly recovery from moderate, with adequate food")
-    p_recover_sam: float = fr(0.12, 0.0, 1.0, "monthly step from severe to moderate, with adequate food, untreated")
-    p_death_sam_child: float = fr(0.04, 0.0, 1.0, "monthly death of a severely malnourished child, untreated")
-    cdr_base_per_10k_day: float = fr(0.35, 0.0, 100.0, "baseline crude death rate, deaths / 10,000 / day")
-    starvation_rr_full_gap: float = fr(12.0, 0.0, 1000.0, "mortality relative excess at a full consumption gap (scales with gap^2)")
+    # Acute malnutrition (state of a household's under-fives; monthly transitions, see
+    # hssim.kernels.household.malnutrition_step). Onset, worsening and untreated
+    # recovery rates are assumed (no survey gives monthly transition probabilities);
+    # they are set so that SAM is about a fifth of GAM when food is adequate, as IPC
+    # caseloads report (IPC Madagascar 2019: 35,393 SAM of 188,550 GAM; 2021: 27,137 of
+    # 135,476), and worsening rises only mildly with the gap, since that ratio holds in
+    # crises too.
+    p_mam_base: float = fr(0.006, 0.0, 1.0, "monthly chance a household's under-fives become acutely malnourished (no gap; assumed)")
+    p_mam_per_gap: float = fr(0.35, 0.0, 1.0, "extra monthly chance per unit consumption gap, after two gap months (assumed)")
+    p_sam_base: float = fr(0.03, 0.0, 1.0, "monthly chance moderate becomes severe (no gap; assumed)")
+    p_sam_per_gap: float = fr(0.05, 0.0, 1.0, "extra monthly chance per unit consumption gap (assumed)")
+    p_recover_mam: float = fr(0.35, 0.0, 1.0, "monthly recovery from moderate, untreated, with adequate food (assumed)")
+    p_recover_sam: float = fr(0.12, 0.0, 1.0, "monthly step from severe to moderate, untreated, with adequate food (assumed)")
+    recovery_gap_zero: float = fr(
+        1.0, 1e-3, 1.0, "consumption gap at which untreated recovery stops; it falls linearly from adequate food (assumed)"
+    )
+    # Mortality. Baseline (background) rates are scenario columns (crude death rate,
+    # under-five mortality). Acute malnutrition multiplies the under-five hazard:
+    # Olofin et al. 2013, PLoS ONE 8(5):e64636 (pooled analysis of 10 cohorts), hazard
+    # ratios of death 3.4 for WHZ -3 to -2 (moderate wasting) and 11.6 for WHZ < -3
+    # (severe) against WHZ >= -1.
+    mam_death_hr: float = fr(3.4, 1.0, 100.0, "hazard ratio of death of a moderately wasted under-five (Olofin et al. 2013)")
+    sam_death_hr: float = fr(11.6, 1.0, 100.0, "hazard ratio of death of a severely wasted under-five (Olofin et al. 2013)")
+    # Famine-level excess (all ages), only where the gap is wide and sustained. IPC
+    # Technical Manual 3.1 (IPC Global Partners 2019), area reference thresholds of the
+    # crude death rate: 0.5 (Crisis), 1 (Emergency), 2 (Famine) / 10,000 / day. The
+    # excess is 0 at the gap where the model's phase 3 begins, rises linearly and adds
+    # famine_excess_cdr at the phase-5 gap (50%), so that with a background of about
+    # 0.3-0.5 the total reaches the famine threshold there and about 1 at the phase-4 gap.
+    famine_excess_cdr_per_10k_day: float = fr(
+        1.5, 0.0, 1000.0, "excess crude death rate at the phase-5 consumption gap, deaths / 10,000 / day (IPC 2019 thresholds)"
+    )
+    famine_gap_onset: float = fr(0.05, 0.0, 1.0, "consumption gap below which there is no famine-level excess (model's phase-3 gap)")
+    famine_gap_phase5: float = fr(0.5, 1e-3, 1.0, "consumption gap at which the excess equals famine_excess_cdr (model's phase-5 gap)")
+    famine_after_months: int = fr(2, 0, 100, "months in a row with a gap before famine-level excess deaths begin (assumed)")
     poverty_line_usd_per_person_day: float = fr(0.8, 0.0, 1e4, "consumption poverty line, USD / person / day (nominal)")
 
 
@@ -258,6 +286,12 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def validate(self, path: str) -> None:
+        if self.households.famine_gap_phase5 <= self.households.famine_gap_onset:
+            raise ConfigError(
+                "households.famine_gap_phase5",
+                self.households.famine_gap_phase5,
+                f"a gap > households.famine_gap_onset ({self.households.famine_gap_onset})",
+            )
         if self.households.meal_cut_crisis_frac < self.households.meal_cut_stress_frac:
             raise ConfigError(
                 "households.meal_cut_crisis_frac",

@@ -342,6 +342,7 @@ class Disease(Module):
         if "new_infections" in engine.districts.names():
             engine.districts.new_infections[:] = self.loc_new.sum(axis=0)
         self._members_after = hh.members.copy()
+        self._born_after = hh.born.copy()  # births since then join S at the next step
 
     def _month_keys(self, engine, ti: int) -> tuple:
         """Stream keys of tick ``ti``: uint64[substeps] ``disease``, ``disease.who`` and
@@ -380,8 +381,8 @@ class Disease(Module):
             raise InvariantError(f"negative disease compartment at tick {engine.ti}")
         if not np.array_equal(sum(comps), after):
             raise InvariantError(f"disease compartments do not sum to members at tick {engine.ti}")
-        if np.any(hh.members > after):
-            raise InvariantError(f"members rose since the disease step at tick {engine.ti}")
+        if np.any(hh.members - (hh.born - self._born_after) > after):
+            raise InvariantError(f"members rose since the disease step (births aside) at tick {engine.ti}")
         if hh.sick.min(initial=0) < 0 or np.any(hh.sick > after):
             raise InvariantError(f"sick outside [0, members] at tick {engine.ti}")
 

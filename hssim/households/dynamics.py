@@ -20,12 +20,39 @@ from ..kernels.init import allocate, init_households
 from ..module import Module
 from ..phases import Phase
 
-__all__ = ["Households"]
+__all__ = ["Households", "demographic_rates"]
 
 # Household composition (assumed; typical of DHS surveys in East African drylands):
 # share of non-head members who are children, and of children who are under five.
 P_CHILD = 0.55
 P_U5_OF_CHILD = 0.35
+
+
+def demographic_rates(sc, district: np.ndarray, members: np.ndarray, u5: np.ndarray):
+    """Monthly birth and baseline death probabilities per district from the scenario's rates.
+
+    ``p_birth = 1 - exp(-CBR / 1000 / 12)`` per person; the under-five hazard
+    ``h5 = -ln(1 - U5MR / 1000) / 60`` (the probability of dying before five spread
+    over 60 months); the hazard of older members ``ho = (hc - s5 h5) / (1 - s5)`` with
+    ``hc = -ln(1 - CDR / 1000) / 12`` and ``s5`` the district's initial share of
+    under-fives, so that the initial population dies at the crude death rate. The
+    scenario's crude death rate is the background: starvation, disease and violence
+    deaths come on top of it.
+
+    Returns
+    -------
+    p_birth, p_u5_base, p_old_base : float64[D]
+    """
+    D = sc.n_districts
+    people = np.bincount(district, weights=members.astype(np.float64), minlength=D)
+    young = np.bincount(district, weights=u5.astype(np.float64), minlength=D)
+    s5 = np.where(people > 0, young / np.maximum(people, 1.0), 0.0)
+    s5 = np.minimum(s5, 0.99)
+    h5 = -np.log1p(-np.minimum(sc.u5_mortality_per_1000, 999.0) / 1000.0) / 60.0
+    hc = -np.log1p(-np.minimum(sc.death_rate_per_1000, 999.0) / 1000.0) / 12.0
+    ho = np.maximum(0.0, (hc - s5 * h5) / (1.0 - s5))
+    p_birth = -np.expm1(-sc.birth_rate_per_1000 / 1000.0 / 12.0)
+    return p_birth.astype(np.float64), -np.expm1(-h5), -np.expm1(-ho)
 
 
 class Households(Module):
@@ -99,6 +126,7 @@ class Households(Module):
         # poverty_rate shifts the district's wealth distribution: at 50% households
         # have the livelihood medians; at a higher rate the whole distribution is lower
         shift = -cfg.poverty_wealth_shift * ndtri(np.clip(sc.poverty_rate, 0.01, 0.99))
+        mean_size = np.where(np.isnan(sc.people_per_household), pop.mean_household_size, sc.people_per_household)
         init_households(
             rng.stream_key(engine.seed, "init", 0),
             hh.district,
@@ -106,7 +134,7 @@ class Households(Module):
             sc.female_head_share,
             sc.marginalised_share,
             shift,
-            pop.mean_household_size,
+            mean_size.astype(np.float64),
             P_CHILD,
             P_U5_OF_CHILD,
             land,
@@ -134,6 +162,7 @@ class Households(Module):
         hh.poorest_quintile[:] = (wealth_pc <= q20).astype(np.int8)
         hh.ipc_phase[:] = 1
         hh.location[:] = hh.district
+        self.p_birth, self.p_u5_base, self.p_old_base = demographic_rates(sc, hh.district, hh.members, hh.u5)
         self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_SUMS), np.int64)
         self.crop_yield = self.food.crop_yield_kg_per_ha
 
@@ -183,6 +212,7 @@ class Households(Module):
             hh.members,
             hh.dead,
             engine.dead_at_month_start,
+            hh.born,
             hh.u5,
             hh.adults,
             hh.land_ha,
@@ -210,6 +240,9 @@ class Households(Module):
             ds.food_price_usd_per_kg,
             ds.labour_demand,
             ds.health_access_eff,
+            self.p_birth,
+            self.p_u5_base,
+            self.p_old_base,
             self.crop_yield,
             self.lv_table,
             nutrition_table,

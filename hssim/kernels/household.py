@@ -13,14 +13,33 @@ slot   use
 2      adults who find work (binomial, by inversion)
 22     malnutrition onset / worsening
 23     malnutrition recovery
-24     death of a severely malnourished child
-25     deaths this month (binomial, by inversion)
+25     deaths of members aged five and over (binomial, by inversion)
+26     births (binomial, by inversion)
+27     under-fives who turn five (binomial)
+28     older children who turn fifteen (binomial)
+29     deaths of under-fives (binomial, by inversion)
 ====== ==========================================
 
 and, on the separate stream ``households.deaths``, slots ``2j`` (cause) and
-``2j + 1`` (who: under-five, adult or older child) of the j-th death. One draw
-decides how many members die or work (inverting the binomial CDF), so the common
-case costs one hash, not one per member.
+``2j + 1`` (who: adult or older child) of the j-th death of the month (under-fives
+first). One draw decides how many members die, are born, age or work (inverting
+the binomial CDF), so the common case costs one hash, not one per member.
+
+Demography and mortality (per month; district rates from the scenario table, see
+:mod:`hssim.households.dynamics`)::
+
+    under-five hazard   h5 = p_u5_base[d] (1 + [MAM] (mam_death_hr - 1) (1 - r_t)
+                                            + [SAM] (sam_death_hr - 1) (1 - r_t)) + h_famine
+    older hazard        ho = p_old_base[d] + h_famine
+    h_famine = famine_excess_cdr x 1e-4 x days x max(0, gap - onset) / (phase5_gap - onset)
+               if the gap has lasted famine_after_months months or more, else 0
+    births ~ Binomial(members, p_birth[d])   if an adult is alive (members <= 30)
+    under-fives turning five ~ Binomial(u5, 1 / 60); older children turning 15 ~ Binomial(children 5-14, 1 / 120)
+
+with ``r_t`` the treatment programme's ``death_reduction_frac`` (0 untreated) and the
+malnutrition state the one the month began with. A death is a baseline death with
+probability ``base hazard / hazard``, else a starvation death (acute malnutrition or
+famine-level excess).
 
 Indicator sums are integers (people, households, fixed-point milli-units), added to
 per-thread rows and summed afterwards: integer addition is exact, so totals are
@@ -35,7 +54,7 @@ enters the month as::
     p_livestock_death *= 1 - livestock_protected
     savings       += savings * return_frac_per_month           savings-group member, month start
     credit limit   = credit_limit_usd + extra_credit_usd       savings-group member (loan fund)
-    p_death_sam_child *= 1 - death_reduction_frac               under-fives in treatment
+    malnutrition excess hazard *= 1 - death_reduction_frac      under-fives in treatment
     p(MAM -> none) = max(p_recover_mam_treated, [food adequate] p_recover_mam)   in treatment
     p(SAM -> MAM)  = max(p_recover_sam_treated, [food adequate] p_recover_sam)   in treatment
 
@@ -44,7 +63,7 @@ with the programme's constants from ``savings_table[savings_group - 1]`` and
 does not need household food; onset and worsening do not change, so a treated child
 in a household that still lacks food can relapse (food assistance and nutrition
 treatment are complements by mechanism). Treated households use the same draws
-(slots 22-24) as untreated ones.
+(slots 22-23) as untreated ones.
 """
 
 from __future__ import annotations
@@ -65,6 +84,7 @@ from ..sums import (
     S_COPING0,
     S_DEATHS_BASELINE,
     S_DEATHS_STARVATION,
+    S_BIRTHS,
     S_FEAR_PEOPLE_MILLI,
     S_GAP_PEOPLE_MILLI,
     S_HEALTH_ACCESS_PEOPLE_MILLI,
@@ -95,6 +115,9 @@ __all__ = [
     "wage_income",
     "binomial_inv",
     "deaths_step",
+    "deaths_by_age",
+    "famine_hazard",
+    "demography_step",
     "food_and_coping",
     "malnutrition_step",
     "ipc_phase",
@@ -110,7 +133,7 @@ __all__ = [
 _DERIVED = (
     "need_kg_per_person",  # kg cereal per person per month
     "livestock_price_norm",  # USD per TLU in normal conditions (trap line is in normal prices)
-    "p_death_base",  # per person per month
+    "p_famine_excess",  # famine_excess_cdr_per_10k_day as a per person per month probability
 )
 #: columns of the per-livelihood table ``lv_table`` (float64[4, 4])
 LV_TRAP_USD, LV_VALUE_CAP_USD, LV_HERD_CAP_TLU, LV_WORK_DAYS = 0, 1, 2, 3
@@ -149,7 +172,7 @@ def make_params(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> Hou
     derived = {
         "need_kg_per_person": cfg.kcal_per_person_day * cfg.days_per_month / cfg.kcal_per_kg,
         # CDR is deaths / 10,000 people / day
-        "p_death_base": cfg.cdr_base_per_10k_day * 1e-4 * cfg.days_per_month,
+        "p_famine_excess": cfg.famine_excess_cdr_per_10k_day * 1e-4 * cfg.days_per_month,
         "livestock_price_norm": float(livestock_price_usd_per_tlu),
     }
     return HouseholdParams(**base, **derived)
@@ -228,6 +251,78 @@ def deaths_step(members, u5, adults, p_base, p_all, u_count, key_deaths, i):
             adults -= 1
         members -= 1
     return db, ds, members, u5, adults
+
+
+@nb.njit(cache=True, inline="always")
+def deaths_by_age(u5, members, adults, p5_base, p5_all, po_base, po_all, u_u5, u_old, key_deaths, i):
+    """Deaths of one household in one month, under-fives and older members apart.
+
+    ``Binomial(u5, p5_all)`` under-fives die (drawn at ``u_u5``), then
+    ``Binomial(members - u5, po_all)`` older members (at ``u_old``). Death j (under-fives
+    first) is a baseline death with probability ``p_base / p_all`` of its age group
+    (slot ``2j`` of ``key_deaths``), else a starvation death; an older member who dies
+    is an adult or an older child in proportion to those left (slot ``2j + 1``).
+
+    Returns
+    -------
+    deaths_baseline, deaths_starvation, members, u5, adults : int
+    """
+    k5 = binomial_inv(u_u5, u5, p5_all)
+    ko = binomial_inv(u_old, members - u5, po_all)
+    db = 0
+    ds = 0
+    for j in range(k5 + ko):
+        if j < k5:
+            if uniform(key_deaths, i, 2 * j) * p5_all < p5_base:
+                db += 1
+            else:
+                ds += 1
+            u5 -= 1
+        else:
+            if uniform(key_deaths, i, 2 * j) * po_all < po_base:
+                db += 1
+            else:
+                ds += 1
+            if uniform(key_deaths, i, 2 * j + 1) * (members - u5) < adults:
+                adults -= 1
+        members -= 1
+    return db, ds, members, u5, adults
+
+
+@nb.njit(cache=True, inline="always")
+def famine_hazard(gap, gap_months, p):
+    """Famine-level excess death probability per person per month.
+
+    ``p_famine_excess x max(0, gap - famine_gap_onset) / (famine_gap_phase5 - famine_gap_onset)``
+    once the gap has lasted ``famine_after_months`` months in a row, else 0: zero
+    below the phase-3 gap, ``p_famine_excess`` at the phase-5 gap, linear between and
+    beyond (capped at a whole month's certain death).
+    """
+    if gap_months < p.famine_after_months or gap <= p.famine_gap_onset:
+        return 0.0
+    x = (gap - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset)
+    return min(1.0, p.p_famine_excess * x)
+
+
+@nb.njit(cache=True, inline="always")
+def demography_step(members, u5, adults, p_birth, u_birth, u_age5, u_age15):
+    """Births and ageing of one household in one month (after the month's deaths).
+
+    ``Binomial(members, p_birth)`` children are born (at ``u_birth``) while an adult
+    is alive and the household has at most 30 members; ``Binomial(u5, 1/60)``
+    under-fives turn five (at ``u_age5``: five years in the group) and
+    ``Binomial(children aged 5-14, 1/120)`` turn fifteen and count as adults (at
+    ``u_age15``: ten years in the group). Counts are those before this month's births.
+
+    Returns
+    -------
+    births, members, u5, adults : int
+    """
+    older_children = members - u5 - adults
+    to_5 = binomial_inv(u_age5, u5, 1.0 / 60.0)
+    to_15 = binomial_inv(u_age15, older_children, 1.0 / 120.0)
+    b = binomial_inv(u_birth, members, p_birth) if adults > 0 and members <= 30 else 0
+    return b, members + b, u5 - to_5 + b, adults + to_15
 
 
 @nb.njit(cache=True)  # not inlined: the same speed, seconds less to compile
@@ -379,25 +474,30 @@ def malnutrition_step(state, gap, gap_months, u_onset, u_recover, p, p_recover_m
                       p_recover_sam_treated=0.0):
     """Acute malnutrition of a household's under-fives: 0 none, 1 MAM, 2 SAM.
 
-    Onset and worsening rise with the consumption gap (onset after two gap months);
-    recovery needs adequate food (gap below 5%), unless the children are in a
-    treatment programme: then MAM -> none with ``max(p_recover_mam_treated, [adequate]
-    p_recover_mam)`` and SAM -> MAM with ``max(p_recover_sam_treated, [adequate]
-    p_recover_sam)``, whatever the household eats (the programme feeds the child).
-    Onset and worsening are the same treated or not. With both treated probabilities
-    0 (untreated) this is exactly the untreated rule.
+    Per month::
+
+        none -> MAM   p_mam_base + [gap months >= 2] p_mam_per_gap gap
+        MAM  -> SAM   p_sam_base + p_sam_per_gap gap
+        MAM  -> none  max(p_recover_mam_treated, p_recover_mam (1 - gap / recovery_gap_zero)+)
+        SAM  -> MAM   max(p_recover_sam_treated, p_recover_sam (1 - gap / recovery_gap_zero)+)
+
+    Untreated recovery slows as the household's consumption gap widens and stops at
+    ``recovery_gap_zero``; a treatment programme feeds the child, so its recovery
+    does not depend on household food. Onset and worsening are the same treated or
+    not. With both treated probabilities 0 (untreated) this is exactly the untreated
+    rule. Worsening is drawn before recovery (at ``u_onset``).
     """
     if state == 0:
         p_on = p.p_mam_base + (p.p_mam_per_gap * gap if gap_months >= 2 else 0.0)
         return 1 if u_onset < p_on else 0
-    adequate = gap < 0.05
+    food = max(0.0, 1.0 - gap / p.recovery_gap_zero)
     if state == 1:
         if u_onset < p.p_sam_base + p.p_sam_per_gap * gap:
             return 2
-        if u_recover < max(p_recover_mam_treated, p.p_recover_mam if adequate else 0.0):
+        if u_recover < max(p_recover_mam_treated, p.p_recover_mam * food):
             return 0
         return 1
-    if u_recover < max(p_recover_sam_treated, p.p_recover_sam if adequate else 0.0):
+    if u_recover < max(p_recover_sam_treated, p.p_recover_sam * food):
         return 1
     return 2
 
@@ -459,6 +559,7 @@ def household_month(
     members,
     dead,
     dead_start,
+    born,
     u5,
     adults,
     land_ha,
@@ -486,6 +587,9 @@ def household_month(
     d_food_price,
     d_labour_demand,
     d_health_access,
+    p_birth,
+    p_u5_base,
+    p_old_base,
     crop_yield_kg_per_ha,
     lv_table,
     nutrition_table,
@@ -507,6 +611,7 @@ def household_month(
     comm_short, comm_active : int64[C]  out: households short before support / alive
     dead_start : int8[n_households]  ``dead`` at the start of the month, before this month's
         hazard deaths: people alive at the start of the month = members + dead - dead_start
+    born : int16[n_households]  children born during the run (in/out)
     district .. ipc : household arrays [n_households] (see hssim.state); ``district`` is the
         origin (indicators are by origin), ``location`` where the household lives now
         (its conditions: prices, labour, pasture, health care)
@@ -521,6 +626,9 @@ def household_month(
     savings_group : int8[n_households]  0 none; k + 1: member of savings-group programme k
         (row k of ``savings_table``)
     d_* : float64[D]  district conditions this month
+    p_birth : float64[D]  births per person per month (crude birth rate), by district of origin
+    p_u5_base, p_old_base : float64[D]  baseline death probability per month of an
+        under-five and of an older member, by district of origin
     crop_yield_kg_per_ha : float  potential yield of one season
     lv_table : float64[4, 4]  per-livelihood constants (see :func:`livelihood_table`)
     nutrition_table : float64[K_nutrition, 3]  per treatment programme: p_recover_mam
@@ -629,44 +737,51 @@ def household_month(
             gap = 1.0 - adeq
             gm = min(np.int64(gap_months[i]) + 1, 100) if gap > 0.01 else 0
 
-            # acute malnutrition of under-fives
+            # mortality (by age; the malnutrition state the month began with), then
+            # acute malnutrition of the under-fives left, then births and ageing
             mal = np.int64(malnutrition[i])
             n_u5 = np.int64(u5[i])
             n_ad = np.int64(adults[i])
-            deaths_b = 0
-            deaths_s = 0
+            rec_mam_t = 0.0
+            rec_sam_t = 0.0
+            keep_excess = 1.0
+            nt = np.int64(nutrition_treated[i])
+            if nt > 0 and n_u5 > 0:
+                rec_mam_t = nutrition_table[nt - 1, NT_RECOVER_MAM]
+                rec_sam_t = nutrition_table[nt - 1, NT_RECOVER_SAM]
+                keep_excess = 1.0 - nutrition_table[nt - 1, NT_DEATH_REDUCTION]
+            h_fam = famine_hazard(gap, gm, p)
+            p5_base = p_u5_base[d]
+            hr = 1.0
+            if mal == 1:
+                hr = 1.0 + (p.mam_death_hr - 1.0) * keep_excess
+            elif mal == 2:
+                hr = 1.0 + (p.sam_death_hr - 1.0) * keep_excess
+            p5_all = min(1.0, p5_base * hr + h_fam)
+            po_base = p_old_base[d]
+            po_all = min(1.0, po_base + h_fam)
+            deaths_b, deaths_s, m, n_u5, n_ad = deaths_by_age(
+                n_u5, m, n_ad, p5_base, p5_all, po_base, po_all, uniform(key, i, 29), uniform(key, i, 25), key_deaths, i
+            )
             if n_u5 > 0:
-                # treatment programme (same draws as untreated: slots 22-24)
-                p_sam_death = p.p_death_sam_child
-                rec_mam_t = 0.0
-                rec_sam_t = 0.0
-                nt = np.int64(nutrition_treated[i])
-                if nt > 0:
-                    rec_mam_t = nutrition_table[nt - 1, NT_RECOVER_MAM]
-                    rec_sam_t = nutrition_table[nt - 1, NT_RECOVER_SAM]
-                    p_sam_death *= 1.0 - nutrition_table[nt - 1, NT_DEATH_REDUCTION]
-                if mal == 2 and uniform(key, i, 24) < p_sam_death:
-                    n_u5 -= 1
-                    m -= 1
-                    deaths_s += 1
                 u_rec = uniform(key, i, 23) if mal > 0 else 1.0  # only drawn when it can matter
                 mal = malnutrition_step(mal, gap, gm, uniform(key, i, 22), u_rec, p, rec_mam_t, rec_sam_t)
+            births = 0
+            if m > 0:
+                births, m, n_u5, n_ad = demography_step(
+                    m, n_u5, n_ad, p_birth[d], uniform(key, i, 26), uniform(key, i, 27), uniform(key, i, 28)
+                )
             if n_u5 == 0:
                 mal = 0
-
-            # mortality: baseline + starvation excess rising with the gap squared
-            p_base = p.p_death_base
-            p_all = min(1.0, p_base * (1.0 + p.starvation_rr_full_gap * gap * gap))
-            db, ds, m, n_u5, n_ad = deaths_step(m, n_u5, n_ad, p_base, p_all, uniform(key, i, 25), key_deaths, i)
-            deaths_b += db
-            deaths_s += ds
             phase = ipc_phase(gap, cope)
             hs = hs_index(phase, fear[i], cope, displaced[i], health)
 
             # write back
             members[i] = m
-            if m != m_start:
-                dead[i] += m_start - m
+            if deaths_b + deaths_s > 0:
+                dead[i] += deaths_b + deaths_s
+            if births > 0:
+                born[i] += births
             u5[i] = n_u5
             adults[i] = n_ad
             herd_tlu[i] = herd
@@ -694,6 +809,7 @@ def household_month(
                 a[S_PEOPLE_POOR] += m_month
             a[S_DEATHS_BASELINE] += deaths_b
             a[S_DEATHS_STARVATION] += deaths_s
+            a[S_BIRTHS] += births
             a[S_GAP_PEOPLE_MILLI] += np.int64(m_month * gap * 1000.0 + 0.5)
             a[S_ASSETS_USD] += np.int64(herd * lprice + assets + 0.5)
             if herd * p.livestock_price_norm + assets < trap:

@@ -74,7 +74,8 @@ def init_households(
     livelihood_cum : float64[D, 4]  cumulative livelihood shares
     female_share, marginalised_share : float64[D]
     wealth_shift : float64[D]  mean of log wealth in the district
-    mean_size : float  mean household size
+    mean_size : float64[D]  mean household size of the district (female-headed households
+        are 0.8 members smaller, the others larger, so that the district mean is ``mean_size``)
     p_child, p_u5_of_child : float  share of non-head members who are children; of children under five
     land_median, herd_median, assets_median : float64[4]  by livelihood (ha, TLU, USD)
     wealth_log_sd : float  sd of log wealth
@@ -95,8 +96,9 @@ def init_households(
         fh = 1 if uniform(key, i, 1) < female_share[d] else 0
         female_head[i] = fh
         marginalised[i] = 1 if uniform(key, i, 2) < marginalised_share[d] else 0
-        # female-headed households are smaller (an absent husband): 0.8 members fewer on average
-        lam = max(mean_size - 1.0 - 0.8 * fh, 0.1)
+        # female-headed households are smaller (an absent husband): 0.8 members fewer on
+        # average, the district mean unchanged
+        lam = max(mean_size[d] - 1.0 - 0.8 * (fh - female_share[d]), 0.1)
         m = min(1 + poisson_inv(uniform(key, i, 5), lam), 30)
         children = 0
         young = 0

@@ -56,8 +56,8 @@ def approx(x, rel=1e-9, abs_=1e-9):
 def test_make_params_derived_constants():
     assert P.need_kg_per_person == approx(2100.0 * 30.4 / 3500.0)  # 18.24 kg
     assert P.need_kg_per_person == approx(18.24)
-    # CDR 0.35 / 10,000 / day over a 30.4-day month
-    assert P.p_death_base == approx(0.35e-4 * 30.4)
+    # famine-level excess 1.5 / 10,000 / day over a 30.4-day month
+    assert P.p_famine_excess == approx(1.5e-4 * 30.4)
     assert P.livestock_price_norm == 250.0
     assert P.credit_limit_usd == 60.0 and P.distress_price_frac == 0.7
     assert all(isinstance(v, float) for v in P)
@@ -415,8 +415,8 @@ def deaths_ref(members, u5, adults, p_base, p_all, u_count, key, i):
 
 DEATH_PS = [
     # p_base, p_all
-    (P.p_death_base, P.p_death_base),  # no gap: baseline only
-    (P.p_death_base, P.p_death_base * (1.0 + 30.0 * 0.25)),
+    (0.00106, 0.00106),  # no gap: baseline only
+    (0.00106, 0.00106 * (1.0 + 30.0 * 0.25)),
     (0.01, 0.05),
     (0.05, 0.3),
     (0.1, 0.7),
@@ -503,7 +503,7 @@ def test_deaths_step_conserves_people(m, frac_u5, frac_ad, p_base, excess, i, ti
         assert db + ds == 0
 
 
-@pytest.mark.parametrize("p_base", [P.p_death_base, 0.01, 0.3, 0.99])
+@pytest.mark.parametrize("p_base", [0.00106, 0.01, 0.3, 0.99])
 def test_deaths_step_no_excess_means_baseline_deaths_only(p_base):
     key = _deaths_key(5)
     total = 0
@@ -1068,23 +1068,24 @@ def malnutrition_ref(state, gap, gap_months, u_on, u_rec, p, treated=None):
 
     Onset with p_mam_base, plus p_mam_per_gap x gap once the gap has lasted two
     months; MAM worsens to SAM with p_sam_base + p_sam_per_gap x gap; recovery
-    (MAM -> none, SAM -> MAM) only when the gap is below 5%. A treated child
+    (MAM -> none, SAM -> MAM) with the untreated probability x (1 - gap /
+    recovery_gap_zero), at least 0. A treated child
     (``treated = (p_recover_mam_treated, p_recover_sam_treated)``) also recovers with
     the programme's probability whatever the gap, with the untreated rule as a floor.
     """
-    adequate = gap < 0.05
+    food = max(0.0, 1.0 - gap / p.recovery_gap_zero)
     if state == 0:
         prob = p.p_mam_base + (p.p_mam_per_gap * gap if gap_months >= 2 else 0.0)
         return 1 if u_on < prob else 0
     if state == 1:
         if u_on < p.p_sam_base + p.p_sam_per_gap * gap:
             return 2
-        if adequate and u_rec < p.p_recover_mam:
+        if u_rec < p.p_recover_mam * food:
             return 0
         if treated is not None and u_rec < treated[0]:
             return 0
         return 1
-    if adequate and u_rec < p.p_recover_sam:
+    if u_rec < p.p_recover_sam * food:
         return 1
     if treated is not None and u_rec < treated[1]:
         return 1
@@ -1128,20 +1129,24 @@ def test_malnutrition_step_hand_cases():
     # a 50% gap in its first month does not yet raise onset; from the second it does
     assert malnutrition_step(0, 0.5, 1, 0.1, 0.9, P) == 0
     assert malnutrition_step(0, 0.5, 2, 0.1, 0.9, P) == 1  # 0.006 + 0.175
-    # MAM -> SAM at 0.03 + 0.35 gap
-    assert malnutrition_step(1, 0.5, 1, 0.2, 0.9, P) == 2
-    # MAM recovers only with adequate food
-    assert malnutrition_step(1, 0.0, 0, 0.9, 0.3, P) == 0
-    assert malnutrition_step(1, 0.06, 0, 0.9, 0.3, P) == 1
-    # SAM steps down to MAM only with adequate food
+    # MAM -> SAM at 0.03 + 0.05 gap
+    assert malnutrition_step(1, 0.5, 1, 0.054, 0.9, P) == 2
+    assert malnutrition_step(1, 0.5, 1, 0.056, 0.9, P) == 1
+    # MAM recovers with 0.35 (1 - gap): 0.35 with adequate food, 0.329 at a 6% gap, never at a full gap
+    assert malnutrition_step(1, 0.0, 0, 0.9, 0.34, P) == 0
+    assert malnutrition_step(1, 0.06, 0, 0.9, 0.34, P) == 1
+    assert malnutrition_step(1, 0.06, 0, 0.9, 0.32, P) == 0
+    assert malnutrition_step(1, 1.0, 0, 0.9, 0.0001, P) == 1
+    # SAM steps down to MAM with 0.12 (1 - gap)
     assert malnutrition_step(2, 0.01, 0, 0.5, 0.1, P) == 1
-    assert malnutrition_step(2, 0.3, 0, 0.5, 0.1, P) == 2
+    assert malnutrition_step(2, 0.3, 0, 0.5, 0.1, P) == 2  # 0.084
+    assert malnutrition_step(2, 0.3, 0, 0.5, 0.08, P) == 1
 
 
 def test_treated_malnutrition_step_hand_cases():
     # a treated MAM case recovers with the programme's 0.5 even when the household lacks food
-    assert malnutrition_step(1, 0.06, 0, 0.9, 0.3, P, 0.5, 0.0) == 0
-    assert malnutrition_step(1, 0.06, 0, 0.9, 0.6, P, 0.5, 0.0) == 1
+    assert malnutrition_step(1, 0.6, 0, 0.9, 0.3, P, 0.5, 0.0) == 0
+    assert malnutrition_step(1, 0.6, 0, 0.9, 0.6, P, 0.5, 0.0) == 1
     # with adequate food the untreated rule is a floor (p_recover_mam = 0.35 > 0.1)
     assert P.p_recover_mam == approx(0.35)
     assert malnutrition_step(1, 0.0, 0, 0.9, 0.3, P, 0.1, 0.0) == 0
@@ -1149,7 +1154,7 @@ def test_treated_malnutrition_step_hand_cases():
     assert malnutrition_step(2, 0.3, 0, 0.5, 0.5, P, 0.0, 0.6) == 1
     assert malnutrition_step(2, 0.3, 0, 0.5, 0.7, P, 0.0, 0.6) == 2
     # worsening is unchanged: a treated MAM child in a hungry household can still relapse
-    assert malnutrition_step(1, 0.5, 1, 0.2, 0.0001, P, 1.0, 1.0) == 2
+    assert malnutrition_step(1, 0.5, 1, 0.05, 0.0001, P, 1.0, 1.0) == 2  # 0.03 + 0.05 x 0.5
     # onset is unchanged
     assert malnutrition_step(0, 0.5, 2, 0.1, 0.0001, P, 1.0, 1.0) == 1
 

@@ -41,12 +41,14 @@ S = {n: j for j, n in enumerate(K.SUMS)}
 
 
 def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_yield, lv, n_cells, n_sums,
-                    illness_loss=0.0, treat_cost=0.0, displaced_wage=1.0, nutrition_table=(), savings_table=()):
+                    illness_loss=0.0, treat_cost=0.0, displaced_wage=1.0, nutrition_table=(), savings_table=(),
+                    rates=None):
     """Pure-Python monthly update; returns (state dict, acc[D, cells, sums], short[C], active[C]).
 
     Intervention inputs are read from ``h`` (``aid_cash_usd, aid_food_kg,
     livestock_protected, nutrition_treated, savings_group``) with the programmes'
-    rows in ``nutrition_table`` and ``savings_table``.
+    rows in ``nutrition_table`` and ``savings_table``; ``rates`` = (p_birth, p_u5_base,
+    p_old_base) by district.
     """
     D = len(dist["food_price"])
     acc = np.zeros((D, n_cells, n_sums), np.int64)
@@ -107,37 +109,52 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             gm = min(int(h["gap_months"][i]) + 1, 100) if gap > 0.01 else 0
             mal, u5, ad = int(h["malnutrition"][i]), int(h["u5"][i]), int(h["adults"][i])
             db = ds = 0
-            if u5 > 0:
-                p_sam_death, rec = p.p_death_sam_child, (0.0, 0.0)
-                if h["nutrition_treated"][i] > 0:
-                    rec_mam, rec_sam, reduction = nutrition_table[int(h["nutrition_treated"][i]) - 1]
-                    p_sam_death, rec = p_sam_death * (1.0 - reduction), (rec_mam, rec_sam)
-                if mal == 2 and uniform_ref(key, i, 24) < p_sam_death:
-                    u5, m, ds = u5 - 1, m - 1, ds + 1
-                u_rec = uniform_ref(key, i, 23) if mal > 0 else 1.0
-                mal = K.malnutrition_step.py_func(mal, gap, gm, uniform_ref(key, i, 22), u_rec, p, *rec)
-            if u5 == 0:
-                mal = 0
-            p_all = min(1.0, p.p_death_base * (1 + p.starvation_rr_full_gap * gap * gap))
-            k = K.binomial_inv.py_func(uniform_ref(key, i, 25), m, p_all)
-            for j in range(k):
-                if uniform_ref(key_deaths, i, 2 * j) * p_all < p.p_death_base:
+            # mortality by age with the state the month began with; malnutrition; births and ageing
+            rec, keep = (0.0, 0.0), 1.0
+            if h["nutrition_treated"][i] > 0 and u5 > 0:
+                rec_mam, rec_sam, reduction = nutrition_table[int(h["nutrition_treated"][i]) - 1]
+                rec, keep = (rec_mam, rec_sam), 1.0 - reduction
+            h_fam = 0.0
+            if gm >= p.famine_after_months and gap > p.famine_gap_onset:
+                h_fam = min(1.0, p.p_famine_excess * (gap - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset))
+            hr = {0: 1.0, 1: 1.0 + (p.mam_death_hr - 1) * keep, 2: 1.0 + (p.sam_death_hr - 1) * keep}[mal]
+            p5b, pob = float(rates[1][d]), float(rates[2][d])
+            p5, po = min(1.0, p5b * hr + h_fam), min(1.0, pob + h_fam)
+            k5 = K.binomial_inv.py_func(uniform_ref(key, i, 29), u5, p5)
+            ko = K.binomial_inv.py_func(uniform_ref(key, i, 25), m - u5, po)
+            for j in range(k5 + ko):
+                young = j < k5
+                pa, pb = (p5, p5b) if young else (po, pob)
+                if uniform_ref(key_deaths, i, 2 * j) * pa < pb:
                     db += 1
                 else:
                     ds += 1
-                w = uniform_ref(key_deaths, i, 2 * j + 1) * m
-                if w < u5:
+                if young:
                     u5 -= 1
-                elif w < u5 + ad:
+                elif uniform_ref(key_deaths, i, 2 * j + 1) * (m - u5) < ad:
                     ad -= 1
                 m -= 1
+            if u5 > 0:
+                u_rec = uniform_ref(key, i, 23) if mal > 0 else 1.0
+                mal = K.malnutrition_step.py_func(mal, gap, gm, uniform_ref(key, i, 22), u_rec, p, *rec)
+            births = 0
+            if m > 0:
+                older = m - u5 - ad
+                to5 = K.binomial_inv.py_func(uniform_ref(key, i, 27), u5, 1 / 60)
+                to15 = K.binomial_inv.py_func(uniform_ref(key, i, 28), older, 1 / 120)
+                if ad > 0 and m <= 30:
+                    births = K.binomial_inv.py_func(uniform_ref(key, i, 26), m, float(rates[0][d]))
+                m, u5, ad = m + births, u5 - to5 + births, ad + to15
+            if u5 == 0:
+                mal = 0
             phase = K.ipc_phase.py_func(gap, cope)
             health = dist["health"][loc]
             want, free = 1 - (phase - 1) / 4, 1 - min(max(float(h["fear"][i]), 0.0), 1.0)
             dignity = (1 - cope / 3 + (1.0 if h["displaced"][i] == 0 else 0.0) + health) / 3
             hs = (want * free * dignity) ** (1 / 3)
             pc = cons / (m0 * p.days_per_month)
-            h["members"][i], h["dead"][i], h["u5"][i], h["adults"][i] = m, h["dead"][i] + m0 - m, u5, ad
+            h["members"][i], h["dead"][i], h["u5"][i], h["adults"][i] = m, h["dead"][i] + db + ds, u5, ad
+            h["born"][i] += births
             h["herd_tlu"][i], h["assets_usd"][i], h["savings_usd"][i], h["debt_usd"][i] = herd, assets, sav, debt
             h["food_stock_kg"][i], h["adequacy"][i], h["consumption_usd_pc_day"][i] = stock, adeq, pc
             h["gap_months"][i], h["coping"][i], h["malnutrition"][i], h["ipc_phase"][i] = gm, cope, mal, phase
@@ -152,6 +169,7 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             a[S["people_poor"]] += m0 if pc < p.poverty_line_usd_per_person_day else 0
             a[S["deaths_baseline"]] += db
             a[S["deaths_starvation"]] += ds
+            a[S["births"]] += births
             a[S["gap_people_milli"]] += int(m0 * gap * 1000 + 0.5)
             a[S["assets_usd"]] += int(herd * lprice + assets + 0.5)
             a[S["households_below_trap"]] += herd * p.livestock_price_norm + assets < trap
@@ -213,6 +231,8 @@ def test_household_month_matches_python_reference(setting):
         nutrition_table = np.array([[0.6, 0.5, 0.7], [0.2, 0.1, 0.0]])
         savings_table = np.array([[0.02, 0.0], [0.01, 40.0]])
     support = np.linspace(0.0, 1.0, len(H.comm_start) - 1)
+    # demographic rates well above the scenario's, so that births, ageing and deaths happen in one month
+    rates = (np.full(D, 0.05), np.linspace(0.01, 0.05, D), np.full(D, 0.02))
     key, key_d = rng.stream_key(3, "households", 77), rng.stream_key(3, "households.deaths", 77)
     names = [f.name for f in engine.households.specs.values()]
     ref_state = {n: hh[n].copy() for n in names}
@@ -221,19 +241,20 @@ def test_household_month_matches_python_reference(setting):
     K.household_month(
         H.params, key, key_d, H.comm_start, support, short, active,
         hh.district, hh.livelihood, hh.female_head, hh.marginalised, hh.poorest_quintile, hh.displaced, hh.location,
-        hh.fear, hh.sick, hh.members, hh.dead, hh.dead.copy(), hh.u5,
+        hh.fear, hh.sick, hh.members, hh.dead, hh.dead.copy(), hh.born, hh.u5,
         hh.adults, hh.land_ha, hh.herd_tlu, hh.assets_usd, hh.savings_usd, hh.debt_usd, hh.food_stock_kg, hh.adequacy,
         hh.consumption_usd_pc_day, hh.gap_months, hh.coping, hh.malnutrition, hh.ipc_phase,
         hh.aid_cash_usd, hh.aid_food_kg, hh.livestock_protected, hh.nutrition_treated, hh.savings_group,
         dist["harvest_now"], dist["harvest_yield"], dist["pasture"], dist["p_ls_death"], dist["livestock_price"],
-        dist["food_price"], dist["labour"], dist["health"], H.crop_yield, H.lv_table, nutrition_table, savings_table,
+        dist["food_price"], dist["labour"], dist["health"], rates[0], rates[1], rates[2],
+        H.crop_yield, H.lv_table, nutrition_table, savings_table,
         0.3, 2.0, 0.6, acc,
     )
     lv = [tuple(row) for row in H.lv_table]
     ref, ref_acc, ref_short, ref_active = reference_month(
         H.params, key, key_d, H.comm_start, support, ref_state, dist, H.crop_yield, lv, K.N_CELLS, K.N_SUMS,
         illness_loss=0.3, treat_cost=2.0, displaced_wage=0.6, nutrition_table=nutrition_table,
-        savings_table=savings_table,
+        savings_table=savings_table, rates=rates,
     )
     for n in names:
         if np.issubdtype(hh[n].dtype, np.integer):
@@ -257,6 +278,7 @@ def test_household_month_matches_python_reference(setting):
     assert np.abs(got[..., bins] - ref_acc[..., bins]).sum() <= 0.01 * got[..., bins].sum()
     # the case exercises the interesting branches
     assert set(np.unique(hh.coping)) >= {0, 1, 2} and (hh.malnutrition > 0).any()
+    assert got[..., S["births"]].sum() > 0 and got[..., S["deaths_baseline"]].sum() > 0
     if setting != "normal":
         assert (hh.coping == 3).any()
     if setting == "interventions":
