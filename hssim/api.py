@@ -47,16 +47,65 @@ def compose(overrides: list[str] | None = None, config_name: str = "config", con
     gh.clear()
     try:
         with initialize_config_dir(config_dir=str(configs_dir()), version_base=None, job_name="hssim"):
-            cfg = hydra_compose(config_name=config_name, overrides=[*overrides, *search])
+            cfg = hydra_compose(config_name=config_name, overrides=[*overrides, *search], return_hydra_config=True)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:  # ValueError: e.g. `scenario=3`
         raise ConfigError(*_offending_override(exc, overrides), _hydra_reason(exc)) from exc
     finally:
         if previous is not None:
             gh.clear()
             gh.hydra = previous
+    refuse_code(cfg)
     OmegaConf.set_struct(cfg, False)
     cfg.pop("hydra", None)
     return cfg
+
+
+#: the only Hydra callbacks a config may hold: hssim's own
+ALLOWED_CALLBACKS = {"hssim.cli.RunFolderCallback"}
+#: where Hydra launchers and sweepers come from (Hydra's own and its installed plugins)
+_PLUGIN_PREFIXES = ("hydra._internal.core_plugins.", "hydra_plugins.")
+
+
+def refuse_code(cfg) -> None:
+    """Refuse a composed config that would make Hydra run arbitrary code.
+
+    A config file (``--config-dir``, an experiment or scenario file with
+    ``# @package _global_``) can otherwise install ``hydra.callbacks`` or any
+    ``_target_`` for Hydra to instantiate, e.g. ``os.system``. Allowed: hssim's own
+    callback, and launchers and sweepers from Hydra's plugins.
+
+    Raises
+    ------
+    ConfigError  naming the offending field.
+    """
+    from omegaconf import OmegaConf
+
+    from .errors import ConfigError
+
+    data = OmegaConf.to_container(cfg, resolve=False)
+
+    def walk(x, path: str) -> None:
+        if isinstance(x, dict):
+            for k, v in x.items():
+                where = f"{path}.{k}" if path else str(k)
+                if k == "_target_":
+                    ok = (path.startswith("hydra.callbacks.") and v in ALLOWED_CALLBACKS) or (
+                        path in ("hydra.launcher", "hydra.sweeper") and isinstance(v, str) and v.startswith(_PLUGIN_PREFIXES))
+                    if not ok:
+                        raise ConfigError(where, v, "no _target_ in a config file (hssim runs no code a config names; "
+                                                    "launchers and sweepers come from Hydra's plugins)")
+                walk(v, where)
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(v, f"{path}[{i}]")
+
+    walk(data, "")
+    callbacks = (data.get("hydra") or {}).get("callbacks") or {}
+    for name, entry in callbacks.items():
+        target = entry.get("_target_") if isinstance(entry, dict) else None
+        if target not in ALLOWED_CALLBACKS:
+            raise ConfigError(f"hydra.callbacks.{name}", target, "no Hydra callbacks but hssim's own "
+                                                                 "(a callback runs code)")
 
 
 def hydra_quote(text: str) -> str:

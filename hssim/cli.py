@@ -228,8 +228,12 @@ def _task(cfg) -> None:
         gone = folder.discard([*written, f"{hc.job.name}.log", *_HYDRA_FILES])
         if not gone:
             folder.mark("incomplete", "the run failed or was stopped; its results are not complete")
-        left = (f"removed the run's files from {out}" + ("" if gone else " (the folder holds other files: kept)")
-                if not folder.created or not gone else f"removed the unfinished run folder {out}")
+        if gone and folder.created:
+            left = f"removed the unfinished run folder {out}"
+        elif gone:
+            left = f"removed the run's files from {out} (the folder is yours: kept)"
+        else:
+            left = f"removed the run's files; {out} holds other files, kept and marked incomplete"
         if isinstance(exc, KeyboardInterrupt):
             interrupted(exc, "hssim", f"{left}; run the same command again to redo it")
         if isinstance(exc, UserError):
@@ -310,6 +314,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         hydra.main(config_path=str(configs_dir()), config_name="config", version_base=None)(_task)()
     except KeyboardInterrupt as exc:  # between jobs of a multirun, or while Hydra composes
+        for folder in _CLAIMED.values():  # claimed, but no job started in it
+            folder.discard(_HYDRA_FILES)
         interrupted(exc, "hssim", "finished jobs are kept in their folders")
 
 

@@ -173,6 +173,32 @@ class RunFolder:
             return folder
         raise UserError(f"{field}: no free folder name next to '{base}'")  # pragma: no cover
 
+    @classmethod
+    def reopen(cls, path: str | os.PathLike, tool: str) -> RunFolder:
+        """Take up a folder this tool made before (to resume it): refused while another
+        live process is running in it."""
+        p = Path(path)
+        if not p.is_dir():
+            raise UserError(f"'{p}' is not a folder; nothing to resume")
+        try:
+            doc = json.loads((p / MARKER).read_text())
+        except (OSError, ValueError):
+            doc = {}
+        pid = doc.get("pid") if isinstance(doc, dict) else None
+        if isinstance(doc, dict) and doc.get("status") == "running" and isinstance(pid, int) and pid != os.getpid():
+            try:
+                os.kill(pid, 0)
+                alive = True
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+            if alive:
+                raise UserError(f"'{p}' is in use by a running {doc.get('tool', 'hssim')} (pid {pid})")
+        folder = cls(p, False, [], tool)
+        folder.mark("running")
+        return folder
+
     # state ----------------------------------------------------------------------------------------------------
     def _marker_text(self, status: str, note: str = "") -> str:
         data = {"tool": self.tool, "status": status, "pid": os.getpid(),

@@ -67,7 +67,6 @@ import json
 import math
 import os
 import re
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -77,6 +76,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
+from .cliutil import fail as _fail
 from .errors import ConfigError, UserError
 from .polyrisk import _jsonable, describe, outcome_values
 from .results import atomic_write
@@ -163,6 +164,10 @@ CE_METRICS: dict[str, tuple[str, str]] = {
 }
 BOOTSTRAP_SEED = 20240601
 N_BOOT = 2000
+#: most replicates of one comparison (paired intervals settle long before this)
+MAX_REPLICATES = 10_000
+#: memory a finished run's outcomes and cost rows hold in the parent, bytes (generous)
+_BYTES_PER_RUN = 200e3
 LEVEL = 0.95
 
 ProgressFn = Callable[[int, int, str, int, bool], None]
@@ -1229,6 +1234,8 @@ def plan(
         raise ConfigError("replicates", replicates, "an integer >= 2") from None
     if replicates < 2:
         raise ConfigError("replicates", replicates, "an integer >= 2 (paired intervals need two replicates)")
+    if replicates > MAX_REPLICATES:
+        raise ConfigError("replicates", replicates, f"at most {MAX_REPLICATES:,} replicates")
     overrides = [str(o) for o in overrides]
     base_cfg, _ = prepare(compose(overrides))
     arm_map = _normalise_arms(arms)
@@ -1318,9 +1325,17 @@ def _worker_init() -> None:
     # one numba thread per worker process: at planner sizes a run is dominated by
     # per-month overheads, so processes use the cores better than threads (results
     # do not depend on the thread count)
+    import signal
+
     import numba
 
+    from .cliutil import die_with_parent
+
     numba.set_num_threads(1)
+    # Ctrl-C reaches the whole process group: the parent alone handles it (and stops
+    # the workers); a worker ends with its parent, even one killed with SIGKILL
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
 
 
 def default_workers() -> int:
@@ -1411,6 +1426,9 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
             except BaseException:
                 for fut in futures:
                     fut.cancel()
+                for proc in list(getattr(pool, "_processes", {}).values()):  # do not wait for runs in flight
+                    proc.terminate()
+                pool.shutdown(wait=False, cancel_futures=True)
                 raise
     rows, cost_rows = [], []
     for r in range(p.replicates):  # a fixed order, whatever order the runs finished in
@@ -1501,6 +1519,23 @@ def read_spec(run_dir: str | os.PathLike) -> dict[str, Any]:
         raise UserError(f"{path}: unreadable ({exc})") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("arms"), dict):
         raise UserError(f"{path}: not a comparison spec (no 'arms' mapping)")
+    checks = {
+        "replicates": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 2, "an integer >= 2"),
+        "base_seed": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0, "an integer >= 0"),
+        "overrides": (lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v), "a list of overrides"),
+        "reference": (lambda v: v is None or isinstance(v, str), "an arm name"),
+        "early_vs_late": (lambda v: isinstance(v, list) and all(isinstance(x, list) and len(x) == 2 for x in v),
+                          "a list of [early, late] pairs"),
+    }
+    for key, (ok, expected) in checks.items():
+        if key not in spec:
+            raise UserError(f"{path}: incomplete comparison spec: '{key}' is missing ({expected} expected); "
+                            "start a new comparison instead")
+        if not ok(spec[key]):
+            raise UserError(f"{path}: field '{key}' holds {spec[key]!r}; expected {expected}")
+    for name, ov in spec["arms"].items():
+        if not isinstance(ov, list) or not all(isinstance(o, str) for o in ov):
+            raise UserError(f"{path}: arm {name!r} holds {ov!r}; expected a list of overrides")
     return spec
 
 
@@ -1651,71 +1686,59 @@ def _cli_arms(a: _Args) -> dict[str, list[str]]:
     return arms
 
 
-def _prepare_out(a: _Args, started: time.struct_time) -> tuple[Path, list[Path]]:
-    """The output folder (created) and the folders made for it (removed on early failure)."""
+def _claim_out(a: _Args, started: time.struct_time) -> RunFolder:
+    """The comparison's output folder, claimed (see :class:`hssim.cliutil.RunFolder`):
+    ``--out`` must be new or empty; the default ``outputs/compare/<date>/<time>`` gets a
+    suffix when another comparison took it in the same second."""
     if a.out is not None:
-        out = Path(a.out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise UserError(f"--out {out}: exists and is not an empty folder (use --resume {out} to continue it)")
-    else:
-        date_dir = Path("outputs") / "compare" / time.strftime("%Y-%m-%d", started)
-        name = time.strftime("%H-%M-%S", started)
-        out, k = date_dir / name, 1
-        while out.exists():
-            out, k = date_dir / f"{name}-{k}", k + 1
-    made = []
-    p = out
-    while not p.exists():
-        made.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    out.mkdir(parents=True, exist_ok=True)
-    return out, made
+        return RunFolder.claim(a.out, tool=PROG, field="--out")
+    path = Path("outputs") / "compare" / time.strftime("%Y-%m-%d", started) / time.strftime("%H-%M-%S", started)
+    return RunFolder.claim(path, tool=PROG, unique=True)
 
 
-def _cleanup(made: list[Path]) -> None:
-    """Remove the folders made for an output that never got a finished run."""
-    if not made:
-        return
-    shutil.rmtree(made[0], ignore_errors=True)
-    for p in made[1:]:
-        try:
-            p.rmdir()
-        except OSError:
-            break
+def _written(out: Path) -> list[Path]:
+    """What a comparison writes into its folder (removed when it stops before any run finished)."""
+    runs = out / "runs"
+    files = [*runs.glob("*.json"), *runs.glob(".*.tmp")] if runs.is_dir() else []
+    return [*files, runs, out / "spec.json"]
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (see :data:`HELP`)."""
-    from .cli import _fail
+    from .config.build import estimate_memory_bytes
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in argv:
         argv = [x for x in argv if x != "--debug"]
         os.environ["HSSIM_DEBUG"] = "1"
+    handle_signals()
     started = time.localtime()
+    folder: RunFolder | None = None
     try:
         a = _parse_argv(argv)
         if a.help:
             print(HELP)
             return
         if a.resume is not None:
-            out = Path(a.resume)
-            spec = read_spec(out)
+            spec = read_spec(a.resume)
             p = plan(spec["arms"], spec["replicates"] if a.replicates is None else a.replicates, spec["base_seed"],
                      spec.get("reference"), spec.get("overrides", []),
                      [tuple(x) for x in spec.get("early_vs_late", [])])
-            made: list[Path] = []
         else:
             arms = _cli_arms(a)
             p = plan(arms, 20 if a.replicates is None else a.replicates, None, a.reference, a.overrides, a.pairs)
-            out, made = _prepare_out(a, started)
+        workers = default_workers() if a.workers is None else a.workers
+        first = p.configs[next(iter(p.configs))]
+        n = p.replicates * len(p.arms)
+        check_memory(min(workers, n) * estimate_memory_bytes(first, p.scenario.n_districts) + n * _BYTES_PER_RUN,
+                     "this comparison", "--replicates, --workers, population.households or months")
+        folder = RunFolder.reopen(a.resume, tool=PROG) if a.resume is not None else _claim_out(a, started)
     except UserError as exc:
         _fail(exc, prog=PROG)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "nothing was written")
+    out = folder.path
 
-    first = p.configs[next(iter(p.configs))]
-    n = p.replicates * len(p.arms)
     print(
         f"{PROG}: {first.scenario.name}, storyline {first.storyline.name}, {first.months} months; "
         f"arms {', '.join(p.arms)}; {p.replicates} replicates (seeds {p.base_seed}..{p.base_seed + p.replicates - 1}); "
@@ -1731,24 +1754,27 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  [{k}/{total}] {arm} replicate {r} (seed {p.base_seed + r}): {what}", file=sys.stderr, flush=True)
 
     try:
-        result = execute(p, run_dir=out, progress=progress,
-                         workers=default_workers() if a.workers is None else a.workers)
+        result = execute(p, run_dir=out, progress=progress, workers=workers)
         result.save(out, dpi=first.output.figure_dpi, figures=first.output.figure)
     except BaseException as exc:
         has_runs = (out / "runs").is_dir() and any((out / "runs").glob("*.json"))
-        if not has_runs and made:
-            _cleanup(made)
-        elif not has_runs and a.resume is None:  # an empty --out folder given: leave it empty again
-            (out / "spec.json").unlink(missing_ok=True)
-            shutil.rmtree(out / "runs", ignore_errors=True)
-        elif not isinstance(exc, SystemExit):
-            print(f"{PROG}: stopped; finished runs are kept: continue with `{PROG} --resume {out}`",
-                  file=sys.stderr, flush=True)
+        if has_runs or a.resume is not None:
+            kept = f"finished runs are kept in {out}: continue with `{PROG} --resume {out}`"
+            folder.mark("incomplete", f"continue with: {PROG} --resume {out}")
+        else:
+            folder.discard(_written(out))
+            kept = f"no run had finished: removed what it wrote in {out}" + (
+                "" if folder.created else " (the folder itself was yours: kept)")
+        if isinstance(exc, KeyboardInterrupt):
+            interrupted(exc, PROG, kept)
+        if not isinstance(exc, SystemExit):
+            print(f"{PROG}: stopped; {kept}", file=sys.stderr, flush=True)
         if isinstance(exc, UserError):
             _fail(exc, prog=PROG)
-        if isinstance(exc, KeyboardInterrupt) and os.environ.get("HSSIM_DEBUG", "") in ("", "0"):
-            sys.exit(130)
+        if isinstance(exc, OSError) and (err := os_error_message(exc, "could not write the comparison folder")):
+            _fail(err, prog=PROG)
         raise
+    folder.mark("complete")
     print()
     print(result.format_table())
     print()

@@ -564,12 +564,15 @@ def _parse_argv(argv: list[str]) -> tuple[list[str], list[str] | None, bool]:
 
 
 def _unique_dir(parent: Path, name: str) -> Path:
-    target = parent / name
-    k = 1
-    while target.exists():
-        target = parent / f"{name}-{k}"
-        k += 1
-    return target
+    """A new empty folder ``parent/name`` (or ``name-1``, ...), created here: a folder
+    made by ``os.mkdir`` belongs to this run alone, even when runs start in the same second."""
+    target, k = parent / name, 1
+    while True:
+        try:
+            os.mkdir(target)
+            return target
+        except FileExistsError:
+            target, k = parent / f"{name}-{k}", k + 1
 
 
 def _write_run_dir(result: PolyRiskResult, root: Path, started: time.struct_time, figure: bool, dpi: int) -> Path:
@@ -585,7 +588,7 @@ def _write_run_dir(result: PolyRiskResult, root: Path, started: time.struct_time
         os.chmod(tmp, 0o777 & ~_umask())
         result.save(tmp, figure=figure, dpi=dpi)
         final = _unique_dir(date_dir, time.strftime("%H-%M-%S", started))
-        os.rename(tmp, final)
+        os.rename(tmp, final)  # onto the empty folder just made for this run
         return final
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -612,9 +615,12 @@ def main(argv: list[str] | None = None) -> None:
     ``outputs/polyrisk/<date>/<time>/`` and prints the table.
     """
     from .api import compose
-    from .cli import _fail, precheck
+    from .cli import precheck
+    from .cliutil import fail as _fail
+    from .cliutil import handle_signals, interrupted, os_error_message
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    handle_signals()
     if "--debug" in argv:
         argv = [a for a in argv if a != "--debug"]
         os.environ["HSSIM_DEBUG"] = "1"
@@ -632,6 +638,8 @@ def main(argv: list[str] | None = None) -> None:
         chosen = select_hazards(config, hazards)
     except UserError as exc:
         _fail(exc, prog="hssim-polyrisk")
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "nothing was written")
 
     n = len(chosen) + 2
     print(
@@ -650,6 +658,14 @@ def main(argv: list[str] | None = None) -> None:
         )
     except UserError as exc:
         _fail(exc, prog="hssim-polyrisk")
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "nothing was written (the run folder appears only when it is complete); "
+                               "run the same command again")
+    except OSError as exc:
+        err = os_error_message(exc, "could not write the run folder")
+        if err is None:
+            raise
+        _fail(err, prog="hssim-polyrisk")
     print()
     print(result.format_table())
     print()

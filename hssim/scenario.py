@@ -26,14 +26,19 @@ from .state import LIVELIHOODS
 
 __all__ = ["Scenario", "load_scenario", "resolve_scenario_path", "DISTRICT_COLUMNS"]
 
+#: district names the results use for totals: a district cannot be called so
+RESERVED_NAMES = ("all",)
+#: longest cell accepted: a name or a number longer than this is a pasting accident
+MAX_CELL_CHARS = 100
+
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 # column -> (kind, lo, hi, default or None if required, description)
 DISTRICT_COLUMNS: dict[str, tuple] = {
     "district": ("name", None, None, None, "unique district name"),
-    "households": ("float", 1.0, None, None, "households living in the district (weights the simulated population)"),
-    "x_km": ("float", None, None, None, "centroid easting, km (any local origin)"),
-    "y_km": ("float", None, None, None, "centroid northing, km"),
+    "households": ("float", 1.0, 1e9, None, "households living in the district (weights the simulated population)"),
+    "x_km": ("float", -1e5, 1e5, None, "centroid easting, km (any local origin)"),
+    "y_km": ("float", -1e5, 1e5, None, "centroid northing, km"),
     **{f"share_{lv}": ("float", 0.0, 1.0, None, f"share of households whose main livelihood is {lv}") for lv in LIVELIHOODS},
     "poverty_rate": ("float", 0.0, 1.0, None, "share of households below the poverty line at baseline"),
     "market_access": ("float", 0.0, 1.0, None, "integration with regional markets, 0 isolated .. 1 fully integrated"),
@@ -42,7 +47,7 @@ DISTRICT_COLUMNS: dict[str, tuple] = {
     "marginalised_share": ("float", 0.0, 1.0, 0.15, "share of households of marginalised groups"),
     "conflict_baseline": ("float", 0.0, 1000.0, 0.5, "conflict events per month in calm years (e.g. ACLED average)"),
     "rule_of_law": ("float", 0.0, 1.0, 0.5, "security and justice capacity, 0 none .. 1 strong"),
-    "camp_capacity": ("float", 0.0, None, 0.0, "households a displacement camp in the district can hold (0 = no camp)"),
+    "camp_capacity": ("float", 0.0, 1e9, 0.0, "households a displacement camp in the district can hold (0 = no camp)"),
     "people_per_household": ("float", 1.0, 15.0, math.nan,
                              "mean household size, people (census); default: population.mean_household_size (5.5)"),
     "birth_rate_per_1000": ("float", 0.0, 80.0, 35.0, "crude birth rate, births per 1,000 people per year"),
@@ -139,9 +144,15 @@ def _read_csv(file: Path) -> tuple[list[str], list[list[str]]]:
 def _parse(file: str, row: int, col: str, text: str, spec: tuple):
     kind, lo, hi, default, desc = spec
     text = text.strip()
+    if len(text) > MAX_CELL_CHARS:
+        raise ScenarioError(file, f"{len(text)} characters; expected at most {MAX_CELL_CHARS} ({desc})", row, col)
     if kind == "name":
         if not text:
             raise ScenarioError(file, f"empty; expected {desc}", row, col)
+        if text.lower() in RESERVED_NAMES:
+            raise ScenarioError(file, f"{text!r} is reserved for totals in the results; expected another name", row, col)
+        if any(not c.isprintable() for c in text):
+            raise ScenarioError(file, f"{text!r} holds control characters; expected {desc}", row, col)
         return text
     if text == "":
         if default is not None:
@@ -154,7 +165,7 @@ def _parse(file: str, row: int, col: str, text: str, spec: tuple):
     if not math.isfinite(value):
         raise ScenarioError(file, f"{text!r} is not a finite number", row, col)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
+        rng = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
         raise ScenarioError(file, f"{text} is out of range; expected {rng} ({desc})", row, col)
     return value
 

@@ -351,7 +351,8 @@ def test_cli_runs_writes_folder_and_resumes(tmp_path):
     d = dirs[0]
     files = {p.name for p in d.iterdir()}
     assert {"comparison.json", "report.html", "differences.csv", "runs.csv", "spec.json", "runs"} <= files
-    assert not [p for p in d.rglob(".*")]  # no temporary files left
+    assert not [p for p in d.rglob(".*") if p.name != ".hssim-run"]  # no temporary files left (the marker says complete)
+    assert json.loads((d / ".hssim-run").read_text())["status"] == "complete"
     assert len(re.findall(r"\[\d/4\] .* s$", out.stderr, re.MULTILINE)) == 4
     assert "cash" in out.stdout and "deaths vs base" in out.stdout and str(d.name) in out.stdout
     first = json.loads((d / "comparison.json").read_text())

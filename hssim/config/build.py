@@ -34,20 +34,19 @@ def load_config(data: Any) -> Config:
     """
     if isinstance(data, Config):
         return data
-    if not isinstance(data, Mapping):
-        try:
-            from omegaconf import DictConfig, OmegaConf
-        except ImportError:  # pragma: no cover
-            DictConfig = ()  # type: ignore[assignment]
-        if isinstance(data, DictConfig):
-            from omegaconf.errors import OmegaConfBaseException
+    try:
+        from omegaconf import DictConfig, OmegaConf
+    except ImportError:  # pragma: no cover
+        DictConfig = ()  # type: ignore[assignment]
+    if isinstance(data, DictConfig):  # resolved once, here, so an interpolation error names its field
+        from omegaconf.errors import OmegaConfBaseException
 
-            try:
-                data = OmegaConf.to_container(data, resolve=True)
-            except OmegaConfBaseException as exc:  # an interpolation that does not resolve
-                key = getattr(exc, "full_key", None) or "<config>"
-                reason = " ".join(str(exc).split()).split(" full_key:")[0]
-                raise ConfigError(str(key), "an interpolation", f"a value that resolves ({reason})") from None
+        try:
+            data = OmegaConf.to_container(data, resolve=True)
+        except OmegaConfBaseException as exc:  # an interpolation that does not resolve
+            key = getattr(exc, "full_key", None) or "<config>"
+            reason = " ".join(str(exc).split()).split(" full_key:")[0]
+            raise ConfigError(str(key), "an interpolation", f"a value that resolves ({reason})") from None
     if isinstance(data, Mapping) and "hydra" in data:
         data = {k: v for k, v in data.items() if k != "hydra"}
     cfg = from_mapping(Config, data)

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from .session import ARM_LABELS, ARMS
+from ..mpl_text import literal_text
 
 __all__ = ["CHARTS", "COLOURS", "time_figure", "district_figure"]
 
@@ -25,6 +26,7 @@ CHARTS: dict[str, tuple[str, str, str, float]] = {
 }
 
 
+@literal_text
 def time_figure(frame: pd.DataFrame, chart: str, months: int, drought_months=()) -> Figure:
     """One indicator over the horizon, both arms.
 
@@ -59,6 +61,7 @@ def time_figure(frame: pd.DataFrame, chart: str, months: int, drought_months=())
     return fig
 
 
+@literal_text
 def district_figure(districts: pd.DataFrame, month: int) -> Figure:
     """IPC3+ share by district in the latest month, both arms side by side."""
     fig = Figure(figsize=(10.6, 3.1), dpi=90)

@@ -45,6 +45,26 @@ def server_env(households: int | None = None, months: int | None = None, seed: i
     return env
 
 
+def _bind_problem(host: str, port: int) -> str:
+    """Why the server could not listen on ``host:port`` (checked before starting it), or ''."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        return "expected a port in [1, 65535]"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"unknown host ({exc})"
+    family, _, _, _, addr = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: a closed port in TIME_WAIT is free
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            return f"cannot listen there ({exc.strerror or exc}); choose another --port"
+    return ""
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="hssim-dashboard", description="Serve the trainer dashboard: prevention vs late response on the same draws.")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
@@ -64,6 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # ConfigError: one line for a person
         print(f"hssim-dashboard: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    problem = _bind_problem(args.host, args.port)
+    if problem:
+        print(f"hssim-dashboard: error: --host {args.host} --port {args.port}: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     print(f"hssim dashboard on http://{args.host}:{args.port}  (Ctrl-C to stop)", flush=True)
     cmd = server_command(args.host, args.port)
     env = server_env(args.households, args.months, args.seed, args.preset)

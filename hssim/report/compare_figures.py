@@ -20,6 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..mpl_text import literal_text
+
 __all__ = [
     "differences_figure",
     "costs_figure",
@@ -106,6 +108,7 @@ def _key_outcomes(result, outcomes: Sequence[str] | None) -> list[str]:
     return chosen or present[:6]
 
 
+@literal_text
 def differences_figure(result, path: str | Path | None = None, outcomes: Sequence[str] | None = None,
                        dpi: int = 110) -> bytes | None:
     """Forest plot of the paired differences arm - reference with 95% intervals.
@@ -160,6 +163,7 @@ def differences_figure(result, path: str | Path | None = None, outcomes: Sequenc
     return _finish(fig, path, dpi)
 
 
+@literal_text
 def costs_figure(result, path: str | Path | None = None, dpi: int = 110, max_parts: int = 10) -> bytes | None:
     """Mean cost per run by arm, stacked by intervention when a cost table exists."""
     plt = _plt()
@@ -204,6 +208,7 @@ def costs_figure(result, path: str | Path | None = None, dpi: int = 110, max_par
     return _finish(fig, path, dpi)
 
 
+@literal_text
 def cost_effectiveness_figure(result, path: str | Path | None = None, dpi: int = 110) -> bytes | None:
     """Cost per death averted, per IPC3+ person-month averted and benefit-cost ratio,
     per arm with 95% bootstrap intervals; arms that avert nothing are labelled."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..mpl_text import literal_text
+
 __all__ = ["indicator_figure", "drought_months"]
 
 PANELS = (
@@ -24,6 +26,7 @@ def drought_months(results, min_share: float = 0.5) -> np.ndarray:
     return s.index.to_numpy()[s.to_numpy() >= min_share]
 
 
+@literal_text
 def indicator_figure(results, path: str | Path, dpi: int = 110) -> None:
     """Write a PNG of the key indicators (district 'all', group 'all')."""
     import matplotlib

@@ -9,6 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..mpl_text import literal_text
+
 __all__ = ["polyrisk_figure", "TITLES"]
 
 #: short panel titles of the outcomes (others show their name)
@@ -50,6 +52,7 @@ def _plain(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
+@literal_text
 def polyrisk_figure(result, path: str | Path, indicators: Sequence[str] | None = None, dpi: int = 110) -> None:
     """Write a PNG of a :class:`~hssim.polyrisk.PolyRiskResult`.
 

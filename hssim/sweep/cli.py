@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
+from ..cliutil import fail as _cli_fail
+from ..cliutil import handle_signals, interrupted
 from ..errors import ConfigError, UserError
 
 __all__ = ["main", "analyse_main", "compose_sweep", "analyse_store"]
@@ -43,10 +45,7 @@ DEFAULTS_NAME = "hssim_sweep_defaults"
 
 
 def _fail(exc: BaseException, prog: str = PROG) -> NoReturn:
-    if os.environ.get("HSSIM_DEBUG", "") not in ("", "0"):
-        raise exc
-    print(f"{prog}: error: {exc}", file=sys.stderr)
-    sys.exit(EXIT_USER_ERROR)
+    _cli_fail(exc, prog)
 
 
 def register_defaults() -> None:
@@ -96,21 +95,24 @@ def compose_sweep(overrides: list[str], hydra_overrides: list[str] = (), config_
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from ..api import _hydra_reason, _offending_override
+    from ..api import _hydra_reason, _offending_override, hydra_searchpath, refuse_code
     from ..paths import configs_dir
 
     register_defaults()
-    extra = []
-    if config_dirs:
-        extra = ["hydra.searchpath=[" + ",".join(f"file://{Path(d).resolve()}" for d in config_dirs) + "]"]
+    extra = [hydra_searchpath(config_dirs)] if config_dirs else []
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(configs_dir()), version_base=None, job_name="hssim_sweep"):
             cfg = compose("sweep", overrides=[*overrides, *hydra_overrides, *extra], return_hydra_config=True)
-    except (HydraException, OmegaConfBaseException) as exc:
+    except (HydraException, OmegaConfBaseException, ValueError) as exc:  # ValueError: e.g. `experiment=3`
         raise ConfigError(*_offending_override(exc, [*overrides, *hydra_overrides]), _hydra_reason(exc)) from exc
+    except Exception as exc:  # a YAML file that does not parse (yaml's own errors)
+        if type(exc).__module__.split(".")[0] != "yaml":
+            raise
+        raise ConfigError("<experiment file>", type(exc).__name__, f"valid YAML ({' '.join(str(exc).split())})") from None
     finally:
         GlobalHydra.instance().clear()
+    refuse_code(cfg)
     OmegaConf.set_struct(cfg, False)
     return cfg
 
@@ -188,6 +190,7 @@ def _launch(plan, todo: list[int], sweep_ovr: list[str], hydra_ovr: list[str], c
     """Run the chunks ``todo`` as a Hydra multirun; returns the launcher's error, if any."""
     import hydra
 
+    from ..api import hydra_quote
     from ..paths import configs_dir
 
     store = plan.store.root
@@ -195,12 +198,12 @@ def _launch(plan, todo: list[int], sweep_ovr: list[str], hydra_ovr: list[str], c
     extra = ["hydra/job_logging=none", "hydra/hydra_logging=none"]
     extra = [e for e in extra if not any(h.startswith(e.split("=")[0]) for h in hydra_ovr)]
     if not any(h.startswith("hydra.sweep.dir") for h in hydra_ovr):
-        extra.append(f"hydra.sweep.dir='{store / 'hydra' / stamp}'")
+        extra.append(f"hydra.sweep.dir={hydra_quote(str(store / 'hydra' / stamp))}")
     argv = [PROG, "-m"]
     for d in config_dirs:
         argv += ["--config-dir", str(Path(d).resolve())]
     argv += [o for o in sweep_ovr if not o.startswith(("store=", "chunk="))]
-    argv += [f"store='{store}'", "chunk=" + ",".join(map(str, todo)), *hydra_ovr, *extra]
+    argv += [f"store={hydra_quote(str(store))}", "chunk=" + ",".join(map(str, todo)), *hydra_ovr, *extra]
     saved = sys.argv
     sys.argv = argv
     error = ""
@@ -303,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     if "--debug" in argv:
         argv.remove("--debug")
         os.environ["HSSIM_DEBUG"] = "1"
+    handle_signals()
     from .runner import load_sweep_config, plan
 
     try:
@@ -311,15 +315,18 @@ def main(argv: list[str] | None = None) -> None:
         sc = load_sweep_config(composed)
         if sc.chunk is not None:
             raise ConfigError("chunk", sc.chunk, "no chunk= (the driver sets it per job; use only=[...] to choose chunks)")
-        p = plan(sc, store=sc.store or None)
-        for c in sc.only:
-            if c >= p.header["n_chunks"]:
-                raise ConfigError("only", list(sc.only), f"chunk numbers in 0..{p.header['n_chunks'] - 1}")
+        p = plan(sc, store=sc.store or None)  # refuses `only` chunks that do not exist before writing
         todo = p.todo(sc.only)
     except UserError as exc:
         _fail(exc)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "no chunk had run")
     t0 = time.perf_counter()
-    error = _launch(p, todo, sweep_ovr, hydra_ovr, dirs, sc.progress) if todo else ""
+    try:
+        error = _launch(p, todo, sweep_ovr, hydra_ovr, dirs, sc.progress) if todo else ""
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, f"finished chunks are kept in {p.store.root}; run the same command again to compute "
+                               "the rest")
     done = _print_report(p, todo, time.perf_counter() - t0, error)
     complete = done == p.header["n_chunks"]
     if complete and sc.analyse:
@@ -339,6 +346,7 @@ def analyse_main(argv: list[str] | None = None) -> None:
     """Console entry point of ``hssim-sweep-analyse STORE [--dpi N]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     prog = "hssim-sweep-analyse"
+    handle_signals()
     if "--debug" in argv:
         argv.remove("--debug")
         os.environ["HSSIM_DEBUG"] = "1"
@@ -361,6 +369,9 @@ def analyse_main(argv: list[str] | None = None) -> None:
         analyse_store(argv[0], dpi=dpi)
     except UserError as exc:
         _fail(exc, prog)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, prog, "the store is untouched (analysis files are written whole or not at all); "
+                               "run the same command again")
 
 
 if __name__ == "__main__":  # pragma: no cover

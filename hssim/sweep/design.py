@@ -12,7 +12,7 @@ import numpy as np
 
 from .schema import ExperimentConfig
 
-__all__ = ["problem", "sample", "run_seed", "chunk_bounds", "n_chunks", "auto_chunk_size"]
+__all__ = ["problem", "sample", "n_points", "run_seed", "chunk_bounds", "n_chunks", "auto_chunk_size"]
 
 
 def problem(exp: ExperimentConfig) -> dict:
@@ -27,6 +27,14 @@ def problem(exp: ExperimentConfig) -> dict:
     if any(p.dist != "unif" for p in pars):
         out["dists"] = [p.dist for p in pars]
     return out
+
+
+def n_points(exp: ExperimentConfig) -> int:
+    """Rows :func:`sample` returns, known without sampling (to size a design before
+    drawing it)."""
+    k = len(exp.parameters)
+    return int(exp.n * {"sobol": (2 * k + 2) if exp.second_order else (k + 2), "morris": k + 1,
+                        "fast": k}.get(exp.method, 1))
 
 
 def sample(exp: ExperimentConfig) -> np.ndarray:

@@ -28,6 +28,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..mpl_text import literal_text
+
 __all__ = ["conditions_figure", "distributions_figure", "indices_figure", "morris_figure", "sobol_figure"]
 
 MAX_COLUMNS = 3
@@ -35,6 +37,7 @@ _TITLE_WIDTH = 42  # characters per title line of a panel
 _LINESTYLES = ("-", "--", ":", "-.")
 
 
+@literal_text
 def sobol_figure(indices: pd.DataFrame, outputs: Sequence[str], *, title: str = "Sobol' indices") -> Figure:
     """First-order and total indices per parameter, one panel per output.
 
@@ -58,6 +61,7 @@ def sobol_figure(indices: pd.DataFrame, outputs: Sequence[str], *, title: str = 
     )
 
 
+@literal_text
 def indices_figure(indices: pd.DataFrame, outputs: Sequence[str], *, method: str = "monte_carlo") -> Figure:
     """Given-data indices per parameter (``delta``, ``S1``, ``S1_delta``), one panel per output.
 
@@ -81,6 +85,7 @@ def indices_figure(indices: pd.DataFrame, outputs: Sequence[str], *, method: str
     )
 
 
+@literal_text
 def morris_figure(indices: pd.DataFrame, outputs: Sequence[str]) -> Figure:
     """Morris screening: ``mu_star`` against ``sigma`` per parameter, one panel per output.
 
@@ -122,6 +127,7 @@ def morris_figure(indices: pd.DataFrame, outputs: Sequence[str]) -> Figure:
     return fig
 
 
+@literal_text
 def distributions_figure(Y: pd.DataFrame, distributions: pd.DataFrame) -> Figure:
     """Histogram of every output over the sweep, with its mean and the zero line.
 
@@ -169,6 +175,7 @@ def distributions_figure(Y: pd.DataFrame, distributions: pd.DataFrame) -> Figure
     return fig
 
 
+@literal_text
 def conditions_figure(conditions: pd.DataFrame, outputs: Sequence[str], parameters: Sequence[str]) -> Figure:
     """Mean output per quantile bin of each parameter ("when does it pay").
 

@@ -168,6 +168,13 @@ class HssimModel:
                             raise
                         raise ConfigError(f"experiment.parameters.{name}", float(x[j]),
                                           f"values the run config accepts in arm {arm!r} ({exc})") from exc
+            for i in range(X.shape[0]):  # all parameters together at every point: joint constraints
+                try:
+                    load_config(self.config(arm, X[i], 0))
+                except ConfigError as exc:
+                    values = ", ".join(f"{k}={float(v):.6g}" for k, v in zip(self.exp.parameters, X[i]))
+                    raise ConfigError("experiment.parameters", f"sample point {i} ({values})",
+                                      f"values the run config accepts together in arm {arm!r} ({exc})") from exc
             cfg = self.config(arm, X[0], 0)
             try:
                 prepare(cfg)

@@ -75,15 +75,28 @@ class Plan:
                 f"in {h['n_chunks']} chunks of {h['chunk_size']})")
 
 
+#: memory one sample point costs while planning: the matrix, its JSON copy in the store's
+#: header and the Python floats in between (bytes per parameter value, generous)
+_BYTES_PER_SAMPLE_VALUE = 200.0
+
+
 def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool = True) -> Plan:
     """Sample the design, validate the model on it, and create (or reopen) the store.
 
     Nothing is run but a short check per arm (:meth:`HssimModel.check`); a store that
     already holds this experiment is reopened as it is, so re-running the same
-    command computes only the chunks without a result.
+    command computes only the chunks without a result. Everything that can be
+    refused (a design too large for memory, chunks in ``only`` that do not exist, a
+    sample point whose values the run config rejects together) is refused before
+    the store is written.
     """
+    from ..cliutil import check_memory
+
     exp = cfg.experiment
     root = Path(store or cfg.store or Path("sweeps") / exp.name)
+    size_points = design.n_points(exp)
+    check_memory(size_points * max(1, len(exp.parameters)) * _BYTES_PER_SAMPLE_VALUE, "this sweep's design "
+                 f"({size_points:,} sample points)", "experiment.n or the number of parameters")
     X = design.sample(exp)
     model = make_model(exp)
     arms = model.arm_configs()
@@ -110,6 +123,9 @@ def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool =
         "arms": arms,
         "sample": X.tolist(),
     }
+    for c in cfg.only:
+        if c >= header["n_chunks"]:
+            raise ConfigError("only", list(cfg.only), f"chunk numbers in 0..{header['n_chunks'] - 1}")
     existed = st.create_or_check(header)
     return Plan(st, exp, existed)
 

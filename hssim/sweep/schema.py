@@ -151,6 +151,9 @@ class ExperimentConfig:
 
     def validate(self, path: str) -> None:
         p = f"{path}." if path else ""
+        from ..cliutil import check_name
+
+        check_name(f"{p}name", self.name)  # it names the store's folder: sweeps/<name>
         if not self.parameters:
             raise ConfigError(f"{p}parameters", {}, "at least one uncertain parameter")
         if not self.outputs:
