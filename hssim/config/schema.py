@@ -133,6 +133,10 @@ class HouseholdConfig:
     work_days_agropastoral: float = fr(5.0, 0.0, 31.0, "labour days per adult per month, agro-pastoral")
     work_days_crop: float = fr(5.0, 0.0, 31.0, "labour days per adult per month, crop farming")
     work_days_urban: float = fr(16.0, 0.0, 31.0, "labour days per adult per month, urban/wage")
+    work_days_destitute: float = fr(
+        12.0, 0.0, 31.0,
+        "labour days per adult per month of a rural household with no herd or assets left (labour freed; assumed: rural casual work is scarcer than urban)",
+    )
     land_ha_crop: float = fr(1.2, 0.0, 100.0, "median cultivated land, crop farming households, ha")
     land_ha_agropastoral: float = fr(0.6, 0.0, 100.0, "median cultivated land, agro-pastoral households, ha")
     herd_tlu_pastoral: float = fr(12.0, 0.0, 1000.0, "median herd, pastoral households, TLU")
@@ -195,14 +199,16 @@ class HouseholdConfig:
     sam_death_hr: float = fr(11.6, 1.0, 100.0, "hazard ratio of death of a severely wasted under-five (Olofin et al. 2013)")
     # Famine-level excess (all ages), only where the gap is wide and sustained. IPC
     # Technical Manual 3.1 (IPC Global Partners 2019), area reference thresholds of the
-    # crude death rate: 0.5 (Crisis), 1 (Emergency), 2 (Famine) / 10,000 / day. The
-    # excess is 0 at the gap where the model's phase 3 begins, rises linearly and adds
-    # famine_excess_cdr at the phase-5 gap (50%), so that with a background of about
-    # 0.3-0.5 the total reaches the famine threshold there and about 1 at the phase-4 gap.
+    # crude death rate: 0.5 (Crisis), 1 (Emergency), 2 (Famine) / 10,000 / day; IPC
+    # describes phase 4 as the first with excess mortality. The excess is 0 up to the
+    # gap where the model's phase 4 begins (20%; below it the malnutrition pathway
+    # carries the excess), rises linearly and adds famine_excess_cdr at the phase-5
+    # gap (50%): with a background of about 0.2-0.5 the total is about 1 in the middle
+    # of phase 4 and reaches the famine threshold of 2 at phase 5.
     famine_excess_cdr_per_10k_day: float = fr(
         1.5, 0.0, 1000.0, "excess crude death rate at the phase-5 consumption gap, deaths / 10,000 / day (IPC 2019 thresholds)"
     )
-    famine_gap_onset: float = fr(0.05, 0.0, 1.0, "consumption gap below which there is no famine-level excess (model's phase-3 gap)")
+    famine_gap_onset: float = fr(0.2, 0.0, 1.0, "consumption gap below which there is no famine-level excess (model's phase-4 gap)")
     famine_gap_phase5: float = fr(0.5, 1e-3, 1.0, "consumption gap at which the excess equals famine_excess_cdr (model's phase-5 gap)")
     famine_after_months: int = fr(2, 0, 100, "months in a row with a gap before famine-level excess deaths begin (assumed)")
     poverty_line_usd_per_person_day: float = fr(0.8, 0.0, 1e4, "consumption poverty line, USD / person / day (nominal)")
@@ -242,7 +248,7 @@ class DisplacementConfig:
     enabled: bool = True
     flight_fear_median: float = fr(0.55, 0.0, 10.0, "median fear at which a household flees (thresholds vary by household)")
     flight_threshold_log_sd: float = fr(0.4, 0.0, 3.0, "sd of log flight thresholds across households")
-    p_distress_migration: float = fr(0.02, 0.0, 1.0, "monthly chance of distress migration at the emergency coping stage after two or more gap months in a row")
+    p_distress_migration: float = fr(0.01, 0.0, 1.0, "monthly chance of distress migration at the emergency coping stage after two or more gap months in a row")
     herd_loss_on_flight_frac: float = fr(0.5, 0.0, 1.0, "share of the herd lost or left behind when fleeing")
     displaced_wage_frac: float = fr(0.6, 0.0, 2.0, "wage earnings while displaced, share of a resident's")
     safety_weight: float = fr(1.0, 0.0, 100.0, "destination utility per unit of log conflict rate avoided")
@@ -251,10 +257,10 @@ class DisplacementConfig:
     camp_bonus: float = fr(0.5, -100.0, 100.0, "extra utility of a camp (aid, protection)")
     choice_noise: float = fr(0.5, 0.0, 100.0, "scale of idiosyncratic destination preferences (Gumbel)")
     safe_rate_multiple: float = fr(
-        1.25, 0.0, 1000.0, "the origin is safe when its expected conflict rate is at most this multiple of its usual level"
+        1.25, 0.0, 1000.0, "the origin is safe when its expected conflict rate, averaged over return_safe_months, is at most this multiple of its usual level"
     )
-    return_min_production: float = fr(0.75, 0.0, 1.0, "harvests (production index) the origin needs before households return")
-    return_safe_months: int = fr(6, 0, 240, "months the origin must be safe (and its harvests back) before returning")
+    return_min_production: float = fr(0.75, 0.0, 1.0, "harvests (production index, averaged over return_safe_months) the origin needs before households return")
+    return_safe_months: int = fr(6, 0, 240, "window, months, over which the origin's conflict rate and harvests are averaged to judge it safe (0: always safe)")
     p_return: float = fr(0.25, 0.0, 1.0, "monthly chance of returning once the origin is safe")
 
 

@@ -9,60 +9,84 @@ Events ``N_d(t) ~ Poisson(lambda_d(t))`` with::
 so an event in district j begets on average ``alpha`` events in j and ``sigma``
 spread over its neighbours: every column of K sums to ``alpha + sigma``, which is the
 branching ratio (the spectral radius of K) and must be below 1 for stationarity
-(checked at configuration). With constant drivers the stationary mean is
-``E[N] = (I - K)^-1 mu``.
+(checked at configuration). Because the intensity is linear in past events, the
+long-run mean is ``E[N] = (I - K)^-1 E[mu]`` whatever the drivers do (the
+multivariate form of a Hawkes process's ``mu / (1 - n)``).
 
-The baseline ``mu_d(t)`` is the district's calm-years rate (scenario column
-``conflict_baseline``) less rule of law and security interventions, times the
-drivers' multiplier (capped at ``max_driver_multiple``)::
+**The scenario's rate is the long-run mean.** ``conflict_baseline`` (e.g. an ACLED
+average over several years) is what the district sees on average, excitation and
+the usual drivers included. The background rate is set so that the stationary mean
+with the calm-years drivers equals it::
 
-    mu_d = baseline_scale conflict_baseline (1 - rule_of_law_effect * rule_of_law) (1 - security_effect)
-         * exp( min( s_scarcity e_s water_scarcity (1 - committee_effect)
-                     + s_price e_p log(price / normal)^+
-                     + s_grievance e_g ((poverty - 0.5) + marginalised_share)
-                     + s_influx e_i influx_frac,  log max_driver_multiple ) )
+    mu_d(t) = b_d (1 - security_effect_d) exp(min(drv_d(t), log max_driver_multiple))
+    b_d     = baseline_scale [(I - K) r]_d / M_d             r = conflict_baseline
+    drv_d   = (1 - rule_of_law_effect rule_of_law_d)
+              ( s_scarcity e_s water_scarcity (1 - committee_effect)
+              + s_price e_p log(price / normal)^+
+              + s_influx e_i influx_frac )
+            + s_grievance e_g ((poverty - 0.5) + marginalised_share)
 
-with this month's climate (phase CLIMATE runs first) and last month's prices and
-influx. ``security_effect`` (policing, dialogue: the share of the baseline rate
-removed) and ``committee_effect`` (community resource-management committees: the
-share of the drought -> conflict link removed, as in Turkana) are district fields
-written by interventions in the INTERVENTION phase, so the conflict step reads the
-values of the month before; both are clipped to [0, 1] and are 0 (no effect)
-without interventions. The district's usual level (:meth:`Conflict.calm_rate`,
-:meth:`Conflict.usual_rate`, against which displacement judges a district safe to
-return to) leaves both out: it is the level the district knows, not this month's.
+where ``M_d`` is the mean of the drivers' multiplier in calm years at calibration
+strength (every coupling 1): water scarcity over the stationary climate (the SPI is
+N(0, 1) without storylines or trend, and ``water_scarcity = clip(-SPI/3, 0, 1)``),
+grievance as tabled, prices at normal, no influx, no interventions
+(:func:`calm_multiplier`). So with every coupling at 1 the long-run mean equals the
+table (times ``baseline_scale``); cutting a link (coupling 0) removes its share of
+the district's conflict; a storyline's drought raises it. Rule of law, already
+reflected in the observed rate, damps how strongly shocks (scarcity, prices, influx)
+turn into violence. Where the neighbours' spillover alone would exceed a district's
+table rate, ``(I - K) r`` is negative and its background is 0 (the district's mean
+is then above the table; :attr:`Conflict.clipped` lists such districts).
 
-Events hit households at their location (see :mod:`hssim.kernels.conflict`); their
-effects on markets and health care are computed in the IMPACT phase
-(:mod:`hssim.couplings.food_system`).
+``security_effect`` (policing, dialogue: the share of the background rate removed)
+and ``committee_effect`` (community resource-management committees: the share of the
+drought -> conflict link removed, as in Turkana) are district fields written by
+interventions in the INTERVENTION phase, so the conflict step reads the values of the
+month before; both are clipped to [0, 1] and are 0 (no effect) without
+interventions. The district's usual level (:meth:`Conflict.usual_rate`, against which
+displacement judges a district safe to return to) leaves both out: it is the level
+the district knows, not this month's.
 
-Random streams: ``conflict.events`` (index = district), ``conflict.households``.
+Events hit households in communities (see :mod:`hssim.kernels.conflict`): each event
+lands in one community of its district and hits ``households_hit_per_event`` real
+households there on average, so deaths and exposure per event do not scale with the
+district's population. Effects on markets and health care are computed in the IMPACT
+phase (:mod:`hssim.couplings.food_system`).
+
+Random streams: ``conflict.events`` (index = district), ``conflict.place``,
+``conflict.households``, ``conflict.deaths``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 
 from .. import rng
+from ..config.schema import CouplingsConfig, DroughtConfig, FoodSystemConfig
 from ..config.validate import field_range as fr
+from ..couplings.food_system import FoodSystem
 from ..errors import ConfigError
-from ..kernels.conflict import exposure_month
+from ..kernels.conflict import exposure_month, p_hit_tables, place_events
 from ..module import Module
+from .drought import DroughtProcess
 from ..phases import Phase
 from ..registry import register
+from ..state import DISTRICT_FIELDS, Arrays
 from ..sums import N_CELLS, N_SUMS
 
-__all__ = ["ConflictConfig", "Conflict", "kernel_matrix", "stationary_mean", "poisson_inv_vec"]
+__all__ = ["ConflictConfig", "Conflict", "kernel_matrix", "stationary_mean", "calm_multiplier", "poisson_inv_vec"]
 
 
 @dataclass(frozen=True)
 class ConflictConfig:
     kind: str = "conflict"
     enabled: bool = True
-    baseline_scale: float = fr(1.0, 0.0, 100.0, "multiplier on the scenario's calm-years event rates")
+    baseline_scale: float = fr(1.0, 0.0, 100.0, "multiplier on the scenario's calm-years (long-run mean) event rates")
     self_excitation: float = fr(0.35, 0.0, 0.999, "alpha: events begotten in the same district per event")
     spillover: float = fr(0.15, 0.0, 0.999, "sigma: events begotten in neighbouring districts per event")
     memory: float = fr(0.5, 0.0, 0.99, "phi: monthly persistence of excitation")
@@ -71,8 +95,8 @@ class ConflictConfig:
     grievance_elasticity: float = fr(0.5, 0.0, 20.0, "log-rate rise per unit of poverty above 50% plus marginalised share")
     influx_elasticity: float = fr(1.0, 0.0, 50.0, "log-rate rise per unit influx (displaced hosted / residents)")
     max_driver_multiple: float = fr(5.0, 1.0, 1000.0, "cap on the drivers' combined multiplier of the baseline rate")
-    rule_of_law_effect: float = fr(0.6, 0.0, 1.0, "share of the rate removed by full rule of law")
-    exposure_per_event: float = fr(0.002, 0.0, 1.0, "share of a district's households hit by one event")
+    rule_of_law_effect: float = fr(0.6, 0.0, 1.0, "share of the shock drivers' effect (scarcity, prices, influx) removed by full rule of law")
+    households_hit_per_event: float = fr(20.0, 0.0, 1e5, "real households hit by one event, in the community where it lands")
     p_death_member: float = fr(0.01, 0.0, 1.0, "chance each member of a hit household is killed")
     looting_frac: float = fr(0.3, 0.0, 1.0, "share of non-livestock assets lost by a hit household")
     raiding_frac: float = fr(0.35, 0.0, 1.0, "share of the herd lost by a hit household (raiding)")
@@ -118,6 +142,96 @@ def poisson_inv_vec(key, lam):
     return out
 
 
+#: years of calm climate simulated to average the drivers (after two years of warm-up)
+CALM_YEARS = 400
+#: seed of that simulation: fixed, so the background is a property of the configuration
+#: (scenario, climate, food system), the same for every run seed
+CALM_SEED = 20240514
+
+
+def grievance(scenario) -> np.ndarray:
+    """float64[D] grievance index ``(poverty_rate - 0.5) + marginalised_share`` (can be negative)."""
+    return (scenario.poverty_rate - 0.5) + scenario.marginalised_share
+
+
+class _CalmWorld:
+    """The district arrays and calendar a drought process and food system need (no households)."""
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.districts = Arrays(scenario.n_districts, DISTRICT_FIELDS)
+
+    def calendar_month(self, ti: int) -> int:
+        return ti % 12
+
+
+_CALM_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _calm_multiplier(cfg: ConflictConfig, scenario, drought: DroughtConfig, food: FoodSystemConfig,
+                     strengths: tuple[float, float, float]) -> np.ndarray:
+    relevant = (cfg.baseline_scale, cfg.scarcity_elasticity, cfg.price_elasticity, cfg.grievance_elasticity, cfg.max_driver_multiple,
+                cfg.rule_of_law_effect)
+    key = (relevant, drought, food, strengths, hashlib.sha256(pickle.dumps(scenario)).hexdigest())
+    if key not in _CALM_CACHE:
+        if len(_CALM_CACHE) >= 64:
+            _CALM_CACHE.clear()
+        _CALM_CACHE[key] = _simulate_calm(cfg, scenario, drought, food, strengths)
+    return _CALM_CACHE[key]
+
+
+def _simulate_calm(cfg, scenario, drought, food, strengths) -> np.ndarray:
+    s_drought, s_price, s_grievance = strengths
+    world = _CalmWorld(scenario)
+    ds = world.districts
+    climate = DroughtProcess(drought, scenario.xy_km, scenario.rain_clim_mm, CALM_SEED)
+    market = FoodSystem(food, CouplingsConfig())  # the food system as calibrated
+    market.init(world)
+    damp = 1.0 - cfg.rule_of_law_effect * scenario.rule_of_law
+    g = s_grievance * cfg.grievance_elasticity * grievance(scenario)
+    cap = np.log(cfg.max_driver_multiple)
+    free = np.full(scenario.n_districts, np.nan)
+    # markets are disrupted by the district's usual number of events (the table's rate)
+    ds.conflict_events[:] = cfg.baseline_scale * scenario.conflict_baseline
+    warm = 24
+    n = 12 * CALM_YEARS
+    y = np.empty((n, scenario.n_districts))  # the multiplier
+    x = np.empty((n, scenario.n_districts))  # the SPI, whose mean is exactly 0
+    for ti in range(warm + n):
+        cal = ti % 12
+        a, spi = climate.advance(ti, cal, 0.0, free)
+        ds.rain_mm[:] = scenario.rain_clim_mm[:, cal] * np.exp(drought.rain_log_sd * a - 0.5 * drought.rain_log_sd**2)
+        market.step(world, ti)
+        if ti >= warm:
+            scarcity = np.clip(-spi / 3.0, 0.0, 1.0)
+            log_price = np.log(ds.food_price_usd_per_kg / food.food_price_usd_per_kg)
+            drv = damp * (s_drought * cfg.scarcity_elasticity * scarcity + s_price * cfg.price_elasticity * np.maximum(log_price, 0.0)) + g
+            y[ti - warm] = np.exp(np.minimum(drv, cap))
+            x[ti - warm] = spi
+    # control variate: the climate's slow regional driver makes a century's mean SPI
+    # wander by ~0.05 sd; correcting by its known mean (0) removes most of that error
+    xc = x - x.mean(axis=0)
+    beta = (xc * (y - y.mean(axis=0))).sum(axis=0) / np.maximum((xc * xc).sum(axis=0), 1e-300)
+    out = y.mean(axis=0) - beta * x.mean(axis=0)
+    out.setflags(write=False)
+    return out
+
+
+def calm_multiplier(cfg: ConflictConfig, engine, strengths: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
+    """float64[D] mean of the drivers' multiplier ``exp(min(drv, log max))`` in calm years.
+
+    Averaged over ``CALM_YEARS`` of the scenario's climate without storylines or trend
+    (the run's drought settings, seed ``CALM_SEED``) and the food system's prices as
+    they follow it (markets disrupted by the table's usual number of events): water
+    scarcity, price rises and grievance as tabled; no influx, no intervention. ``strengths``: the
+    couplings drought -> conflict, prices -> conflict, grievance -> conflict (all 1 when
+    calibrating the background rate). Cached per configuration.
+    """
+    drought = next((h for h in engine.cfg.hazards.values() if getattr(h, "kind", "") == "drought"), None)
+    return _calm_multiplier(cfg, engine.scenario, drought or DroughtConfig(), engine.cfg.food_system,
+                            tuple(float(x) for x in strengths))
+
+
 @register("conflict", ConflictConfig, group="hazards")
 class Conflict(Module):
     """Writes ``conflict_events`` and ``conflict_rate``; exposes households (deaths,
@@ -135,6 +249,34 @@ class Conflict(Module):
         self.x = np.zeros(sc.n_districts)  # excitation memory
         self.last_events = np.zeros(sc.n_districts)
         self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, sc.n_districts, N_CELLS, N_SUMS), np.int64)
+        self.clipped = ()
+        self.background = np.zeros(sc.n_districts)
+        if not self.cfg.enabled:
+            return
+        # background rate: the stationary mean with calm-years drivers equals the table
+        immigrant = (np.eye(sc.n_districts) - self.K) @ (self.cfg.baseline_scale * sc.conflict_baseline)
+        #: districts whose neighbours' spillover alone exceeds their table rate (background 0)
+        self.clipped = tuple(n for n, v in zip(sc.names, immigrant) if v < 0)
+        self.background = np.maximum(immigrant, 0.0) / calm_multiplier(self.cfg, engine)
+        self._communities = None
+
+    def _community_layout(self, engine):
+        """First community and number of communities of each district (households are
+        sorted by district, then community; computed once the population exists)."""
+        hh = engine.households
+        D = engine.scenario.n_districts
+        C = int(hh.community.max()) + 1 if hh.n else 0
+        comm_district = np.full(C, -1, np.int64)
+        comm_district[hh.community] = hh.district
+        n_comm = np.bincount(comm_district[comm_district >= 0], minlength=D).astype(np.int64)
+        first = np.zeros(D, np.int64)
+        for d in range(D):
+            ids = np.flatnonzero(comm_district == d)
+            first[d] = ids[0] if ids.size else 0
+            if ids.size and ids[-1] - ids[0] + 1 != ids.size:
+                raise RuntimeError("conflict: a district's communities must be numbered contiguously")
+        self._communities = (first, n_comm, C)
+        return self._communities
 
     def baseline(self, engine) -> np.ndarray:
         """float64[D] mu_d(t) from last month's district state (prices, influx, the
@@ -144,32 +286,31 @@ class Conflict(Module):
         normal_price = engine.cfg.food_system.food_price_usd_per_kg
         log_price = np.log(np.maximum(ds.food_price_usd_per_kg, 1e-12) / normal_price)
         # committees weaken the scarcity -> conflict link only; security removes a share
-        # of the calm-years rate (both neutral at 0: x * 1.0 is exact)
+        # of the background rate (both neutral at 0: x * 1.0 is exact)
         committee = 1.0 - np.clip(ds.committee_effect, 0.0, 1.0)
         security = 1.0 - np.clip(ds.security_effect, 0.0, 1.0)
-        drivers = (
+        damp = 1.0 - cfg.rule_of_law_effect * sc.rule_of_law  # rule of law damps shocks' effect
+        drivers = damp * (
             cp.drought_to_conflict * cfg.scarcity_elasticity * ds.water_scarcity * committee
             + cp.prices_to_conflict * cfg.price_elasticity * np.maximum(log_price, 0.0)
-            + cp.grievance_to_conflict * cfg.grievance_elasticity * ((sc.poverty_rate - 0.5) + sc.marginalised_share)
             + cp.displacement_to_conflict * cfg.influx_elasticity * ds.influx_frac
-        )
+        ) + cp.grievance_to_conflict * cfg.grievance_elasticity * grievance(sc)
         # the drivers' multiplier is capped: feedbacks (influx, prices) cannot run away
         multiple = np.exp(np.minimum(drivers, np.log(cfg.max_driver_multiple)))
         return self.calm_rate(engine) * security * multiple
 
     def calm_rate(self, engine) -> np.ndarray:
-        """float64[D] baseline rate with no drivers: calm-years rate less rule of law
-        (no intervention effects: the district's usual level)."""
-        sc = engine.scenario
-        return self.cfg.baseline_scale * sc.conflict_baseline * (1.0 - self.cfg.rule_of_law_effect * sc.rule_of_law)
+        """float64[D] background rate ``b`` with every driver at zero (multiplier 1) and
+        no intervention effects."""
+        return self.background
 
     def usual_rate(self, engine) -> np.ndarray:
-        """float64[D] the district's usual conflict level: the stationary mean with
-        grievance as it stands and no shock (no scarcity, price rise or influx)."""
-        sc, cp, cfg = engine.scenario, engine.cfg.couplings, self.cfg
-        grievance = cp.grievance_to_conflict * cfg.grievance_elasticity * ((sc.poverty_rate - 0.5) + sc.marginalised_share)
-        mu = self.calm_rate(engine) * np.exp(np.minimum(grievance, np.log(cfg.max_driver_multiple)))
-        return stationary_mean(self.K, mu)
+        """float64[D] the district's usual conflict level: the long-run (stationary) mean
+        with calm-years drivers at the run's coupling strengths; equal to
+        ``baseline_scale x conflict_baseline`` with every coupling at 1."""
+        cp = engine.cfg.couplings
+        m = calm_multiplier(self.cfg, engine, (cp.drought_to_conflict, cp.prices_to_conflict, cp.grievance_to_conflict))
+        return stationary_mean(self.K, self.background * m)
 
     def step(self, engine, ti: int) -> None:
         ds = engine.districts
@@ -178,25 +319,35 @@ class Conflict(Module):
         cfg, cp = self.cfg, engine.cfg.couplings
         self.x = cfg.memory * self.x + (1.0 - cfg.memory) * self.last_events
         lam = self.baseline(engine) + self.K @ self.x
-        events = poisson_inv_vec(rng.stream_key(engine.seed, "conflict.events", ti), lam).astype(np.float64)
+        n_events = poisson_inv_vec(rng.stream_key(engine.seed, "conflict.events", ti), lam)
+        events = n_events.astype(np.float64)
         self.last_events = events
         ds.conflict_rate[:] = lam
         ds.conflict_events[:] = events
         hh = engine.households
+        first, n_comm, C = self._communities or self._community_layout(engine)
+        D = engine.scenario.n_districts
+        alive = hh.members > 0
+        home = alive & (hh.displaced == 0)
+        n_home = np.bincount(hh.community[home], minlength=C)
+        n_present = np.bincount(hh.location[alive], minlength=D)
+        comm_events = place_events(rng.stream_key(engine.seed, "conflict.place", ti), n_events, first, n_comm, C)
+        hits_sim = cfg.households_hit_per_event * hh.n / engine.scenario.households.sum()  # real -> simulated
+        p_home, p_away = p_hit_tables(comm_events, n_home, events, n_present, hits_sim, cp.conflict_to_households)
         self.acc[:] = 0
         exposure_month(
             rng.stream_key(engine.seed, "conflict.households", ti),
             rng.stream_key(engine.seed, "conflict.deaths", ti),
-            events,
+            p_home,
+            p_away,
             cp.conflict_to_households * cfg.fear_per_event * events,
-            cfg.exposure_per_event,
-            cp.conflict_to_households,
             cfg.p_death_member,
             cfg.looting_frac,
             cfg.raiding_frac,
             cfg.fear_per_exposure,
             cfg.fear_retention,
             hh.district,
+            hh.community,
             hh.location,
             hh.livelihood,
             hh.female_head,

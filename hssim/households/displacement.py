@@ -15,11 +15,14 @@ Camps have finite capacity (scenario ``camp_capacity`` households, scaled to the
 simulated population). When more households choose a camp than it has room for,
 the room goes to those with the smallest priority hash (a fixed, seed-dependent
 order) and the others go to their best hosted destination. A displaced household
-returns home with ``p_return`` per month once its origin has had, for
-``return_safe_months``, harvests back to ``return_min_production`` of normal and an
-expected conflict rate at most
-``safe_rate_multiple`` times its usual level (the stationary Hawkes mean without
-shocks).
+returns home with ``p_return`` per month once its origin is safe: over the last
+``return_safe_months`` months its harvests (production index) averaged at least
+``return_min_production`` of normal and its expected conflict rate averaged at most
+``safe_rate_multiple`` times its usual level (the long-run mean of the conflict
+process, :meth:`hssim.hazards.conflict.Conflict.usual_rate`). Averages, not every
+month: a self-exciting rate jumps after any single event, so "every month below the
+line" would keep a district with a low rate unsafe most of the time and its
+displaced away for years.
 On flight a household loses ``herd_loss_on_flight_frac`` of its herd.
 
 Flight on fear: a household at home flees when ``s_conflict * fear >= threshold *
@@ -61,7 +64,10 @@ class Displacement(Module):
         self.dist = sc.distance_km
         scale = engine.households.n / sc.households.sum()  # real households -> simulated
         self.capacity = np.floor(sc.camp_capacity * scale).astype(np.int64)
-        self.safe_months = np.zeros(D, np.int64)
+        W = max(1, self.cfg.return_safe_months)
+        self.rate_hist = np.zeros((W, D))  # conflict rate of the last W months (ring buffer)
+        self.prod_hist = np.zeros((W, D))  # production index of the last W months
+        self.n_hist = 0
         # the origin's usual conflict level (stationary mean without shocks); 0 without conflict
         self.usual_rate = np.zeros(D)
         for m in engine.modules:
@@ -87,9 +93,17 @@ class Displacement(Module):
         hh, ds = engine.households, engine.districts
         D = engine.scenario.n_districts
         s_conflict = cp.conflict_to_displacement  # conflict drives flight, destination safety and return
-        calm = (ds.conflict_rate <= cfg.safe_rate_multiple * self.usual_rate) | (s_conflict == 0)
-        safe = calm & (ds.production_index >= cfg.return_min_production)
-        self.safe_months = np.where(safe, self.safe_months + 1, 0)
+        W = self.rate_hist.shape[0]
+        self.rate_hist[ti % W] = ds.conflict_rate
+        self.prod_hist[ti % W] = ds.production_index
+        self.n_hist = min(self.n_hist + 1, W)
+        if cfg.return_safe_months == 0:
+            origin_safe = np.ones(D, dtype=bool)
+        elif self.n_hist < W:
+            origin_safe = np.zeros(D, dtype=bool)
+        else:
+            calm = (self.rate_hist.mean(axis=0) <= cfg.safe_rate_multiple * self.usual_rate) | (s_conflict == 0)
+            origin_safe = calm & (self.prod_hist.mean(axis=0) >= cfg.return_min_production)
         if not cfg.enabled:
             self.update_district_counts(engine)
             return
@@ -118,7 +132,7 @@ class Displacement(Module):
             hh.fear,
             hh.coping,
             hh.gap_months,
-            self.safe_months >= cfg.return_safe_months,
+            origin_safe,
             self.nbr_start,
             self.nbr,
             base,
