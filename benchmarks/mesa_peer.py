@@ -338,6 +338,9 @@ class Household(mesa.Agent):
             demand = 1.0 - p.urban_labour_exposure * (1.0 - demand)
         p_find = p.p_work * demand
         workers = sum(1 for _ in range(self.adults) if rnd.random() < p_find)
+        value_norm = self.herd_tlu * p.livestock_price_norm + assets  # at the start of the month
+        if lv != URBAN and trap > 0 and value_norm < trap:  # labour freed below the trap line
+            work_days = work_days + max(0.0, p.work_days_destitute - work_days) * (1.0 - value_norm / trap)
         cash += workers * work_days * p.wage_usd_per_day
         if model.harvest_now[d] and self.land_ha > 0.0:
             shock = math.exp(p.harvest_cv * rnd.gauss(0.0, 1.0) - 0.5 * p.harvest_cv * p.harvest_cv)

@@ -103,7 +103,8 @@ def test_summary_is_consistent_with_timeseries(small_results):
     assert s["deaths_total"] == int(small_results.indicator("deaths").sum())
     assert s["ipc3plus_frac_peak"] == pytest.approx(small_results.indicator("ipc3plus_frac").max())
     assert s["people_start"] == int(small_results.indicator("population").iloc[0])
-    assert s["people_end"] == s["people_start"] - s["deaths_total"]
+    assert s["people_end"] == s["people_start"] - s["deaths_total"] + s["births_total"]
+    assert s["births_total"] == int(small_results.indicator("births").sum()) > 0
     json.dumps(s)  # plain scalars only
 
 

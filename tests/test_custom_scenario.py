@@ -105,7 +105,7 @@ def test_custom_needs_a_path():
 
 def test_the_documented_format_matches_the_loader():
     doc = (REPO / "docs" / "scenario-format.md").read_text()
-    rows = dict(re.findall(r"^\| `([a-z_]+)` \| (yes|no) \|", doc, flags=re.M))
+    rows = dict(re.findall(r"^\| `([a-z0-9_]+)` \| (yes|no) \|", doc, flags=re.M))
     assert set(rows) == set(DISTRICT_COLUMNS)
     for col, (_, _, _, default, _) in DISTRICT_COLUMNS.items():
         assert rows[col] == ("yes" if default is None else "no"), col

@@ -135,7 +135,7 @@ def _readme_sources(name: str) -> dict[str, str]:
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.lstrip().startswith("|") else []
         if len(cells) >= 3:
-            for col in re.findall(r"`([a-z_]+)`", cells[0]):
+            for col in re.findall(r"`([a-z0-9_]+)`", cells[0]):
                 out[col] = cells[-1]
     return out
 

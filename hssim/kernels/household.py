@@ -113,6 +113,7 @@ __all__ = [
     "cell_of",
     "livestock_step",
     "wage_income",
+    "work_days",
     "binomial_inv",
     "deaths_step",
     "deaths_by_age",
@@ -214,6 +215,23 @@ def binomial_inv(u, n, p):
         k += 1
         cdf += pk
     return k
+
+
+@nb.njit(cache=True, inline="always")
+def work_days(days_livelihood, value_usd, trap_usd, livelihood, days_destitute):
+    """Labour days per adult this month: a rural household whose herd and assets
+    (at normal prices) fall below its livelihood's trap line frees the labour they
+    tied up and sells it instead, up to ``days_destitute`` with nothing left::
+
+        days = days_lv + max(0, days_destitute - days_lv) x max(0, 1 - value / trap)
+
+    (urban households: their own days). Pastoral "drop-outs" turn to casual work,
+    charcoal and petty trade (Little et al. 2001, Avoiding disaster: diversification
+    and risk management among East African herders, Development and Change 32:401-433).
+    """
+    if livelihood == 3 or trap_usd <= 0.0 or value_usd >= trap_usd:
+        return days_livelihood
+    return days_livelihood + max(0.0, days_destitute - days_livelihood) * (1.0 - value_usd / trap_usd)
 
 
 @nb.njit(cache=True, inline="always")
@@ -667,7 +685,8 @@ def household_month(
             trap = lv_table[lv, LV_TRAP_USD]
             herd = np.float64(herd_tlu[i])
             assets = np.float64(assets_usd[i])
-            above = herd * p.livestock_price_norm + assets >= trap
+            value_norm = herd * p.livestock_price_norm + assets
+            above = value_norm >= trap
 
             # livestock; feed, water and veterinary care avert a share of the deaths
             p_ls_death = d_p_livestock_death[loc] * (1.0 - livestock_protected[i])
@@ -678,7 +697,8 @@ def household_month(
             stock = np.float64(food_stock_kg[i])
             cash = herd * p.milk_usd_per_tlu * min(d_pasture[loc], 1.2) + assets * p.asset_return_frac
             demand = d_labour_demand[loc] if lv != 3 else 1.0 - p.urban_labour_exposure * (1.0 - d_labour_demand[loc])
-            wage = wage_income(adults[i], lv_table[lv, LV_WORK_DAYS], p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
+            wage = wage_income(adults[i], work_days(lv_table[lv, LV_WORK_DAYS], value_norm, trap, lv, p.work_days_destitute),
+                               p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
             n_sick = min(np.int64(sick[i]), m)
             wage *= 1.0 - illness_work_loss_frac * n_sick / m
             if away:

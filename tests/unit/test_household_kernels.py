@@ -1353,3 +1353,20 @@ def test_allocate_matches_reference(total, weights):
         # distinct remainders differ by at least 1 / sum(weights) >= 1e-6 / 12, far
         # above rounding, so float and exact arithmetic must pick the same ones
         assert got.tolist() == want
+
+
+# ================================================================ labour freed below the trap line
+
+
+def test_work_days_rise_as_a_rural_household_loses_its_herd_and_assets():
+    from hssim.kernels.household import work_days
+
+    # above the trap: the livelihood's own days; urban: always its own days
+    assert work_days(3.0, 2000.0, 1000.0, 0, 12.0) == 3.0
+    assert work_days(16.0, 0.0, 210.0, 3, 12.0) == 16.0
+    # nothing left: the destitute days; half the trap line: half-way
+    assert work_days(3.0, 0.0, 1000.0, 0, 12.0) == 12.0
+    assert work_days(3.0, 500.0, 1000.0, 0, 12.0) == approx(7.5)
+    # never fewer days than the livelihood's own
+    assert work_days(14.0, 0.0, 1000.0, 1, 12.0) == 14.0
+    assert work_days(5.0, 100.0, 0.0, 2, 12.0) == 5.0  # no trap line: nothing to fall below

@@ -67,6 +67,7 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             price, lprice = dist["food_price"][loc], dist["livestock_price"][loc]
             trap, cap_value, cap_herd, days = lv[l]
             herd, assets = float(h["herd_tlu"][i]), float(h["assets_usd"][i])
+            herd0 = herd
             above = herd * p.livestock_price_norm + assets >= trap
             p_ls_death = dist["p_ls_death"][loc] * (1.0 - float(h["livestock_protected"][i]))
             herd = K.livestock_step.py_func(herd, p_ls_death, dist["pasture"][loc], p.herd_growth_frac, cap_herd, above)
@@ -75,6 +76,9 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             cash = herd * p.milk_usd_per_tlu * min(dist["pasture"][loc], 1.2) + assets * p.asset_return_frac
             demand = dist["labour"][loc] if l != 3 else 1 - p.urban_labour_exposure * (1 - dist["labour"][loc])
             n_work = K.binomial_inv.py_func(uniform_ref(key, i, 2), int(h["adults"][i]), p.p_work * demand)
+            value_norm = herd0 * p.livestock_price_norm + assets
+            if l != 3 and trap > 0 and value_norm < trap:  # labour freed below the trap line
+                days = days + max(0.0, p.work_days_destitute - days) * (1 - value_norm / trap)
             sick = min(int(h["sick"][i]), m)
             wage = n_work * days * p.wage_usd_per_day * (1 - illness_loss * sick / m)
             cash += wage * (displaced_wage if away else 1.0)

@@ -1,0 +1,255 @@
+"""Normal-years targets: what a scenario's world looks like before any shock.
+
+Each shipped scenario folder holds ``targets.csv``, one row per target::
+
+    indicator,district,period,low,high,value,source,note
+
+``indicator`` is a name of :data:`TARGET_INDICATORS`; ``district`` a district of the
+scenario's ``districts.csv`` or ``all``; ``period`` is ``normal years`` (the only
+period measured so far: a run without storyline and without response); ``low`` and
+``high`` the band the model must land in (either may be empty: no bound); ``value``
+the published figure the band is built around (may be empty); ``source`` the
+publisher, year and document, or ``assumed`` where the band is a modelling
+judgement. :func:`load_targets` checks the file as :func:`hssim.scenario.load_scenario`
+checks the district table (every problem with its file, row and column, at once).
+
+:func:`measure` turns the results of no-shock runs (several seeds) into the same
+indicators, so a test or a user compares the two tables (:func:`compare`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ScenarioError, ScenarioErrors
+from .scenario import Scenario, resolve_scenario_path
+
+__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "PERIODS", "Target", "load_targets", "measure", "compare"]
+
+#: indicator -> what it measures (all from a no-shock run over the recorded horizon)
+TARGET_INDICATORS: dict[str, str] = {
+    "population_growth_pct_per_year": "growth of the people alive, first to last month, % per year (compound)",
+    "cdr_per_10k_day": "crude death rate, all causes, deaths / 10,000 / day",
+    "cdr_baseline_per_10k_day": "crude death rate from the background (baseline) hazard",
+    "cdr_starvation_per_10k_day": "crude death rate from acute malnutrition and famine-level excess",
+    "cdr_disease_per_10k_day": "crude death rate from the epidemic disease",
+    "cdr_violence_per_10k_day": "crude death rate from violence",
+    "starvation_death_share": "share of all deaths from acute malnutrition and famine-level excess",
+    "ipc3plus_frac": "mean share of people in IPC-like phase 3 or worse",
+    "ipc5_frac": "mean share of people in IPC-like phase 5",
+    "acute_malnutrition_frac": "mean GAM (MAM or SAM) prevalence among under-fives",
+    "sam_over_gam": "SAM prevalence / GAM prevalence (means over the horizon)",
+    "poverty_frac": "mean share of people below the consumption poverty line",
+    "displaced_frac": "mean share of people displaced",
+    "conflict_events_per_month": "mean conflict events per month (the districts' sum for 'all')",
+    "violence_deaths_per_event": "violence deaths / conflict events over the horizon",
+    "infections_per_1000_per_year": "new infections of the epidemic disease per 1,000 people per year",
+    "household_size_start": "mean members alive per household with members, first month",
+    "household_size_end": "mean members alive per household with members, last month",
+    "households_died_out_frac": "share of households alive in the first month with nobody alive in the last",
+    "real_population_start": "people the simulated population stands for (simulated people x real / simulated households), first month",
+}
+
+TARGET_COLUMNS = ("indicator", "district", "period", "low", "high", "value", "source", "note")
+PERIODS = ("normal years",)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of ``targets.csv`` (``low``/``high``/``value`` NaN where empty)."""
+
+    indicator: str
+    district: str
+    period: str
+    low: float
+    high: float
+    value: float
+    source: str
+    note: str
+    row: int
+
+    @property
+    def assumed(self) -> bool:
+        return self.source.strip().lower().startswith("assumed")
+
+    def contains(self, x: float) -> bool:
+        """Whether ``x`` lies in the band (bounds inclusive; a NaN ``x`` never does)."""
+        if not math.isfinite(x):
+            return False
+        return (math.isnan(self.low) or x >= self.low) and (math.isnan(self.high) or x <= self.high)
+
+
+def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Target]:
+    """Read and check ``targets.csv`` of a scenario folder (or a bare scenario name).
+
+    Checked: missing and unknown columns, rows with too few or too many fields,
+    unknown indicators and periods, districts not in the scenario (when given),
+    numbers that are not numbers, a row without any bound, ``low > high``, an empty
+    source, and a repeated (indicator, district, period).
+
+    Raises
+    ------
+    ScenarioErrors  every problem with its file, row and column
+    """
+    folder = resolve_scenario_path(str(path))
+    file = folder / "targets.csv"
+    fname = str(file)
+    if not file.is_file():
+        raise ScenarioError(fname, "file not found (normal-years targets: indicator,district,period,low,high,value,source,note)")
+    with open(file, newline="", encoding="utf-8-sig") as fh:
+        rows = [r for r in csv.reader(fh) if any(c.strip() for c in r)]
+    if not rows:
+        raise ScenarioError(fname, "empty file (a header row is expected)")
+    header = [h.strip() for h in rows[0]]
+    problems: list[ScenarioError] = []
+
+    def problem(message: str, row: int | None = None, column: str | None = None) -> None:
+        problems.append(ScenarioError(fname, message, row, column))
+
+    for h in header:
+        if h not in TARGET_COLUMNS:
+            problem(f"unknown column; allowed: {', '.join(TARGET_COLUMNS)}", 1, h)
+    for c in TARGET_COLUMNS:
+        if c not in header:
+            problem("required column missing", 1, c)
+    if problems:
+        raise ScenarioErrors(problems)
+    districts = None if scenario is None else set(scenario.names)
+    out: list[Target] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, r in enumerate(rows[1:]):
+        rowno = i + 2
+        if len(r) != len(header):
+            problem(f"{len(r)} fields; the header has {len(header)}", rowno)
+            continue
+        cells = {h: c.strip() for h, c in zip(header, r)}
+        ok = True
+        if cells["indicator"] not in TARGET_INDICATORS:
+            problem(f"{cells['indicator']!r} is not an indicator; allowed: {', '.join(TARGET_INDICATORS)}", rowno, "indicator")
+            ok = False
+        d = cells["district"]
+        if not d:
+            problem("empty; expected a district name or 'all'", rowno, "district")
+            ok = False
+        elif d != "all" and districts is not None and d not in districts:
+            problem(f"{d!r} is not a district of the scenario", rowno, "district")
+            ok = False
+        if cells["period"] not in PERIODS:
+            problem(f"{cells['period']!r} is not a period; allowed: {', '.join(PERIODS)}", rowno, "period")
+            ok = False
+        nums = {}
+        for c in ("low", "high", "value"):
+            t = cells[c]
+            if t == "":
+                nums[c] = math.nan
+                continue
+            try:
+                nums[c] = float(t)
+            except ValueError:
+                problem(f"{t!r} is not a number", rowno, c)
+                ok = False
+                continue
+            if not math.isfinite(nums[c]):
+                problem(f"{t!r} is not a finite number", rowno, c)
+                ok = False
+        if ok and math.isnan(nums["low"]) and math.isnan(nums["high"]):
+            problem("no bound; expected a number in low, high or both", rowno, "low")
+            ok = False
+        if ok and not math.isnan(nums["low"]) and not math.isnan(nums["high"]) and nums["low"] > nums["high"]:
+            problem(f"low {nums['low']:g} is above high {nums['high']:g}", rowno, "low")
+            ok = False
+        if not cells["source"]:
+            problem("empty; expected the publisher, year and document, or 'assumed'", rowno, "source")
+            ok = False
+        key = (cells["indicator"], d, cells["period"])
+        if key in seen:
+            problem(f"the same indicator, district and period as row {seen[key]}", rowno, "indicator")
+            ok = False
+        else:
+            seen[key] = rowno
+        if ok:
+            out.append(Target(cells["indicator"], d, cells["period"], nums["low"], nums["high"], nums["value"],
+                              cells["source"], cells["note"], rowno))
+    if problems:
+        raise ScenarioErrors(problems)
+    return out
+
+
+def _one_run(res, district: str, real_per_sim: float) -> dict[str, float]:
+    g = lambda k: res.indicator(k, district=district).to_numpy(dtype=np.float64)  # noqa: E731
+    days = float(res.config["households"]["days_per_month"])
+    people = g("population")
+    out: dict[str, float] = {}
+    n = people.size
+    out["population_growth_pct_per_year"] = 100.0 * ((people[-1] / people[0]) ** (12.0 / max(n - 1, 1)) - 1.0)
+    person_days = people.sum() * days
+    deaths = g("deaths").sum()
+    out["cdr_per_10k_day"] = deaths / person_days * 1e4
+    for cause in ("baseline", "starvation", "disease", "violence"):
+        out[f"cdr_{cause}_per_10k_day"] = g(f"deaths_{cause}").sum() / person_days * 1e4
+    out["starvation_death_share"] = g("deaths_starvation").sum() / deaths if deaths > 0 else 0.0
+    for k in ("ipc3plus_frac", "ipc5_frac", "acute_malnutrition_frac", "poverty_frac", "displaced_frac"):
+        out[k] = float(np.nanmean(g(k)))
+    gam = float(np.nanmean(g("acute_malnutrition_frac")))
+    out["sam_over_gam"] = float(np.nanmean(g("sam_frac"))) / gam if gam > 0 else 0.0
+    events = g("conflict_events")
+    out["conflict_events_per_month"] = float(events.mean())
+    out["violence_deaths_per_event"] = g("deaths_violence").sum() / events.sum() if events.sum() > 0 else 0.0
+    out["infections_per_1000_per_year"] = g("new_infections").sum() / people.mean() * 1000.0 / (n / 12.0)
+    hh = g("households")
+    out["household_size_start"] = people[0] / hh[0]
+    # people alive at the end: the last month's people less its deaths plus its births
+    out["household_size_end"] = (people[-1] - g("deaths")[-1] + g("births")[-1]) / hh[-1]
+    out["households_died_out_frac"] = 1.0 - hh[-1] / hh[0]
+    out["real_population_start"] = people[0] * real_per_sim
+    return out
+
+
+def measure(results, scenario: Scenario, districts=("all",)) -> pd.DataFrame:
+    """The target indicators of no-shock runs, one column per run and their mean.
+
+    Parameters
+    ----------
+    results : sequence of Results  runs of one scenario (different seeds)
+    scenario : Scenario  its district table (for the real-population scale)
+    districts : sequence of str  'all' and/or district names
+
+    Returns
+    -------
+    DataFrame indexed by (indicator, district), columns ``run0 .. runK-1`` and ``mean``
+    """
+    rows = {}
+    for district in districts:
+        per_run = []
+        for res in results:
+            real_per_sim = float(scenario.households.sum()) / float(res.config["population"]["households"])
+            if district != "all":
+                d = scenario.names.index(district)
+                real_per_sim = float(scenario.households[d]) / _simulated_households(res, district)
+            per_run.append(_one_run(res, district, real_per_sim))
+        for name in TARGET_INDICATORS:
+            rows[(name, district)] = [r[name] for r in per_run]
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=[f"run{k}" for k in range(len(results))])
+    df.index = pd.MultiIndex.from_tuples(df.index, names=["indicator", "district"])
+    df["mean"] = df.mean(axis=1)
+    return df
+
+
+def _simulated_households(res, district: str) -> float:
+    return float(res.indicator("households", district=district).to_numpy()[0])
+
+
+def compare(targets: list[Target], measured: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: the band, the model's mean and whether it lies in the band."""
+    out = []
+    for t in targets:
+        x = float(measured.loc[(t.indicator, t.district), "mean"])
+        out.append({"indicator": t.indicator, "district": t.district, "low": t.low, "high": t.high, "value": t.value,
+                    "model": x, "ok": t.contains(x), "assumed": t.assumed, "row": t.row})
+    return pd.DataFrame(out)

@@ -1,0 +1,138 @@
+"""The world before any shock: each shipped scenario's no-shock run against its targets.
+
+For every scenario folder with a ``targets.csv``, a run without storyline and without
+response (``policy=none storyline=none``; the stochastic climate, conflict and disease
+still run) on a small population, several seeds, ten years after the spin-up, must land
+inside every band of the table (the seeds' mean). The bands, their values and their
+sources are data (``scenarios/<name>/targets.csv``, see :mod:`hssim.targets`): no
+target number is written here.
+
+A stationarity test compares the first and the last three years of the same runs
+(seeds' means) within tolerances stated below: a no-shock world should neither
+collapse nor drift.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import hssim
+from hssim.errors import ScenarioErrors
+from hssim.paths import scenarios_dir
+from hssim.scenario import load_scenario
+from hssim.targets import TARGET_INDICATORS, compare, load_targets, measure
+
+SCENARIOS = {"synthetic_region": "default", "turkana": "turkana", "lesotho": "lesotho", "grand_sud": "grand_sud"}
+HOUSEHOLDS = 2500
+SEEDS = (1, 2)
+MONTHS = 120
+
+#: stationarity: |mean of the last 36 months - mean of the first 36| at most this
+#: (absolute; shares of people or under-fives, and deaths / 10,000 / day)
+STATIONARY_TOL = {
+    "ipc3plus_frac": 0.10,
+    "ipc5_frac": 0.03,
+    "acute_malnutrition_frac": 0.06,
+    "poverty_frac": 0.10,
+    "cdr_per_10k_day": 0.2,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def no_shock(request):
+    folder = request.param
+    cfg_name = SCENARIOS[folder]
+    runs = [
+        hssim.run(hssim.compose([f"scenario={cfg_name}", "policy=none", "storyline=none", f"months={MONTHS}",
+                                 f"population.households={HOUSEHOLDS}", f"seed={s}", "output.figure=false"]))
+        for s in SEEDS
+    ]
+    return folder, runs
+
+
+def test_every_shipped_scenario_has_a_valid_targets_table():
+    folders = sorted(p.name for p in scenarios_dir().iterdir() if (p / "districts.csv").is_file())
+    assert set(folders) == set(SCENARIOS)
+    for name in folders:
+        targets = load_targets(name, load_scenario(name))
+        names = {t.indicator for t in targets}
+        # the indicators the issue names are all there
+        assert names >= {"population_growth_pct_per_year", "cdr_per_10k_day", "ipc3plus_frac", "ipc5_frac",
+                         "acute_malnutrition_frac", "sam_over_gam", "poverty_frac", "conflict_events_per_month",
+                         "violence_deaths_per_event", "displaced_frac", "infections_per_1000_per_year",
+                         "real_population_start"}, name
+        assert all(t.source for t in targets)
+
+
+def test_targets_loader_reports_every_problem(tmp_path):
+    (tmp_path / "targets.csv").write_text(
+        "indicator,district,period,low,high,value,source,note\n"
+        "ipc3plus_frac,all,normal years,0.4,0.1,,assumed,\n"
+        "gdp,all,normal years,0,1,,assumed,\n"
+        "ipc5_frac,Atlantis,normal years,,0.01,,assumed,\n"
+        "ipc5_frac,all,normal years,,,,assumed,\n"
+        "cdr_per_10k_day,all,drought,0,1,,assumed,\n"
+        "poverty_frac,all,normal years,abc,1,,,\n"
+        "poverty_frac,all,normal years,0,1\n"
+    )
+    with pytest.raises(ScenarioErrors) as exc:
+        load_targets(tmp_path, load_scenario("turkana"))
+    got = [(p.row, p.column) for p in exc.value.problems]
+    assert got == [(2, "low"), (3, "indicator"), (4, "district"), (5, "low"), (6, "period"), (7, "low"),
+                   (7, "source"), (8, None)]
+    assert "targets.csv, row 2, column 'low'" in str(exc.value)
+    (tmp_path / "targets.csv").write_text("indicator,district,period,low,high,value,source\n")
+    with pytest.raises(ScenarioErrors, match="column 'note'"):
+        load_targets(tmp_path)
+
+
+def test_no_shock_world_lands_in_its_normal_years_bands(no_shock):
+    folder, runs = no_shock
+    sc = load_scenario(folder)
+    targets = load_targets(folder, sc)
+    districts = sorted({t.district for t in targets})
+    table = compare(targets, measure(runs, sc, districts))
+    missed = table[~table.ok]
+    assert missed.empty, f"{folder}: outside the band:\n{missed.to_string()}"
+
+
+def test_no_shock_world_is_stationary(no_shock):
+    folder, runs = no_shock
+    drift = {}
+    for name, tol in STATIONARY_TOL.items():
+        first, last = [], []
+        for r in runs:
+            if name == "cdr_per_10k_day":
+                deaths = r.indicator("deaths").to_numpy()
+                people = r.indicator("population").to_numpy()
+                days = r.config["households"]["days_per_month"]
+                first.append(deaths[:36].sum() / people[:36].sum() / days * 1e4)
+                last.append(deaths[-36:].sum() / people[-36:].sum() / days * 1e4)
+            else:
+                v = r.indicator(name).to_numpy()
+                first.append(np.nanmean(v[:36]))
+                last.append(np.nanmean(v[-36:]))
+        d = float(np.mean(last) - np.mean(first))
+        if not abs(d) <= tol:
+            drift[name] = (round(float(np.mean(first)), 4), round(float(np.mean(last)), 4), tol)
+    assert not drift, f"{folder}: first vs last three years (first, last, tolerance): {drift}"
+
+
+def test_measure_computes_the_documented_indicators(no_shock):
+    folder, runs = no_shock
+    m = measure(runs, load_scenario(folder))
+    assert set(m.index.get_level_values("indicator")) == set(TARGET_INDICATORS)
+    r = runs[0]
+    pop = r.indicator("population").to_numpy()
+    want = 100 * ((pop[-1] / pop[0]) ** (12 / (pop.size - 1)) - 1)
+    assert math.isclose(m.loc[("population_growth_pct_per_year", "all"), "run0"], want, rel_tol=1e-12)
+    assert math.isclose(m.loc[("cdr_per_10k_day", "all"), "run0"],
+                        sum(m.loc[(f"cdr_{c}_per_10k_day", "all"), "run0"] for c in ("baseline", "starvation", "disease", "violence")),
+                        rel_tol=1e-9)
+    # households x members at the first month: the district weights times the simulated mean size
+    s = r.summary
+    assert math.isclose(m.loc[("real_population_start", "all"), "run0"], s["people_start"] * s["real_households_per_simulated"],
+                        rel_tol=1e-9)
