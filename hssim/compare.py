@@ -1424,11 +1424,12 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
                     got, wall_s = fut.result()
                     finished(futures[fut], got, wall_s)
             except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                for proc in list(getattr(pool, "_processes", {}).values()):  # do not wait for runs in flight
-                    proc.terminate()
+                # queued runs are cancelled by the pool itself (a future cancelled behind its back
+                # breaks its manager thread); runs in flight are not waited for
+                procs = list((getattr(pool, "_processes", None) or {}).values())
                 pool.shutdown(wait=False, cancel_futures=True)
+                for proc in procs:
+                    proc.terminate()
                 raise
     rows, cost_rows = [], []
     for r in range(p.replicates):  # a fixed order, whatever order the runs finished in

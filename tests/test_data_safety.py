@@ -440,7 +440,9 @@ def test_f7_compare_workers_die_with_a_killed_parent(tmp_path):
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        _wait_for(lambda: len([k for k in _children(proc.pid) if _alive(k)]) >= 2, what="the worker processes")
+        _wait_for(lambda: proc.poll() is not None or len([k for k in _children(proc.pid) if _alive(k)]) >= 2,
+                  what="the worker processes")
+        assert proc.poll() is None, proc.communicate()[1]
         workers = _children(proc.pid)
         time.sleep(2.0)
         proc.kill()
@@ -519,3 +521,26 @@ def test_fuzz_scenario_tables_exit_0_or_2(tmp_path_factory, edits):
         os.chdir(cwd)
     assert code in (0, 2)
     assert {p.name for p in work.iterdir()} <= {"t", "run"}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to list a process's children")
+def test_f1_interrupted_comparison_keeps_finished_runs_and_says_how_to_resume(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hssim.compare", "--workers", "2", "--replicates", "400", "--arms", "none,reactive_siloed",
+         "--out", "cmp", "population.households=300", "months=12", "spinup_months=0", "output.figure=false"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    runs = tmp_path / "cmp" / "runs"
+    _wait_for(lambda: proc.poll() is not None or (runs.is_dir() and len(list(runs.glob("*.json"))) >= 2),
+              what="two finished runs")
+    assert proc.poll() is None, proc.communicate()[1]
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert json.loads((tmp_path / "cmp" / MARKER).read_text())["status"] == "incomplete"
+    _wait_for(lambda: not any(_alive(w) for w in workers), timeout=30, what="the workers to end")
+    kept = len(list(runs.glob("*.json")))
+    assert kept >= 2
