@@ -27,7 +27,9 @@ from hssim.targets import TARGET_INDICATORS, compare, load_targets, measure
 
 SCENARIOS = {"synthetic_region": "default", "turkana": "turkana", "lesotho": "lesotho", "grand_sud": "grand_sud"}
 HOUSEHOLDS = 2500
-SEEDS = (1, 2)
+#: four seeds: droughts are random, and two seeds leave the first-vs-last comparison at the
+#: mercy of where they fall (measured: IPC3+ differences of 0.15 with two, 0.05 with four)
+SEEDS = (1, 2, 3, 4)
 MONTHS = 120
 
 #: stationarity: |mean of the last 36 months - mean of the first 36| at most this
@@ -37,6 +39,7 @@ STATIONARY_TOL = {
     "ipc5_frac": 0.03,
     "acute_malnutrition_frac": 0.06,
     "poverty_frac": 0.10,
+    "below_trap_frac": 0.10,
     "cdr_per_10k_day": 0.2,
 }
 
