@@ -32,7 +32,7 @@ def _inputs(n=300):
         female_share=np.array([0.2, 0.35, 0.5]),
         marginalised_share=np.array([0.4, 0.1, 0.0]),
         wealth_shift=np.array([-0.4, 0.0, 0.3]),
-        mean_size=5.5,
+        mean_size=np.array([5.5, 4.0, 6.5]),
         p_child=0.55,
         p_u5_of_child=0.35,
         land_median=np.array([0.0, 0.6, 1.2, 0.0]),
@@ -74,7 +74,7 @@ def test_init_matches_reference():
         lv = next((k for k in range(4) if u < inp["livelihood_cum"][d, k]), 3)
         fh = int(uniform_ref(key, i, 1) < inp["female_share"][d])
         mg = int(uniform_ref(key, i, 2) < inp["marginalised_share"][d])
-        lam = max(inp["mean_size"] - 1 - 0.8 * fh, 0.1)
+        lam = max(inp["mean_size"][d] - 1 - 0.8 * (fh - inp["female_share"][d]), 0.1)
         m = min(1 + _poisson_ref(uniform_ref(key, i, 5), lam), 30)
         children = young = 0
         for j in range(m - 1):
@@ -107,10 +107,16 @@ def test_init_statistics_follow_inputs():
         expect = np.diff(np.concatenate([[0.0], inp["livelihood_cum"][k]]))
         np.testing.assert_allclose(shares, expect, atol=5 * np.sqrt(0.25 / sel.sum()))
         assert abs(got["female_head"][sel].mean() - inp["female_share"][k]) < 5 * np.sqrt(0.25 / sel.sum())
-    # household size: 1 + Poisson(4.5 - 0.8 * female head)
-    male = got["female_head"] == 0
-    assert abs(got["members"][male].mean() - 5.5) < 0.05
-    assert abs(got["members"][~male].mean() - 4.7) < 0.06
+    # household size: 1 + Poisson(size_d - 1 - 0.8 (female head - female share_d)): the district
+    # mean is size_d, female-headed households 0.8 smaller
+    for k in range(3):
+        sel = d == k
+        size, fs = inp["mean_size"][k], inp["female_share"][k]
+        male = sel & (got["female_head"] == 0)
+        fem = sel & (got["female_head"] == 1)
+        assert abs(got["members"][sel].mean() - size) < 0.06, k
+        assert abs(got["members"][male].mean() - (size + 0.8 * fs)) < 0.08, k
+        assert abs(got["members"][fem].mean() - (size - 0.8 * (1 - fs))) < 0.1, k
     assert (got["u5"] + got["adults"] <= got["members"]).all() and (got["adults"] >= 1).all()
     # log wealth of pastoral herds in district 0: mean shift + log median, sd as configured
     sel = (d == 0) & (got["livelihood"] == 0)
