@@ -152,7 +152,9 @@ class MalnutritionTreatmentConfig(InterventionConfig):
 
     p_recover_mam: float = fr(0.6, 0.0, 1.0, "monthly recovery from MAM under treatment")
     p_recover_sam: float = fr(0.6, 0.0, 1.0, "monthly step from SAM to MAM under treatment")
-    death_reduction_frac: float = fr(0.8, 0.0, 1.0, "share of SAM deaths averted by treatment")
+    death_reduction_frac: float = fr(
+        0.8, 0.0, 1.0, "share of the excess death hazard of wasting (MAM, SAM) averted for treated under-fives; the background hazard remains"
+    )
 
 
 @register("malnutrition_treatment", MalnutritionTreatmentConfig, group="interventions")
