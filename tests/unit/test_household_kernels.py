@@ -1370,3 +1370,23 @@ def test_work_days_rise_as_a_rural_household_loses_its_herd_and_assets():
     # never fewer days than the livelihood's own
     assert work_days(14.0, 0.0, 1000.0, 1, 12.0) == 14.0
     assert work_days(5.0, 100.0, 0.0, 2, 12.0) == 5.0  # no trap line: nothing to fall below
+
+
+# ================================================================ famine-level excess mortality
+
+
+def test_famine_hazard_follows_the_ipc_anchors():
+    """Zero below the phase-4 gap and before the gap has lasted famine_after_months;
+    famine_excess_cdr (1.5 / 10,000 / day) at the phase-5 gap, linear between: with a
+    background of 0.5 the crude death rate is 1.25 in mid phase 4 (IPC Emergency 1-2)
+    and 2 at the phase-5 gap (IPC Famine threshold)."""
+    from hssim.kernels.household import famine_hazard
+
+    per_10k_day = lambda p_month: p_month / (1e-4 * 30.4)  # noqa: E731
+    assert famine_hazard(0.19, 12, P) == 0.0 and famine_hazard(0.2, 12, P) == 0.0
+    assert famine_hazard(0.9, 1, P) == 0.0  # not yet sustained
+    assert per_10k_day(famine_hazard(0.5, 2, P)) == approx(1.5)
+    assert per_10k_day(famine_hazard(0.35, 2, P)) == approx(0.75)
+    assert 1.0 <= 0.5 + per_10k_day(famine_hazard(0.35, 2, P)) < 2.0
+    assert per_10k_day(famine_hazard(1.0, 2, P)) == approx(1.5 * 0.8 / 0.3)
+    assert famine_hazard(0.5, 2, P) == approx(P.p_famine_excess)
