@@ -74,6 +74,29 @@ def test_optional_column_takes_default(region):
     assert (load_scenario(region).health_access == 0.5).all()
 
 
+def test_a_table_without_the_demographic_columns_still_loads_and_runs(region):
+    import math
+
+    import numpy as np
+
+    import hssim
+
+    demographic = ("people_per_household", "birth_rate_per_1000", "death_rate_per_1000", "u5_mortality_per_1000")
+    lines = (region / "districts.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    drop = {header.index(c) for c in demographic}
+    lines = [",".join(c for j, c in enumerate(line.split(",")) if j not in drop) for line in lines]
+    (region / "districts.csv").write_text("\n".join(lines) + "\n")
+    sc = load_scenario(region)
+    assert np.isnan(sc.people_per_household).all()  # the run's population.mean_household_size
+    assert (sc.birth_rate_per_1000 == 35).all() and (sc.death_rate_per_1000 == 8).all()
+    assert (sc.u5_mortality_per_1000 == 75).all()
+    res = hssim.run(hssim.compose(["scenario=custom", f"scenario.path={region}", "population.households=400", "months=3",
+                                   "spinup_months=0", "population.mean_household_size=4.5", "output.figure=false"]))
+    size = res.summary["people_start"] / 400
+    assert math.isclose(size, 4.5, abs_tol=0.35)
+
+
 def test_adjacency_errors(region):
     with open(region / "adjacency.csv", "a") as fh:
         fh.write("North Plains,Atlantis\n")
