@@ -341,7 +341,7 @@ class Household(mesa.Agent):
         value_norm = self.herd_tlu * p.livestock_price_norm + assets  # at the start of the month
         if lv != URBAN and trap > 0 and value_norm < trap:  # labour freed below the trap line
             work_days = work_days + max(0.0, p.work_days_destitute - work_days) * (1.0 - value_norm / trap)
-        cash += workers * work_days * p.wage_usd_per_day
+        cash += workers * work_days * p.wage_usd_per_day * model.scenario.wage_index[d]
         if model.harvest_now[d] and self.land_ha > 0.0:
             shock = math.exp(p.harvest_cv * rnd.gauss(0.0, 1.0) - 0.5 * p.harvest_cv * p.harvest_cv)
             stock += self.land_ha * p.crop_yield_kg_per_ha * model.harvest_yield_frac[d] * shock

@@ -54,6 +54,8 @@ DISTRICT_COLUMNS: dict[str, tuple] = {
     "death_rate_per_1000": ("float", 0.0, 100.0, 8.0, "crude death rate in normal years, deaths per 1,000 people per year"),
     "u5_mortality_per_1000": ("float", 0.0, 500.0, 75.0,
                               "under-five mortality, deaths before age five per 1,000 live births"),
+    "wage_index": ("float", 0.0, 20.0, 1.0,
+                   "casual labour daily wage relative to the run's households.wage_usd_per_day (2.5 USD by default)"),
     **{f"rain_{m}": ("float", 0.0, 2000.0, None, f"mean rainfall in {m.capitalize()}, mm") for m in MONTHS},
 }
 
@@ -74,6 +76,7 @@ class Scenario:
         ``population.mean_household_size``)
     birth_rate_per_1000, death_rate_per_1000 : float64[D]  crude rates, per 1,000 people per year
     u5_mortality_per_1000 : float64[D]  under-five mortality per 1,000 live births
+    wage_index : float64[D]  casual daily wage relative to ``households.wage_usd_per_day``
     rain_clim_mm : float64[D, 12]  mean monthly rainfall by calendar month (Jan..Dec)
     adjacency : bool[D, D]  symmetric, no self loops
     source : str  folder the data came from
@@ -98,11 +101,13 @@ class Scenario:
     birth_rate_per_1000: np.ndarray | None = None
     death_rate_per_1000: np.ndarray | None = None
     u5_mortality_per_1000: np.ndarray | None = None
+    wage_index: np.ndarray | None = None
 
     def __post_init__(self):
         # tables built in code without the demographic columns take the loader's defaults
         D = len(self.names)
-        for name in ("people_per_household", "birth_rate_per_1000", "death_rate_per_1000", "u5_mortality_per_1000"):
+        for name in ("people_per_household", "birth_rate_per_1000", "death_rate_per_1000", "u5_mortality_per_1000",
+                     "wage_index"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, np.full(D, float(DISTRICT_COLUMNS[name][3])))
 
@@ -301,4 +306,5 @@ def load_scenario(path: str | Path) -> Scenario:
         birth_rate_per_1000=arr("birth_rate_per_1000"),
         death_rate_per_1000=arr("death_rate_per_1000"),
         u5_mortality_per_1000=arr("u5_mortality_per_1000"),
+        wage_index=arr("wage_index"),
     )

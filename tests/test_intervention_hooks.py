@@ -279,7 +279,7 @@ def month(n, p=P, nutrition_table=None, savings_table=None, district=None, rates
         h.malnutrition, h.ipc_phase, h.aid_cash_usd, h.aid_food_kg, h.livestock_protected, h.nutrition_treated,
         h.savings_group,
         d["harvest_now"], d["harvest_yield"], d["pasture"], d["p_ls_death"], d["lprice"], d["food_price"],
-        d["labour"], d["health"], *(np.full(D, float(r)) for r in rates), 1000.0, LV,
+        d["labour"], d["health"], *(np.full(D, float(r)) for r in rates), np.ones(D), 1000.0, LV,
         np.zeros((0, 3)) if nutrition_table is None else np.asarray(nutrition_table, np.float64),
         np.zeros((0, 2)) if savings_table is None else np.asarray(savings_table, np.float64),
         0.0, 0.0, 0.5, acc,

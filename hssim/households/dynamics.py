@@ -163,6 +163,7 @@ class Households(Module):
         hh.ipc_phase[:] = 1
         hh.location[:] = hh.district
         self.p_birth, self.p_u5_base, self.p_old_base = demographic_rates(sc, hh.district, hh.members, hh.u5)
+        self.wage_index = np.ascontiguousarray(sc.wage_index, dtype=np.float64)
         self.acc = np.zeros((nb.config.NUMBA_NUM_THREADS, D, N_CELLS, N_SUMS), np.int64)
         self.crop_yield = self.food.crop_yield_kg_per_ha
 
@@ -243,6 +244,7 @@ class Households(Module):
             self.p_birth,
             self.p_u5_base,
             self.p_old_base,
+            self.wage_index,
             self.crop_yield,
             self.lv_table,
             nutrition_table,

@@ -608,6 +608,7 @@ def household_month(
     p_birth,
     p_u5_base,
     p_old_base,
+    wage_index,
     crop_yield_kg_per_ha,
     lv_table,
     nutrition_table,
@@ -647,6 +648,8 @@ def household_month(
     p_birth : float64[D]  births per person per month (crude birth rate), by district of origin
     p_u5_base, p_old_base : float64[D]  baseline death probability per month of an
         under-five and of an older member, by district of origin
+    wage_index : float64[D]  casual daily wage where the household lives, relative to
+        ``p.wage_usd_per_day``
     crop_yield_kg_per_ha : float  potential yield of one season
     lv_table : float64[4, 4]  per-livelihood constants (see :func:`livelihood_table`)
     nutrition_table : float64[K_nutrition, 3]  per treatment programme: p_recover_mam
@@ -698,7 +701,7 @@ def household_month(
             cash = herd * p.milk_usd_per_tlu * min(d_pasture[loc], 1.2) + assets * p.asset_return_frac
             demand = d_labour_demand[loc] if lv != 3 else 1.0 - p.urban_labour_exposure * (1.0 - d_labour_demand[loc])
             wage = wage_income(adults[i], work_days(lv_table[lv, LV_WORK_DAYS], value_norm, trap, lv, p.work_days_destitute),
-                               p.wage_usd_per_day, p.p_work * demand, uniform(key, i, 2))
+                               p.wage_usd_per_day * wage_index[loc], p.p_work * demand, uniform(key, i, 2))
             n_sick = min(np.int64(sick[i]), m)
             wage *= 1.0 - illness_work_loss_frac * n_sick / m
             if away:

@@ -42,13 +42,13 @@ S = {n: j for j, n in enumerate(K.SUMS)}
 
 def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_yield, lv, n_cells, n_sums,
                     illness_loss=0.0, treat_cost=0.0, displaced_wage=1.0, nutrition_table=(), savings_table=(),
-                    rates=None):
+                    rates=None, wage_index=None):
     """Pure-Python monthly update; returns (state dict, acc[D, cells, sums], short[C], active[C]).
 
     Intervention inputs are read from ``h`` (``aid_cash_usd, aid_food_kg,
     livestock_protected, nutrition_treated, savings_group``) with the programmes'
     rows in ``nutrition_table`` and ``savings_table``; ``rates`` = (p_birth, p_u5_base,
-    p_old_base) by district.
+    p_old_base) by district, ``wage_index`` the districts' wage relative to the reference.
     """
     D = len(dist["food_price"])
     acc = np.zeros((D, n_cells, n_sums), np.int64)
@@ -80,7 +80,7 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             if l != 3 and trap > 0 and value_norm < trap:  # labour freed below the trap line
                 days = days + max(0.0, p.work_days_destitute - days) * (1 - value_norm / trap)
             sick = min(int(h["sick"][i]), m)
-            wage = n_work * days * p.wage_usd_per_day * (1 - illness_loss * sick / m)
+            wage = n_work * days * p.wage_usd_per_day * wage_index[loc] * (1 - illness_loss * sick / m)
             cash += wage * (displaced_wage if away else 1.0)
             cash += float(h["aid_cash_usd"][i])  # transfers, also when displaced
             if dist["harvest_now"][d] > 0 and h["land_ha"][i] > 0 and not away:
@@ -237,6 +237,7 @@ def test_household_month_matches_python_reference(setting):
     support = np.linspace(0.0, 1.0, len(H.comm_start) - 1)
     # demographic rates well above the scenario's, so that births, ageing and deaths happen in one month
     rates = (np.full(D, 0.05), np.linspace(0.01, 0.05, D), np.full(D, 0.02))
+    wage_index = np.linspace(0.5, 2.0, D)  # wages differ by where the household lives
     key, key_d = rng.stream_key(3, "households", 77), rng.stream_key(3, "households.deaths", 77)
     names = [f.name for f in engine.households.specs.values()]
     ref_state = {n: hh[n].copy() for n in names}
@@ -250,7 +251,7 @@ def test_household_month_matches_python_reference(setting):
         hh.consumption_usd_pc_day, hh.gap_months, hh.coping, hh.malnutrition, hh.ipc_phase,
         hh.aid_cash_usd, hh.aid_food_kg, hh.livestock_protected, hh.nutrition_treated, hh.savings_group,
         dist["harvest_now"], dist["harvest_yield"], dist["pasture"], dist["p_ls_death"], dist["livestock_price"],
-        dist["food_price"], dist["labour"], dist["health"], rates[0], rates[1], rates[2],
+        dist["food_price"], dist["labour"], dist["health"], rates[0], rates[1], rates[2], wage_index,
         H.crop_yield, H.lv_table, nutrition_table, savings_table,
         0.3, 2.0, 0.6, acc,
     )
@@ -258,7 +259,7 @@ def test_household_month_matches_python_reference(setting):
     ref, ref_acc, ref_short, ref_active = reference_month(
         H.params, key, key_d, H.comm_start, support, ref_state, dist, H.crop_yield, lv, K.N_CELLS, K.N_SUMS,
         illness_loss=0.3, treat_cost=2.0, displaced_wage=0.6, nutrition_table=nutrition_table,
-        savings_table=savings_table, rates=rates,
+        savings_table=savings_table, rates=rates, wage_index=wage_index,
     )
     for n in names:
         if np.issubdtype(hh[n].dtype, np.integer):
