@@ -48,7 +48,7 @@ TARGET_INDICATORS: dict[str, str] = {
     "poverty_frac": "mean share of people below the consumption poverty line",
     "displaced_frac": "mean share of people displaced",
     "conflict_events_per_month": "mean conflict events per month (the districts' sum for 'all')",
-    "violence_deaths_per_event": "violence deaths / conflict events over the horizon",
+    "violence_deaths_per_event": "violence deaths (scaled to the real population) / conflict events over the horizon",
     "infections_per_1000_per_year": "new infections of the epidemic disease per 1,000 people per year",
     "household_size_start": "mean members alive per household with members, first month",
     "household_size_end": "mean members alive per household with members, last month",
@@ -200,7 +200,10 @@ def _one_run(res, district: str, real_per_sim: float) -> dict[str, float]:
     out["sam_over_gam"] = float(np.nanmean(g("sam_frac"))) / gam if gam > 0 else 0.0
     events = g("conflict_events")
     out["conflict_events_per_month"] = float(events.mean())
-    out["violence_deaths_per_event"] = g("deaths_violence").sum() / events.sum() if events.sum() > 0 else 0.0
+    # deaths are counted among the simulated people, events in the real district: deaths
+    # scaled to the real population, per event
+    out["violence_deaths_per_event"] = (g("deaths_violence").sum() * real_per_sim / events.sum()
+                                        if events.sum() > 0 else 0.0)
     out["infections_per_1000_per_year"] = g("new_infections").sum() / people.mean() * 1000.0 / (n / 12.0)
     hh = g("households")
     out["household_size_start"] = people[0] / hh[0]
