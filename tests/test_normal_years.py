@@ -139,3 +139,29 @@ def test_measure_computes_the_documented_indicators(no_shock):
     s = r.summary
     assert math.isclose(m.loc[("real_population_start", "all"), "run0"], s["people_start"] * s["real_households_per_simulated"],
                         rel_tol=1e-9)
+
+
+def test_sam_episode_outcomes_in_the_ranges_cmam_programmes_report():
+    """A SAM episode ends by recovery (SAM -> MAM) or death, whichever comes first:
+    with monthly probabilities r and d, P(death) = d / (r + d). Treated (the standard
+    portfolio's programme) in every district of every shipped scenario: recovery over
+    75%, death under 10% (Sphere CMAM standards); untreated, with adequate food, case
+    fatality between 2% and 30% (untreated SAM kills far more often than treated SAM)."""
+    from hssim.households.dynamics import demographic_rates
+
+    cfg = hssim.compose(["interventions=standard"])
+    prog = cfg.interventions["nutrition"]
+    hc = cfg.households
+    defaults = {"p_recover_sam": 0.6, "death_reduction_frac": 0.8}  # MalnutritionTreatmentConfig
+    r_t = float(prog.get("p_recover_sam", defaults["p_recover_sam"]))
+    red = float(prog.get("death_reduction_frac", defaults["death_reduction_frac"]))
+    for name in SCENARIOS:
+        sc = load_scenario(name)
+        district = np.repeat(np.arange(sc.n_districts), 10)
+        _, p5, _ = demographic_rates(sc, district, np.full(district.size, 5), np.ones(district.size))
+        d_t = p5 * (1 + (hc.sam_death_hr - 1) * (1 - red))
+        death_t = d_t / (r_t + d_t)
+        assert (death_t < 0.10).all() and (1 - death_t > 0.75).all(), name
+        d_u = p5 * hc.sam_death_hr
+        cfr_u = d_u / (hc.p_recover_sam + d_u)
+        assert (cfr_u > 0.02).all() and (cfr_u < 0.30).all(), (name, cfr_u)
