@@ -152,9 +152,11 @@ def test_sam_episode_outcomes_in_the_ranges_cmam_programmes_report():
     cfg = hssim.compose(["interventions=standard"])
     prog = cfg.interventions["nutrition"]
     hc = cfg.households
-    defaults = {"p_recover_sam": 0.6, "death_reduction_frac": 0.8}  # MalnutritionTreatmentConfig
-    r_t = float(prog.get("p_recover_sam", defaults["p_recover_sam"]))
-    red = float(prog.get("death_reduction_frac", defaults["death_reduction_frac"]))
+    from hssim.interventions.protection import MalnutritionTreatmentConfig
+
+    dflt = MalnutritionTreatmentConfig()
+    r_t = float(prog.get("p_recover_sam", dflt.p_recover_sam))
+    red = float(prog.get("death_reduction_frac", dflt.death_reduction_frac))
     for name in SCENARIOS:
         sc = load_scenario(name)
         district = np.repeat(np.arange(sc.n_districts), 10)
