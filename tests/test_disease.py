@@ -32,6 +32,7 @@ HOMOGENEOUS = [
     "hazards.disease.w_district=0",
     "hazards.disease.w_region=1",
     "hazards.disease.importations_per_month=0",
+    "hazards.disease.importations_per_100k_month=0",
     "hazards.disease.initial_immune_frac=0",
     "hazards.disease.immunity_waning_months=0",
     "hazards.disease.cfr_untreated=0",
@@ -164,12 +165,23 @@ def test_subcritical_outbreak_is_small():
     assert total / out["people0"] < 0.02
 
 
+def test_importations_per_head_scale_with_the_population():
+    """The per-head importation rate gives the same imports per person at any simulated size."""
+    for households in (1000, 4000):
+        eng, out = alone("hazards.disease.r0=0", "hazards.disease.importations_per_month=0",
+                         "hazards.disease.importations_per_100k_month=2000", households=households, months=12)
+        people = out["people0"]
+        expect = 2000 * people / 1e5 * 12  # Poisson mean, r0 = 0: every infection is imported
+        assert abs(out["new_infections"].sum() - expect) < 4 * np.sqrt(expect)
+
+
 def test_importations_are_poisson():
     """No transmission (r0 = 0), 20 importations a month into a wholly susceptible
     population: 24 months seed Poisson(480) infections (sd 22; band 4 sd)."""
     eng, out = alone(
         "hazards.disease.r0=0",
         "hazards.disease.importations_per_month=20",
+        "hazards.disease.importations_per_100k_month=0",
         "hazards.disease.initial_immune_frac=0",
         "hazards.disease.initial_exposed_frac=0",
         households=3000,

@@ -41,8 +41,11 @@ when it leaves I, with::
 
 drawn per infection as ``cfr * symptomatic_frac`` (the infection fatality ratio);
 dead members leave ``members`` (under-fives first in households with malnourished
-under-fives) and join ``dead``. Each substep ``Poisson(importations_per_month /
-substeps)`` imported infections are seeded into households chosen by hash.
+under-fives) and join ``dead``. Each substep ``Poisson(importations /
+substeps)`` imported infections are seeded into households chosen by hash, with
+``importations = importations_per_month + importations_per_100k_month x people /
+100,000`` (:meth:`Disease.importations_this_month`; the per-head term keeps real
+incidence the same at any simulated population size).
 
 Conditions read: this month's ``water_scarcity`` (written by the drought module in
 the CLIMATE phase, before this HAZARD-phase module) and last month's state: household
@@ -158,7 +161,10 @@ class DiseaseConfig:
     immunity_waning_months: float = fr(
         0.0, 0.0, 1200.0, "mean duration of immunity after infection, months (0 = lifelong)"
     )
-    importations_per_month: float = fr(0.5, 0.0, 200.0, "expected imported infections per month in the whole region")
+    importations_per_month: float = fr(0.5, 0.0, 200.0, "expected imported infections per month in the whole simulated region")
+    importations_per_100k_month: float = fr(
+        0.0, 0.0, 1e4, "expected imported infections per month per 100,000 people alive (added; the same per head at any simulated size)"
+    )
     illness_days: float = fr(4.0, 0.0, 31.0, "days a sick person cannot work")
     treatment_cost_usd_per_case: float = fr(10.0, 0.0, 1e5, "household cost of treating one case, USD")
 
@@ -306,7 +312,7 @@ class Disease(Module):
             keys_import,
             key_rec,
             key_ill,
-            cfg.importations_per_month / n_sub,
+            self.importations_this_month(hh) / n_sub,
             bool(self.skip_quiet_substeps),
             self.comm_start,
             self.comm_tot,
@@ -343,6 +349,16 @@ class Disease(Module):
             engine.districts.new_infections[:] = self.loc_new.sum(axis=0)
         self._members_after = hh.members.copy()
         self._born_after = hh.born.copy()  # births since then join S at the next step
+
+    def importations_this_month(self, hh) -> float:
+        """Expected imported infections this month in the simulated population:
+        ``importations_per_month + importations_per_100k_month x people alive / 100,000``
+        (a simulated person stands for as many real people as the population is scaled,
+        so a per-head rate gives the same real incidence at any simulated size)."""
+        cfg = self.cfg
+        if cfg.importations_per_100k_month == 0.0:
+            return cfg.importations_per_month
+        return cfg.importations_per_month + cfg.importations_per_100k_month * float(hh.members.sum(dtype=np.int64)) / 1e5
 
     def _month_keys(self, engine, ti: int) -> tuple:
         """Stream keys of tick ``ti``: uint64[substeps] ``disease``, ``disease.who`` and
