@@ -170,7 +170,7 @@ def _parse(file: str, row: int, col: str, text: str, spec: tuple):
     if not math.isfinite(value):
         raise ScenarioError(file, f"{text!r} is not a finite number", row, col)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
-        rng = f"[{lo:g}, {hi:g}]" if lo is not None and hi is not None else (f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+        rng = f"[{lo}, {hi}]" if lo is not None and hi is not None else (f">= {lo}" if lo is not None else f"<= {hi}")
         raise ScenarioError(file, f"{text} is out of range; expected {rng} ({desc})", row, col)
     return value
 
