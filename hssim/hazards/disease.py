@@ -36,7 +36,8 @@ A share ``symptomatic_frac`` of infections make the person ill (the rest are
 infectious without symptoms: they neither lose work nor die of it). An ill case dies,
 when it leaves I, with::
 
-    cfr = min(1, cfr_untreated (1 - treatment_efficacy * health_access_eff[d])
+    care = 1 - (1 - health_access_eff[d]) (1 - care_outside_facilities)
+    cfr = min(1, cfr_untreated (1 - treatment_efficacy * care)
                  * (1 + s_malnutrition (malnutrition_fatality_rr - 1) if malnourished))
 
 drawn per infection as ``cfr * symptomatic_frac`` (the infection fatality ratio);
@@ -147,6 +148,9 @@ class DiseaseConfig:
     )
     cfr_untreated: float = fr(0.1, 0.0, 1.0, "probability an ill case dies without treatment")
     treatment_efficacy: float = fr(0.9, 0.0, 1.0, "share of deaths averted when a case is treated")
+    care_outside_facilities: float = fr(
+        0.0, 0.0, 1.0, "share of ill cases without facility access who still get effective care (e.g. oral rehydration at home or in the community)"
+    )
     malnutrition_susceptibility_rr: float = fr(
         1.5, 0.0, 50.0, "susceptibility multiplier, households with acutely malnourished under-fives"
     )
@@ -287,7 +291,9 @@ class Disease(Module):
         wash = 1.0 - np.clip(engine.districts.wash_effect, 0.0, 1.0)
         d_mult = np.maximum(0.0, 1.0 + cfg.water_scarcity_rr * self.s_drought * ws) * wash
         access = np.clip(engine.districts.health_access_eff, 0.0, 1.0)
-        d_cfr = cfg.cfr_untreated * (1.0 - cfg.treatment_efficacy * access)
+        # care reaches the share with facility access and, of the rest, those cared for outside
+        care = 1.0 - (1.0 - access) * (1.0 - cfg.care_outside_facilities)
+        d_cfr = cfg.cfr_untreated * (1.0 - cfg.treatment_efficacy * care)
         return d_mult, d_cfr
 
     # -- one month -------------------------------------------------------------------
