@@ -167,3 +167,27 @@ def test_sam_episode_outcomes_in_the_ranges_cmam_programmes_report():
         d_u = p5 * hc.sam_death_hr
         cfr_u = d_u / (hc.p_recover_sam + d_u)
         assert (cfr_u > 0.02).all() and (cfr_u < 0.30).all(), (name, cfr_u)
+
+
+def test_each_scenario_readme_lists_its_targets():
+    """The README's "Normal-years targets" table has one row per row of targets.csv,
+    with the same band and value (kept in step with the data)."""
+    import csv
+    import re
+
+    for name in SCENARIOS:
+        folder = scenarios_dir() / name
+        text = (folder / "README.md").read_text(encoding="utf-8")
+        assert "## Normal-years targets" in text, name
+        section = text.split("## Normal-years targets", 1)[1].split("\n## ", 1)[0]
+        rows = {}
+        for line in section.splitlines():
+            m = re.match(r"^\| `([a-z0-9_]+)` \(([^)]*)\) \| ([^|]*) \| ([^|]*) \|", line)
+            if m:
+                rows[(m.group(1), m.group(2))] = (m.group(3).strip(), m.group(4).strip())
+        with open(folder / "targets.csv", newline="", encoding="utf-8") as fh:
+            table = list(csv.DictReader(fh))
+        assert len(rows) == len(table), name
+        for r in table:
+            band = f"{r['low'] or '-inf'} .. {r['high'] or 'inf'}"
+            assert rows[(r["indicator"], r["district"])] == (band, r["value"]), (name, r["indicator"])
