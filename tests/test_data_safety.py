@@ -361,11 +361,11 @@ def test_f6_quote_in_the_working_path(tmp_path, monkeypatch):
 
 def test_f7_callbacks_and_targets_in_config_files_are_refused(tmp_path):
     marker = tmp_path / "PWNED"
-    (tmp_path / "cfg" / "scenario").mkdir(parents=True)
-    (tmp_path / "cfg" / "scenario" / "evil.yaml").write_text(
+    (tmp_path / "cfg" / "storyline").mkdir(parents=True)
+    (tmp_path / "cfg" / "storyline" / "evil.yaml").write_text(
         "# @package _global_\nhydra:\n  callbacks:\n    x:\n      _target_: os.system\n"
-        f"      _args_: ['touch {marker}']\nscenario:\n  name: evil\n  path: synthetic_region\n")
-    out = run_cli(["--config-dir", str(tmp_path / "cfg"), "scenario=evil", *TINY], cwd=tmp_path)
+        f"      _args_: ['touch {marker}']\nstoryline:\n  name: evil\n")
+    out = run_cli(["--config-dir", str(tmp_path / "cfg"), "storyline=evil", *TINY], cwd=tmp_path)
     assert out.returncode == 2 and "hydra.callbacks" in out.stderr
     assert not marker.exists()
     out = run_cli([*TINY, "+hydra.callbacks.x._target_=os.system"], cwd=tmp_path)
@@ -544,3 +544,13 @@ def test_f1_interrupted_comparison_keeps_finished_runs_and_says_how_to_resume(tm
     _wait_for(lambda: not any(_alive(w) for w in workers), timeout=30, what="the workers to end")
     kept = len(list(runs.glob("*.json")))
     assert kept >= 2
+
+
+def test_f6_sweep_runs_that_cannot_fit_together_are_refused(tmp_path, capsys, monkeypatch):
+    from hssim.sweep.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HSSIM_MEMORY_LIMIT_GB", "1")  # one run of these needs about 2 GB
+    args = [*_tiny_sweep(), "experiment.overrides=['population.households=2000000','months=600']"]
+    assert main_in_process(main, args) == 2
+    assert "memory" in capsys.readouterr().err and not (tmp_path / "sweeps").exists()

@@ -315,7 +315,8 @@ def main(argv: list[str] | None = None) -> None:
         sc = load_sweep_config(composed)
         if sc.chunk is not None:
             raise ConfigError("chunk", sc.chunk, "no chunk= (the driver sets it per job; use only=[...] to choose chunks)")
-        p = plan(sc, store=sc.store or None)  # refuses `only` chunks that do not exist before writing
+        # refuses `only` chunks that do not exist, and designs or runs too large, before writing
+        p = plan(sc, store=sc.store or None, concurrent_workers=_concurrent_workers(composed.hydra.launcher))
         todo = p.todo(sc.only)
     except UserError as exc:
         _fail(exc)

@@ -151,6 +151,16 @@ class HssimModel:
         cfg["seed"] = int(seed)
         return cfg
 
+    def run_memory_bytes(self, X: np.ndarray) -> float:
+        """Estimated peak memory of one run (the largest arm at the first sample point), bytes."""
+        from ..config.build import estimate_memory_bytes, prepare
+
+        sizes = []
+        for arm in self.arms:
+            cfg, scenario = prepare(self.config(arm, X[0], 0))
+            sizes.append(estimate_memory_bytes(cfg, scenario.n_districts))
+        return max(sizes)
+
     def check(self, X: np.ndarray) -> None:
         """Validate before any run: every parameter path exists in every arm, the
         extreme sampled values make valid configs, and the outputs exist (a short

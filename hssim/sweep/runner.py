@@ -80,7 +80,8 @@ class Plan:
 _BYTES_PER_SAMPLE_VALUE = 200.0
 
 
-def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool = True) -> Plan:
+def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool = True,
+         concurrent_workers: int = 1) -> Plan:
     """Sample the design, validate the model on it, and create (or reopen) the store.
 
     Nothing is run but a short check per arm (:meth:`HssimModel.check`); a store that
@@ -110,6 +111,9 @@ def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool =
     if st.exists() and st.header().get("fingerprint") == fp:
         check = False  # checked when the store was made
     if check:
+        if hasattr(model, "run_memory_bytes"):  # runs that run at once on this machine must fit together
+            check_memory(concurrent_workers * model.run_memory_bytes(X),
+                         f"{concurrent_workers} sweep run(s) at once", "the launcher's n_jobs, population.households or months")
         model.check(X)
     header = {
         "format": FORMAT,
