@@ -26,15 +26,20 @@ with the calm-years drivers equals it::
               + s_influx e_i influx_frac )
             + s_grievance e_g ((poverty - 0.5) + marginalised_share)
 
-where ``M_d`` is the mean of the drivers' multiplier in calm years at calibration
-strength (every coupling 1): water scarcity over the stationary climate (the SPI is
-N(0, 1) without storylines or trend, and ``water_scarcity = clip(-SPI/3, 0, 1)``),
-grievance as tabled, prices at normal, no influx, no interventions
-(:func:`calm_multiplier`). So with every coupling at 1 the long-run mean equals the
-table (times ``baseline_scale``); cutting a link (coupling 0) removes its share of
-the district's conflict; a storyline's drought raises it. Rule of law, already
-reflected in the observed rate, damps how strongly shocks (scarcity, prices, influx)
-turn into violence. Where the neighbours' spillover alone would exceed a district's
+where ``M_d`` is the mean of the drivers' multiplier in calm years of the configured
+world (:func:`calm_multiplier`): water scarcity over the stationary climate (the SPI
+is N(0, 1) without storylines or trend, and ``water_scarcity = clip(-SPI/3, 0, 1)``;
+none without a drought hazard), prices as the food system makes them from that
+climate, grievance as tabled, no influx, no interventions, every term at the run's
+coupling strengths. So in every configuration the long-run mean of a no-shock run
+equals the table (times ``baseline_scale``): the observed rate is a fact about the
+place, and a coupling or a hazard decides *when* the events come (with droughts,
+after price rises, with influx), not how many there are on average; a storyline's
+drought raises the rate above it, a wet spell lowers it; to study a calmer or more
+violent place, change ``baseline_scale``. (A consequence, also for the CRN tests:
+with every drought link cut, the drought settings change nothing.) Rule of law,
+already reflected in the observed rate, damps how strongly shocks (scarcity, prices,
+influx) turn into violence. Where the neighbours' spillover alone would exceed a district's
 table rate, ``(I - K) r`` is negative and its background is 0 (the district's mean
 is then above the table; :attr:`Conflict.clipped` lists such districts).
 
@@ -168,44 +173,50 @@ class _CalmWorld:
 _CALM_CACHE: dict[tuple, np.ndarray] = {}
 
 
-def _calm_multiplier(cfg: ConflictConfig, scenario, drought: DroughtConfig, food: FoodSystemConfig,
-                     strengths: tuple[float, float, float]) -> np.ndarray:
-    relevant = (cfg.baseline_scale, cfg.scarcity_elasticity, cfg.price_elasticity, cfg.grievance_elasticity, cfg.max_driver_multiple,
-                cfg.rule_of_law_effect)
-    key = (relevant, drought, food, strengths, hashlib.sha256(pickle.dumps(scenario)).hexdigest())
+def _calm_multiplier(cfg: ConflictConfig, scenario, drought: DroughtConfig | None, food: FoodSystemConfig,
+                     couplings: CouplingsConfig) -> np.ndarray:
+    relevant = (cfg.baseline_scale, cfg.scarcity_elasticity, cfg.price_elasticity, cfg.grievance_elasticity,
+                cfg.max_driver_multiple, cfg.rule_of_law_effect)
+    key = (relevant, drought, food, couplings, hashlib.sha256(pickle.dumps(scenario)).hexdigest())
     if key not in _CALM_CACHE:
         if len(_CALM_CACHE) >= 64:
             _CALM_CACHE.clear()
-        _CALM_CACHE[key] = _simulate_calm(cfg, scenario, drought, food, strengths)
+        _CALM_CACHE[key] = _simulate_calm(cfg, scenario, drought, food, couplings)
     return _CALM_CACHE[key]
 
 
-def _simulate_calm(cfg, scenario, drought, food, strengths) -> np.ndarray:
-    s_drought, s_price, s_grievance = strengths
+def _simulate_calm(cfg, scenario, drought, food, cp) -> np.ndarray:
+    D = scenario.n_districts
     world = _CalmWorld(scenario)
     ds = world.districts
-    climate = DroughtProcess(drought, scenario.xy_km, scenario.rain_clim_mm, CALM_SEED)
-    market = FoodSystem(food, CouplingsConfig())  # the food system as calibrated
+    market = FoodSystem(food, cp)
     market.init(world)
     damp = 1.0 - cfg.rule_of_law_effect * scenario.rule_of_law
-    g = s_grievance * cfg.grievance_elasticity * grievance(scenario)
+    g = cp.grievance_to_conflict * cfg.grievance_elasticity * grievance(scenario)
     cap = np.log(cfg.max_driver_multiple)
-    free = np.full(scenario.n_districts, np.nan)
     # markets are disrupted by the district's usual number of events (the table's rate)
     ds.conflict_events[:] = cfg.baseline_scale * scenario.conflict_baseline
     warm = 24
-    n = 12 * CALM_YEARS
-    y = np.empty((n, scenario.n_districts))  # the multiplier
-    x = np.empty((n, scenario.n_districts))  # the SPI, whose mean is exactly 0
+    # without a drought hazard the climate is its climatology: a few years are exact
+    n = 12 * (CALM_YEARS if drought is not None else 3)
+    climate = DroughtProcess(drought, scenario.xy_km, scenario.rain_clim_mm, CALM_SEED) if drought is not None else None
+    free = np.full(D, np.nan)
+    y = np.empty((n, D))  # the multiplier
+    x = np.zeros((n, D))  # the SPI, whose mean is exactly 0
     for ti in range(warm + n):
         cal = ti % 12
-        a, spi = climate.advance(ti, cal, 0.0, free)
-        ds.rain_mm[:] = scenario.rain_clim_mm[:, cal] * np.exp(drought.rain_log_sd * a - 0.5 * drought.rain_log_sd**2)
+        if climate is not None:
+            a, spi = climate.advance(ti, cal, 0.0, free)
+            ds.rain_mm[:] = scenario.rain_clim_mm[:, cal] * np.exp(drought.rain_log_sd * a - 0.5 * drought.rain_log_sd**2)
+        else:
+            spi = np.zeros(D)
+            ds.rain_mm[:] = scenario.rain_clim_mm[:, cal]
         market.step(world, ti)
         if ti >= warm:
             scarcity = np.clip(-spi / 3.0, 0.0, 1.0)
             log_price = np.log(ds.food_price_usd_per_kg / food.food_price_usd_per_kg)
-            drv = damp * (s_drought * cfg.scarcity_elasticity * scarcity + s_price * cfg.price_elasticity * np.maximum(log_price, 0.0)) + g
+            drv = damp * (cp.drought_to_conflict * cfg.scarcity_elasticity * scarcity
+                          + cp.prices_to_conflict * cfg.price_elasticity * np.maximum(log_price, 0.0)) + g
             y[ti - warm] = np.exp(np.minimum(drv, cap))
             x[ti - warm] = spi
     # control variate: the climate's slow regional driver makes a century's mean SPI
@@ -217,19 +228,19 @@ def _simulate_calm(cfg, scenario, drought, food, strengths) -> np.ndarray:
     return out
 
 
-def calm_multiplier(cfg: ConflictConfig, engine, strengths: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
-    """float64[D] mean of the drivers' multiplier ``exp(min(drv, log max))`` in calm years.
+def calm_multiplier(cfg: ConflictConfig, engine) -> np.ndarray:
+    """float64[D] mean of the drivers' multiplier ``exp(min(drv, log max))`` in calm years
+    of the configured world.
 
     Averaged over ``CALM_YEARS`` of the scenario's climate without storylines or trend
-    (the run's drought settings, seed ``CALM_SEED``) and the food system's prices as
-    they follow it (markets disrupted by the table's usual number of events): water
-    scarcity, price rises and grievance as tabled; no influx, no intervention. ``strengths``: the
-    couplings drought -> conflict, prices -> conflict, grievance -> conflict (all 1 when
-    calibrating the background rate). Cached per configuration.
+    (the run's drought settings, seed ``CALM_SEED``; climatology if the run has no
+    drought hazard) and the food system's prices as they follow it (markets disrupted
+    by the table's usual number of events), at the run's coupling strengths: water
+    scarcity, price rises and grievance as tabled; no influx, no intervention. Cached
+    per configuration.
     """
-    drought = next((h for h in engine.cfg.hazards.values() if getattr(h, "kind", "") == "drought"), None)
-    return _calm_multiplier(cfg, engine.scenario, drought or DroughtConfig(), engine.cfg.food_system,
-                            tuple(float(x) for x in strengths))
+    drought = next((h for h in engine.cfg.hazards.values() if getattr(h, "kind", "") == "drought" and h.enabled), None)
+    return _calm_multiplier(cfg, engine.scenario, drought, engine.cfg.food_system, engine.cfg.couplings)
 
 
 @register("conflict", ConflictConfig, group="hazards")
@@ -306,11 +317,9 @@ class Conflict(Module):
 
     def usual_rate(self, engine) -> np.ndarray:
         """float64[D] the district's usual conflict level: the long-run (stationary) mean
-        with calm-years drivers at the run's coupling strengths; equal to
-        ``baseline_scale x conflict_baseline`` with every coupling at 1."""
-        cp = engine.cfg.couplings
-        m = calm_multiplier(self.cfg, engine, (cp.drought_to_conflict, cp.prices_to_conflict, cp.grievance_to_conflict))
-        return stationary_mean(self.K, self.background * m)
+        with calm-years drivers, ``baseline_scale x conflict_baseline`` (more where a
+        district's background is clipped at 0)."""
+        return stationary_mean(self.K, self.background * calm_multiplier(self.cfg, engine))
 
     def step(self, engine, ti: int) -> None:
         ds = engine.districts
