@@ -43,6 +43,10 @@ SMALL = ["population.households=300", "population.households_per_community=10", 
 #: the drought hazard alone (it is exogenous: conflict and disease do not change it)
 DROUGHT_ONLY = ["hazards.conflict.enabled=false", "hazards.disease.enabled=false"]
 PROBED = ("spi", "in_drought", "conflict_events", "new_infections", "water_scarcity")
+#: an epidemic-prone pathogen, so that surveillance has cases to see: the cholera preset is
+#: below its epidemic threshold in normal conditions (outbreaks come and go), and a
+#: 300-household run might see none
+EPIDEMIC = ["hazards.disease.r0=1.5", "hazards.disease.importations_per_month=1"]
 
 
 def policy(**kw) -> PolicyConfig:
@@ -133,6 +137,7 @@ MAIN_OVERRIDES = [
     "seed=5",
     "storyline=two_failed_seasons",
     "hazards.drought.trend_anomaly_per_decade=-0.3",
+    *EPIDEMIC,
 ]
 
 
@@ -490,7 +495,7 @@ def test_no_drought_no_conflict_means_no_such_signals_and_gain_reaches_full_sens
         "gain": policy(warnings={"surveillance_sensitivity": 0.3, "surveillance_delay_months": 0}),
     }
     _engine, ews, rec = make_engine(
-        [*SMALL, "months=18", "seed=9", "hazards.drought.enabled=false", "hazards.conflict.enabled=false"],
+        [*SMALL, *EPIDEMIC, "months=18", "seed=9", "hazards.drought.enabled=false", "hazards.conflict.enabled=false"],
         pols,
         extra=[Probe(phase=Phase.INTERVENTION, name="chw", surveillance_gain=1.0)],
     )
