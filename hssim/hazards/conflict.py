@@ -337,12 +337,13 @@ class Conflict(Module):
         first, n_comm, C = self._communities or self._community_layout(engine)
         D = engine.scenario.n_districts
         alive = hh.members > 0
-        home = alive & (hh.displaced == 0)
-        n_home = np.bincount(hh.community[home], minlength=C)
+        # a community's size counts its members who fled: an event in an emptied
+        # settlement hits fewer people (those still at home, each with the same chance)
+        n_members = np.bincount(hh.community[alive], minlength=C)
         n_present = np.bincount(hh.location[alive], minlength=D)
         comm_events = place_events(rng.stream_key(engine.seed, "conflict.place", ti), n_events, first, n_comm, C)
         hits_sim = cfg.households_hit_per_event * hh.n / engine.scenario.households.sum()  # real -> simulated
-        p_home, p_away = p_hit_tables(comm_events, n_home, events, n_present, hits_sim, cp.conflict_to_households)
+        p_home, p_away = p_hit_tables(comm_events, n_members, events, n_present, hits_sim, cp.conflict_to_households)
         self.acc[:] = 0
         exposure_month(
             rng.stream_key(engine.seed, "conflict.households", ti),

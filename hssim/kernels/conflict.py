@@ -46,14 +46,15 @@ def place_events(key, events, comm_first, n_comm, n_communities):
     return out
 
 
-def p_hit_tables(comm_events, n_home, events, n_present, hits_per_event_sim, strength):
+def p_hit_tables(comm_events, n_members, events, n_present, hits_per_event_sim, strength):
     """Monthly chance of being hit, at home (by community) and away from home (by district).
 
     A household at home in community ``c`` is hit by each of the ``k_c`` events that
-    landed there with ``q_c = min(1, s h / n_home_c)``, where ``h`` = simulated
-    households hit per event (real households hit per event x simulated / real
-    households) and ``n_home_c`` the community's households at home: an event hits
-    ``h`` households on average, whatever the community's or the district's size::
+    landed there with ``q_c = min(1, s h / n_c)``, where ``h`` = simulated households
+    hit per event (real households hit per event x simulated / real households) and
+    ``n_c`` the community's households alive, those who fled included: an event hits
+    ``h`` households on average in a full community, whatever its or the district's
+    size, and fewer where households have fled (flight protects)::
 
         p_home_c = 1 - (1 - q_c)^k_c
 
@@ -65,7 +66,7 @@ def p_hit_tables(comm_events, n_home, events, n_present, hits_per_event_sim, str
     -------
     p_home : float64[C], p_away : float64[D]
     """
-    q = np.minimum(1.0, strength * hits_per_event_sim / np.maximum(n_home, 1))
+    q = np.minimum(1.0, strength * hits_per_event_sim / np.maximum(n_members, 1))
     p_home = np.where(comm_events > 0, 1.0 - (1.0 - q) ** comm_events, 0.0)
     p_away = 1.0 - np.exp(-strength * hits_per_event_sim * events / np.maximum(n_present, 1))
     return p_home, p_away
