@@ -203,6 +203,7 @@ def _simulate_calm(cfg, scenario, drought, food, cp) -> np.ndarray:
     free = np.full(D, np.nan)
     y = np.empty((n, D))  # the multiplier
     x = np.zeros((n, D))  # the SPI, whose mean is exactly 0
+    w = np.zeros((n, D))  # water scarcity clip(-SPI/3, 0, 1), whose mean is known exactly
     for ti in range(warm + n):
         cal = ti % 12
         if climate is not None:
@@ -219,11 +220,20 @@ def _simulate_calm(cfg, scenario, drought, food, cp) -> np.ndarray:
                           + cp.prices_to_conflict * cfg.price_elasticity * np.maximum(log_price, 0.0)) + g
             y[ti - warm] = np.exp(np.minimum(drv, cap))
             x[ti - warm] = spi
-    # control variate: the climate's slow regional driver makes a century's mean SPI
-    # wander by ~0.05 sd; correcting by its known mean (0) removes most of that error
-    xc = x - x.mean(axis=0)
-    beta = (xc * (y - y.mean(axis=0))).sum(axis=0) / np.maximum((xc * xc).sum(axis=0), 1e-300)
-    out = y.mean(axis=0) - beta * x.mean(axis=0)
+            w[ti - warm] = scarcity
+    # control variates: the climate's slow regional driver makes a century's mean SPI and
+    # water scarcity wander by several per cent; regressing the multiplier on both and
+    # correcting by their known means (SPI ~ N(0, 1): 0 and E[clip(-Z/3, 0, 1)]) removes
+    # most of that error
+    z = np.linspace(-8.0, 8.0, 16001)
+    pz = np.exp(-0.5 * z * z)
+    known = np.array([0.0, float((np.clip(-z / 3.0, 0.0, 1.0) * pz).sum() / pz.sum())]) if climate is not None else np.zeros(2)
+    out = np.empty(D)
+    for d in range(D):
+        X = np.stack([x[:, d], w[:, d]], axis=1)
+        Xc = X - X.mean(axis=0)
+        beta = np.linalg.lstsq(Xc, y[:, d] - y[:, d].mean(), rcond=None)[0] if np.any(Xc) else np.zeros(2)
+        out[d] = y[:, d].mean() - beta @ (X.mean(axis=0) - known)
     out.setflags(write=False)
     return out
 
