@@ -322,11 +322,13 @@ class Household(mesa.Agent):
         pasture = model.pasture[d]
         trap, value_cap, herd_cap, work_days = model.lv_table[lv]
         herd, assets = self.herd_tlu, self.assets_usd
-        above = herd * p.livestock_price_norm + assets >= trap
+        # share of the young stock kept: min(1, value / trap) at normal prices (below the
+        # line the family eats or sells most of a small herd's offtake)
+        kept = min(1.0, (herd * p.livestock_price_norm + assets) / trap) if trap > 0 else 1.0
 
-        # livestock: herd(t+1) = herd (1 - p_death) + [above trap] herd g min(pasture, 1) (1 - herd / cap)
+        # livestock: herd(t+1) = herd (1 - p_death) + kept herd g min(pasture, 1) (1 - herd / cap)
         room = max(0.0, 1.0 - herd / herd_cap) if herd_cap > 0 else 0.0
-        grown = herd * p.herd_growth_frac * min(pasture, 1.0) * room if above else 0.0
+        grown = herd * p.herd_growth_frac * min(pasture, 1.0) * room * kept
         herd = herd * (1.0 - model.p_livestock_death[d]) + grown
 
         # income: milk and offtake, asset returns, wages, own harvest
@@ -376,8 +378,10 @@ class Household(mesa.Agent):
         deaths_b = deaths_s = 0
         d = self.district
         h_fam = 0.0
-        if gm >= p.famine_after_months and gap > p.famine_gap_onset:
-            h_fam = min(1.0, p.p_famine_excess * (gap - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset))
+        # the level the gap has been sustained at: this month's and last month's
+        level = min(gap, 1.0 - self.adequacy) if p.famine_after_months >= 2 else gap
+        if gm >= p.famine_after_months and level > p.famine_gap_onset:
+            h_fam = min(1.0, p.p_famine_excess * (level - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset))
         hr = (1.0, p.mam_death_hr, p.sam_death_hr)[mal]
         p5b, pob = model.p_u5_base[d], model.p_old_base[d]
         p5, po = min(1.0, p5b * hr + h_fam), min(1.0, pob + h_fam)
@@ -458,14 +462,18 @@ class Household(mesa.Agent):
             save = surplus * p.save_frac
             savings += save
             surplus -= save
-            if value_usd >= trap_usd:
-                if value_usd < value_cap_usd:
-                    invest = min(surplus * p.invest_frac, value_cap_usd - value_usd)
-                    surplus -= invest
-            elif savings >= trap_usd - value_usd:
-                invest = trap_usd - value_usd  # a lumpy purchase back over the trap line
+            value_after = value_usd
+            if value_usd < trap_usd and savings >= trap_usd - value_usd:
+                invest = trap_usd - value_usd  # a lumpy purchase back up to the trap line
                 savings -= invest
+                value_after = trap_usd
+            if trap_usd <= value_after < value_cap_usd:
+                more = min(surplus * p.invest_frac, value_cap_usd - value_after)
+                invest += more
+                surplus -= more
             cap = p.savings_cap_months * required
+            if value_after < trap_usd:
+                cap = max(cap, trap_usd - value_after)  # saving towards the purchase
             if savings > cap:
                 surplus += savings - cap
                 savings = cap
@@ -514,6 +522,11 @@ class Household(mesa.Agent):
                     sold += sell
                     shortfall -= sell * dp
                 shortfall -= min(shortfall, p.emergency_income_usd_per_person * members)
+                # non-food down to the survival items before going without food (HEA)
+                cut = min(shortfall, max(0.0, nonfood_spent - p.nonfood_survival_frac * nonfood_usd))
+                if cut > 0.0:
+                    nonfood_spent -= cut
+                    shortfall -= cut
             food_cut_usd += max(shortfall, 0.0)
             # beyond the whole food bill, the rest comes out of non-food spending
             excess = food_cut_usd - food_cost

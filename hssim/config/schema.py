@@ -174,6 +174,10 @@ class HouseholdConfig:
         4.0, 1.0, 100.0, "herds stop growing and investment stops at this multiple of the livelihood's median"
     )
     emergency_income_usd_per_person: float = fr(1.5, 0.0, 1e4, "monthly income from begging / distress migration")
+    nonfood_survival_frac: float = fr(
+        0.25, 0.0, 1.0,
+        "share of essential non-food spending kept when a household would otherwise go without food (water, cooking fuel, salt, soap: HEA survival threshold; value assumed)",
+    )
     # Acute malnutrition (state of a household's under-fives; monthly transitions, see
     # hssim.kernels.household.malnutrition_step). Onset, worsening and untreated
     # recovery rates are assumed (no survey gives monthly transition probabilities);

@@ -31,8 +31,9 @@ Demography and mortality (per month; district rates from the scenario table, see
     under-five hazard   h5 = p_u5_base[d] (1 + [MAM] (mam_death_hr - 1) (1 - r_t)
                                             + [SAM] (sam_death_hr - 1) (1 - r_t)) + h_famine
     older hazard        ho = p_old_base[d] + h_famine
-    h_famine = famine_excess_cdr x 1e-4 x days x max(0, gap - onset) / (phase5_gap - onset)
-               if the gap has lasted famine_after_months months or more, else 0
+    h_famine = famine_excess_cdr x 1e-4 x days x max(0, g - onset) / (phase5_gap - onset)
+               if the gap has lasted famine_after_months months or more, else 0,
+               g = min(gap, last month's gap) (the sustained level)
     births ~ Binomial(members, p_birth[d])   if an adult is alive (members <= 30)
     under-fives turning five ~ Binomial(u5, 1 / 60); older children turning 15 ~ Binomial(children 5-14, 1 / 120)
 
@@ -180,16 +181,22 @@ def make_params(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> Hou
 
 
 @nb.njit(cache=True, inline="always")
-def livestock_step(herd_tlu, p_death, pasture, growth_frac, herd_cap_tlu, above_trap):
+def livestock_step(herd_tlu, p_death, pasture, growth_frac, herd_cap_tlu, kept):
     """Herd after one month.
 
-    ``herd(t+1) = herd(t) (1 - p_death) + [above trap] herd(t) g min(pasture, 1) (1 - herd(t) / cap)``:
-    births replace losses only in viable herds (a herd below the trap line is
-    eaten or sold, not grown: Lybbert et al. 2004), and slow as the herd nears what
-    the household's labour and grazing can carry (logistic).
+    ``herd(t+1) = herd(t) (1 - p_death) + kept herd(t) g min(pasture, 1) (1 - herd(t) / cap)``:
+    every herd breeds, slowing as it nears what the household's labour and grazing
+    can carry (logistic); ``kept`` in [0, 1] is the share of the young stock the
+    household keeps, ``min(1, value / trap)`` at normal prices (the caller): a herd
+    below the trap line is too small to feed the family, which eats or sells most of
+    its offtake (Lybbert et al. 2004), so it rebuilds slowly, and a herd at or above
+    the line keeps all its births. Below the line accumulation is slower (negative
+    where ``kept g`` is below the death rate), not impossible: herds regrow from their
+    own births in good years (Carter & Barrett 2006: a threshold of slower
+    accumulation; restocking through herd growth is how pastoral recovery works).
     """
     room = max(0.0, 1.0 - herd_tlu / herd_cap_tlu) if herd_cap_tlu > 0 else 0.0
-    grown = herd_tlu * growth_frac * min(pasture, 1.0) * room if above_trap else 0.0
+    grown = herd_tlu * growth_frac * min(pasture, 1.0) * room * min(max(kept, 0.0), 1.0)
     return herd_tlu * (1.0 - p_death) + grown
 
 
@@ -308,17 +315,21 @@ def deaths_by_age(u5, members, adults, p5_base, p5_all, po_base, po_all, u_u5, u
 
 
 @nb.njit(cache=True, inline="always")
-def famine_hazard(gap, gap_months, p):
+def famine_hazard(gap, gap_last, gap_months, p):
     """Famine-level excess death probability per person per month.
 
-    ``p_famine_excess x max(0, gap - famine_gap_onset) / (famine_gap_phase5 - famine_gap_onset)``
-    once the gap has lasted ``famine_after_months`` months in a row, else 0: zero
-    below the phase-3 gap, ``p_famine_excess`` at the phase-5 gap, linear between and
-    beyond (capped at a whole month's certain death).
+    ``p_famine_excess x max(0, g - famine_gap_onset) / (famine_gap_phase5 - famine_gap_onset)``
+    once the household has had a gap for ``famine_after_months`` months in a row, else 0,
+    with ``g = min(gap, gap_last)`` (this month's and last month's gap: the level the gap
+    has been sustained at; ``g = gap`` when ``famine_after_months`` < 2): zero below the
+    phase-4 gap, ``p_famine_excess`` at the phase-5 gap, linear between and beyond
+    (capped at a whole month's certain death). A single month of a wide gap after a
+    month of a small one is not a sustained famine-level gap.
     """
-    if gap_months < p.famine_after_months or gap <= p.famine_gap_onset:
+    level = min(gap, gap_last) if p.famine_after_months >= 2 else gap
+    if gap_months < p.famine_after_months or level <= p.famine_gap_onset:
         return 0.0
-    x = (gap - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset)
+    x = (level - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset)
     return min(1.0, p.p_famine_excess * x)
 
 
@@ -360,15 +371,21 @@ def food_and_coping(
     2. crisis: cutting health and education spending by half, selling productive
        assets down to the trap line; fewer meals (up to ``meal_cut_crisis_frac``);
     3. emergency: selling the last productive assets (below the trap line),
-       begging and distress migration;
+       begging and distress migration, then non-food spending down to the survival
+       items (``nonfood_survival_frac`` of essential non-food: water, cooking fuel,
+       salt, soap; the survival threshold of the Household Economy Approach, whose
+       survival deficit is the food gap that remains once all other non-food is given
+       up: FEG / Save the Children 2008, The Practitioners' Guide to HEA);
 
     and what is still missing is not eaten; should that exceed the whole food bill,
     the rest comes out of non-food spending, so nothing is spent that the household
     does not have (money is conserved). A household near or below the trap
     line thus cuts meals before it sells its last assets (asset smoothing, Carter
     & Barrett 2006). A surplus repays debt, is saved, and above the trap line is
-    invested until the value cap; below it, savings buy the household back over the
-    line when they suffice.
+    invested until the value cap; below it, savings buy the household back up to the
+    line when they suffice (it then invests from there as households above it do),
+    and a household below the line saves towards that purchase beyond
+    ``savings_cap_months`` of needs (up to the value it lacks).
 
     Parameters
     ----------
@@ -417,15 +434,21 @@ def food_and_coping(
         save = surplus * p.save_frac
         savings += save
         surplus -= save
-        if value_usd >= trap_usd:
-            if value_usd < value_cap_usd:
-                invest = min(surplus * p.invest_frac, value_cap_usd - value_usd)
-                surplus -= invest
-        elif savings >= trap_usd - value_usd:
-            # a lumpy purchase that lifts the household over the trap line
+        value_after = value_usd
+        if value_usd < trap_usd and savings >= trap_usd - value_usd:
+            # a lumpy purchase that lifts the household to the trap line; from there it
+            # invests as households above the line do
             invest = trap_usd - value_usd
             savings -= invest
+            value_after = trap_usd
+        if value_after >= trap_usd and value_after < value_cap_usd:
+            more = min(surplus * p.invest_frac, value_cap_usd - value_after)
+            invest += more
+            surplus -= more
         cap = p.savings_cap_months * required
+        if value_after < trap_usd:
+            # below the line the household saves towards the purchase that lifts it over
+            cap = max(cap, trap_usd - value_after)
         if savings > cap:
             surplus += savings - cap
             savings = cap
@@ -474,6 +497,12 @@ def food_and_coping(
                 sold += sell
                 shortfall -= sell * dp
             shortfall -= min(shortfall, p.emergency_income_usd_per_person * members)
+            # before going without food, non-food spending falls to the survival items
+            # (water, cooking fuel, salt, soap: HEA's survival threshold)
+            cut = min(shortfall, max(0.0, nonfood_spent - p.nonfood_survival_frac * nonfood_usd))
+            if cut > 0.0:
+                nonfood_spent -= cut
+                shortfall -= cut
         food_cut_usd += max(shortfall, 0.0)
         # what is still missing beyond the whole food bill comes out of non-food spending:
         # nothing is spent that the household does not have
@@ -689,11 +718,11 @@ def household_month(
             herd = np.float64(herd_tlu[i])
             assets = np.float64(assets_usd[i])
             value_norm = herd * p.livestock_price_norm + assets
-            above = value_norm >= trap
 
             # livestock; feed, water and veterinary care avert a share of the deaths
             p_ls_death = d_p_livestock_death[loc] * (1.0 - livestock_protected[i])
-            herd = livestock_step(herd, p_ls_death, d_pasture[loc], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU], above)
+            herd = livestock_step(herd, p_ls_death, d_pasture[loc], p.herd_growth_frac, lv_table[lv, LV_HERD_CAP_TLU],
+                                  value_norm / trap if trap > 0.0 else 1.0)
 
             # income: livestock, assets, wage (cut by illness and displacement), own harvest (at home only)
             need_kg = m * p.need_kg_per_person
@@ -773,7 +802,7 @@ def household_month(
                 rec_mam_t = nutrition_table[nt - 1, NT_RECOVER_MAM]
                 rec_sam_t = nutrition_table[nt - 1, NT_RECOVER_SAM]
                 keep_excess = 1.0 - nutrition_table[nt - 1, NT_DEATH_REDUCTION]
-            h_fam = famine_hazard(gap, gm, p)
+            h_fam = famine_hazard(gap, 1.0 - np.float64(adequacy[i]), gm, p)
             p5_base = p_u5_base[d]
             hr = 1.0
             if mal == 1:

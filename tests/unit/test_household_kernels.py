@@ -137,22 +137,25 @@ def test_cell_of_matches_result_groups():
 # ================================================================ livestock
 
 
-def livestock_ref(herd, p_death, pasture, g, cap, above):
-    """herd (1 - p_death) + [above] herd g min(pasture, 1) (1 - herd / cap).
+def livestock_ref(herd, p_death, pasture, g, cap, kept):
+    """herd (1 - p_death) + kept herd g min(pasture, 1) (1 - herd / cap), kept clipped to [0, 1].
 
     Births stop at the cap (schema: "herds stop growing ... at this multiple"), so
-    the logistic room is floored at zero, and a zero cap means no births.
+    the logistic room is floored at zero, and a zero cap means no births; ``kept`` is
+    the share of the young stock a household keeps (min(1, value / trap) in the kernel).
     """
     births = 0.0
-    if above and cap > 0.0:
-        births = herd * g * min(pasture, 1.0) * max(0.0, 1.0 - herd / cap)
+    if cap > 0.0:
+        births = herd * g * min(pasture, 1.0) * max(0.0, 1.0 - herd / cap) * min(max(float(kept), 0.0), 1.0)
     return herd * (1.0 - p_death) + births
 
 
 LIVESTOCK_CASES = [
-    # herd, p_death, pasture, growth, cap, above
+    # herd, p_death, pasture, growth, cap, kept
     (10.0, 0.01, 0.8, 0.012, 48.0, True),
-    (10.0, 0.01, 0.8, 0.012, 48.0, False),  # below trap: no births
+    (10.0, 0.01, 0.8, 0.012, 48.0, False),  # nothing kept: no births
+    (2.0, 0.004, 1.0, 0.012, 48.0, 0.3),  # below the trap line: a third of the births kept
+    (2.0, 0.004, 1.0, 0.012, 48.0, 4.0),  # kept is at most 1
     (10.0, 0.004, 1.6, 0.012, 48.0, True),  # pasture above normal counts as 1
     (60.0, 0.004, 1.0, 0.012, 48.0, True),  # above the cap: no births
     (48.0, 0.0, 1.0, 0.2, 48.0, True),  # at the cap exactly
@@ -174,6 +177,9 @@ def test_livestock_step_hand_numbers():
     assert livestock_step(10.0, 0.01, 0.8, 0.012, 48.0, False) == approx(9.9, rel=1e-13)
     assert livestock_step(60.0, 0.004, 1.0, 0.012, 48.0, True) == approx(60.0 * 0.996, rel=1e-13)
     assert livestock_step(5.0, 1.0, 0.0, 0.012, 16.0, True) == 0.0
+    # a herd at half the trap line keeps half its births: it still regrows in a good year
+    assert livestock_step(2.0, 0.004, 1.0, 0.012, 48.0, 0.5) == approx(2.0 * 0.996 + 2.0 * 0.006 * (46.0 / 48.0), rel=1e-13)
+    assert livestock_step(2.0, 0.004, 1.0, 0.012, 48.0, 0.5) > 2.0
 
 
 # ================================================================ uniform draws (rng reference)
@@ -608,17 +614,22 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
         flows["saved"] = p.save_frac * spare
         savings += flows["saved"]
         spare -= flows["saved"]
-        if value >= trap:
-            # ... and above the trap line invested until the value cap
-            if value < vcap:
-                invest = min(p.invest_frac * spare, vcap - value)
-                spare -= invest
-        elif savings >= trap - value:
-            # below it, savings buy the household back over the line when they suffice
+        after = value
+        if value < trap and savings >= trap - value:
+            # below the line, savings buy the household back up to it when they suffice ...
             invest = trap - value
             savings -= invest
-        # savings beyond savings_cap_months of needs are spent
+            after = trap
+        if trap <= after < vcap:
+            # ... and at or above the line the surplus is invested until the value cap
+            more = min(p.invest_frac * spare, vcap - after)
+            invest += more
+            spare -= more
+        # savings beyond savings_cap_months of needs are spent; below the line the
+        # household saves towards the purchase that lifts it over (the value it lacks)
         limit = p.savings_cap_months * required
+        if after < trap:
+            limit = max(limit, trap - after)
         if savings > limit:
             spare += savings - limit
             savings = limit
@@ -674,6 +685,11 @@ def food_ref(need, stock, cash, price, nonfood, savings, debt, value, trap, vcap
             b = min(gap, p.emergency_income_usd_per_person * members)
             flows["begging"] = b
             gap -= b
+            # non-food down to the survival items before going without food (HEA)
+            c = min(gap, max(0.0, nonfood_spent - p.nonfood_survival_frac * nonfood))
+            flows["nonfood_cut"] += c
+            nonfood_spent -= c
+            gap -= c
         # what is still missing is not eaten ...
         flows["food_cut"] += max(gap, 0.0)
         # ... and what is missing beyond the whole food bill is not spent on non-food
@@ -748,7 +764,16 @@ CASES = [
         "surplus_below_trap_lumpy_purchase",
         hh(cash=100.0, savings=200.0, value=300.0),
         0,
-        dict(invest_usd=102.5, savings=200.0 + 0.3 * 28.96 - 102.5, consumption_usd=REQ + 0.7 * 28.96),
+        # up to the line (102.5), then invest_frac of the rest of the surplus as above it
+        dict(invest_usd=102.5 + 0.2 * 0.7 * 28.96, savings=200.0 + 0.3 * 28.96 - 102.5,
+             consumption_usd=REQ + 0.8 * 0.7 * 28.96),
+    ),
+    (
+        "surplus_below_trap_saves_beyond_the_months_cap",
+        hh(cash=100.0, savings=300.0, value=0.0, nonfood=0.0),
+        0,
+        # 6 months of needs is 246.24 < 402.5 lacking: savings are kept towards the purchase
+        dict(invest_usd=0.0, savings=300.0 + 0.3 * (100.0 - FB), consumption_usd=FB + 0.7 * (100.0 - FB)),
     ),
     (
         "surplus_below_trap_savings_too_small",
@@ -843,22 +868,22 @@ CASES = [
         hh(cash=0.0, debt=60.0, value=100.0),
         3,
         # 71.04 short: 4.104 + 15 + 8.208 (crisis meals) -> 43.728; sell 25 (a quarter) for 17.5,
-        # beg 7.5, and 18.728 more is not eaten
-        dict(sold_usd=25.0, adequacy=1.0 - (4.104 + 8.208 + 18.728) / FB, consumption_usd=FB - 31.04 + 15.0),
+        # beg 7.5, non-food from 15 to the survival items (0.25 x 30 = 7.5), and 11.228 more is not eaten
+        dict(sold_usd=25.0, adequacy=1.0 - (4.104 + 8.208 + 11.228) / FB, consumption_usd=FB - 23.54 + 7.5),
     ),
     (
         "emergency_zero_assets",
         hh(cash=20.0, debt=60.0, value=0.0),
         3,
-        # 51.04 short: 4.104 + 15 + 8.208 -> 23.728; beg 7.5; 16.228 not eaten
-        dict(sold_usd=0.0, adequacy=1.0 - 28.54 / FB, consumption_usd=FB - 28.54 + 15.0),
+        # 51.04 short: 4.104 + 15 + 8.208 -> 23.728; beg 7.5; non-food 15 -> 7.5; 8.728 not eaten
+        dict(sold_usd=0.0, adequacy=1.0 - 21.04 / FB, consumption_usd=FB - 21.04 + 7.5),
     ),
     (
         "emergency_destitute_nonfood_unfunded",
         hh(cash=0.0, savings=0.0, debt=60.0, value=0.0, capacity=0.0),
         3,
-        # 71.04 short: 4.104 + 15 + 8.208 -> 43.728; beg 7.5; 36.228 more is not eaten, which
-        # is 7.5 beyond the whole food bill: non-food falls from 15 to 7.5, all of it begged
+        # 71.04 short: 4.104 + 15 + 8.208 -> 43.728; beg 7.5; non-food falls from 15 to the
+        # survival items (7.5, all of it begged); the 28.728 still missing is the rest of the food bill
         dict(adequacy=0.0, sold_usd=0.0, debt=60.0, consumption_usd=7.5),
     ),
     (
@@ -954,19 +979,18 @@ def test_money_is_conserved_in_hand_cases(case):
 def test_money_is_conserved_when_shortfall_exceeds_food_bill():
     """A destitute household: no cash, stock, savings, assets or support; credit used up.
 
-    71.04 USD are required; begging brings 7.5 and non-food is halved to 15. The
-    remaining 48.54 exceeds the whole food bill (41.04), so nothing is bought, and
-    the 7.5 USD missing beyond the food bill come out of non-food spending: 7.5 USD
-    of non-food is spent, exactly the money begged. Money in (7.5) equals food
-    bought (0) plus non-food spent (7.5).
+    71.04 USD are required; begging brings 7.5 and non-food is halved to 15, then cut
+    to the survival items (0.25 x 30 = 7.5) before food. The remaining 41.04 is the
+    whole food bill, so nothing is bought: 7.5 USD of non-food is spent, exactly the
+    money begged. Money in (7.5) equals food bought (0) plus non-food spent (7.5).
     """
     args = hh(cash=0.0, savings=0.0, debt=60.0, value=0.0, capacity=0.0)
     got = run_kernel(args)
     want, flows = food_ref(*args, P)
     assert_same(got, want)
     assert flows["begging"] == approx(7.5)
-    assert flows["nonfood_unfunded"] == approx(48.54 - 41.04)
-    assert got[0] == 0.0 and got[1] == 3
+    assert flows["nonfood_cut"] == approx(15.0 + 7.5) and flows["nonfood_unfunded"] == approx(0.0)
+    assert got[0] == approx(0.0, abs_=1e-12) and got[1] == 3
     assert got[7] <= flows["begging"] + 1e-9, f"consumption {got[7]} USD > money available {flows['begging']} USD"
     assert got[7] == approx(7.5)
     assert money_identity(args, got, flows) == approx(0.0, abs_=1e-9)
@@ -1383,10 +1407,13 @@ def test_famine_hazard_follows_the_ipc_anchors():
     from hssim.kernels.household import famine_hazard
 
     per_10k_day = lambda p_month: p_month / (1e-4 * 30.4)  # noqa: E731
-    assert famine_hazard(0.19, 12, P) == 0.0 and famine_hazard(0.2, 12, P) == 0.0
-    assert famine_hazard(0.9, 1, P) == 0.0  # not yet sustained
-    assert per_10k_day(famine_hazard(0.5, 2, P)) == approx(1.5)
-    assert per_10k_day(famine_hazard(0.35, 2, P)) == approx(0.75)
-    assert 1.0 <= 0.5 + per_10k_day(famine_hazard(0.35, 2, P)) < 2.0
-    assert per_10k_day(famine_hazard(1.0, 2, P)) == approx(1.5 * 0.8 / 0.3)
-    assert famine_hazard(0.5, 2, P) == approx(P.p_famine_excess)
+    assert famine_hazard(0.19, 0.19, 12, P) == 0.0 and famine_hazard(0.2, 0.2, 12, P) == 0.0
+    assert famine_hazard(0.9, 0.9, 1, P) == 0.0  # not yet sustained
+    assert per_10k_day(famine_hazard(0.5, 0.5, 2, P)) == approx(1.5)
+    assert per_10k_day(famine_hazard(0.35, 0.35, 2, P)) == approx(0.75)
+    assert 1.0 <= 0.5 + per_10k_day(famine_hazard(0.35, 0.35, 2, P)) < 2.0
+    assert per_10k_day(famine_hazard(1.0, 1.0, 2, P)) == approx(1.5 * 0.8 / 0.3)
+    # the level sustained over this month and the last: a wide gap after a small one is not famine
+    assert famine_hazard(0.6, 0.1, 5, P) == 0.0
+    assert famine_hazard(0.6, 0.35, 5, P) == famine_hazard(0.35, 0.6, 5, P) == approx(famine_hazard(0.35, 0.35, 2, P))
+    assert famine_hazard(0.5, 0.5, 2, P) == approx(P.p_famine_excess)

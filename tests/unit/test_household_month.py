@@ -68,9 +68,9 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             trap, cap_value, cap_herd, days = lv[l]
             herd, assets = float(h["herd_tlu"][i]), float(h["assets_usd"][i])
             herd0 = herd
-            above = herd * p.livestock_price_norm + assets >= trap
+            kept = (herd * p.livestock_price_norm + assets) / trap if trap > 0 else 1.0  # share of births kept
             p_ls_death = dist["p_ls_death"][loc] * (1.0 - float(h["livestock_protected"][i]))
-            herd = K.livestock_step.py_func(herd, p_ls_death, dist["pasture"][loc], p.herd_growth_frac, cap_herd, above)
+            herd = K.livestock_step.py_func(herd, p_ls_death, dist["pasture"][loc], p.herd_growth_frac, cap_herd, kept)
             need = m * p.need_kg_per_person
             stock = float(h["food_stock_kg"][i])
             cash = herd * p.milk_usd_per_tlu * min(dist["pasture"][loc], 1.2) + assets * p.asset_return_frac
@@ -119,8 +119,9 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
                 rec_mam, rec_sam, reduction = nutrition_table[int(h["nutrition_treated"][i]) - 1]
                 rec, keep = (rec_mam, rec_sam), 1.0 - reduction
             h_fam = 0.0
-            if gm >= p.famine_after_months and gap > p.famine_gap_onset:
-                h_fam = min(1.0, p.p_famine_excess * (gap - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset))
+            level = min(gap, 1.0 - float(h["adequacy"][i])) if p.famine_after_months >= 2 else gap  # sustained gap
+            if gm >= p.famine_after_months and level > p.famine_gap_onset:
+                h_fam = min(1.0, p.p_famine_excess * (level - p.famine_gap_onset) / (p.famine_gap_phase5 - p.famine_gap_onset))
             hr = {0: 1.0, 1: 1.0 + (p.mam_death_hr - 1) * keep, 2: 1.0 + (p.sam_death_hr - 1) * keep}[mal]
             p5b, pob = float(rates[1][d]), float(rates[2][d])
             p5, po = min(1.0, p5b * hr + h_fam), min(1.0, pob + h_fam)
