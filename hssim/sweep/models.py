@@ -155,9 +155,12 @@ class HssimModel:
         """Estimated peak memory of one run (the largest arm at the first sample point), bytes."""
         from ..config.build import estimate_memory_bytes, prepare
 
-        sizes = []
+        sizes = [0.0]
         for arm in self.arms:
-            cfg, scenario = prepare(self.config(arm, X[0], 0))
+            try:
+                cfg, scenario = prepare(self.config(arm, X[0], 0))
+            except UserError:
+                continue  # an invalid point: check() names the parameter
             sizes.append(estimate_memory_bytes(cfg, scenario.n_districts))
         return max(sizes)
 
