@@ -161,10 +161,15 @@ def test_shared_registry_reaches_more_households_when_places_are_scarce():
     """Coordination's costs switched off (no overhead, delay or lags), the registry
     alone: with few places per programme, the second programme reaches households
     the first could not, instead of the same ones."""
-    same = dict(cap=0.1, coordination_overhead_frac=0.0, coordination_delay_months=0,
+    # places must be scarce against the eligible: two programmes of 3% each, against about
+    # 16% of households observed in IPC2+ in the no-shock world (at 10% each the eligible
+    # pool, not the places, bounds the integrated reach)
+    same = dict(cap=0.03, coordination_overhead_frac=0.0, coordination_delay_months=0,
                 sector_info_lag_months=NO_LAGS, joint_info_lag_months=0)
     siloed, integrated = _two_cash("siloed", **same), _two_cash("integrated", **same)
-    assert _mean(integrated, "assisted_frac") > 1.5 * _mean(siloed, "assisted_frac")
+    # siloed: both lists pick mostly the same households (about one programme's places);
+    # integrated: the second programme's places go to others
+    assert _mean(integrated, "assisted_frac") > 1.4 * _mean(siloed, "assisted_frac")
 
 
 def test_partial_coordination_catches_a_share_of_duplicates():

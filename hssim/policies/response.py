@@ -31,7 +31,7 @@ delay                         none                                   ``round(c *
 
 In between, money is split ``c`` pooled / ``1 - c`` by sector, the ranking score is
 ``(1 - c) own + c compound``, the lag is ``round((1 - c) sector + c joint)``, the
-registry catches each would-be duplicate with probability ``c``, and triggers are
+registry catches each would-be duplicate household with probability ``c`` (drawn once), and triggers are
 shared from ``c >= 0.5``. Both modes receive exactly the same money.
 
 Money (commitment): each horizon year's allotment is ``budget_usd_per_year`` in
@@ -283,7 +283,11 @@ class Response(Module):
                 out[:, k] = rng.stream_keys(engine.seed, f"{stream}.{iv.label}", ticks)
             return out
 
-        self.key_targeting, self.key_registry, self.key_selection = keys("targeting"), keys("registry"), keys("selection")
+        self.key_targeting, self.key_selection = keys("targeting"), keys("selection")
+        # whether the shared registry holds a household's record (partial coordination) is a
+        # property of the household and programme, drawn once (tick 0's key at every tick):
+        # redrawn each month, every would-be duplicate would slip through within a few months
+        self.key_registry = np.repeat(keys("registry")[:1], ticks.size, axis=0)
         # real USD booked to each activation (row of self._activations)
         self.activation_cost = np.zeros(64)
         self._terms = None  # the unit-cost terms of last month, and their arrays
