@@ -92,14 +92,24 @@ def test_targets_loader_reports_every_problem(tmp_path):
         load_targets(tmp_path)
 
 
+#: a row whose ``note`` starts with this is a gap the model is known not to close yet (the
+#: note says why); the test requires it to stay outside its band, so a change that closes
+#: the gap fails here until the mark is removed, and no other row may miss
+KNOWN_GAP = "known gap:"
+
+
 def test_no_shock_world_lands_in_its_normal_years_bands(no_shock):
     folder, runs = no_shock
     sc = load_scenario(folder)
     targets = load_targets(folder, sc)
     districts = sorted({t.district for t in targets})
     table = compare(targets, measure(runs, sc, districts))
-    missed = table[~table.ok]
+    gaps = {(t.indicator, t.district) for t in targets if t.note.strip().lower().startswith(KNOWN_GAP)}
+    keys = list(zip(table["indicator"], table["district"]))
+    missed = table[[not ok and k not in gaps for ok, k in zip(table.ok, keys)]]
     assert missed.empty, f"{folder}: outside the band:\n{missed.to_string()}"
+    closed = table[[ok and k in gaps for ok, k in zip(table.ok, keys)]]
+    assert closed.empty, f"{folder}: known gaps now inside their band (remove the mark):\n{closed.to_string()}"
 
 
 def test_no_shock_world_is_stationary(no_shock):
