@@ -207,7 +207,7 @@ def _limits(results) -> str:
         "Many parameters are assumed or calibrated to typical drylands rather than measured for these districts: "
         "their sources are in the scenario's README and docs/ODD.md. Treat levels as indicative and differences "
         "between options as the finding.",
-        "The model has no births, no seasonal migration other than displacement, no markets beyond district prices, "
+        "The model forms no new households (children are born into existing ones), has no seasonal migration other than displacement, no markets beyond district prices, "
         "and no political decisions beyond the configured response.",
         "Deaths and malnutrition come from the model's mechanisms (consumption gaps, disease, violence), not from "
         "observed data; they are not forecasts.",
