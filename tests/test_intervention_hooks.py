@@ -289,16 +289,19 @@ def month(n, p=P, nutrition_table=None, savings_table=None, district=None, rates
 
 def test_cash_aid_raises_adequacy_by_its_value_in_food():
     """No income, savings, assets, support or credit: of the 71.04 USD needed the
-    ladder finds the stress cut, half of non-food (15), the crisis cut and begging
-    (7.5); the rest of the food goes uneaten. Cash X is spent on food the household
-    would not have eaten: adequacy = (X + 7.5 - 15) / 41.04 (for X between 7.5 and
-    about 36), so each USD buys 1 / 41.04 of the need, at home or displaced."""
+    ladder finds the stress cut, half of non-food, the crisis cut, begging (7.5) and,
+    before going without food, non-food down to the survival items (a share
+    ``nonfood_survival_frac`` of it: 7.5); the rest of the food goes uneaten. Cash X
+    is spent on food the household would not have eaten: adequacy = (X + 7.5 - 7.5)
+    / 41.04, up to the crisis stage's meal cut (1 - meal_cut_crisis_frac = 0.7), so
+    each USD buys 1 / 41.04 of the need, at home or displaced."""
     cash = np.array([0.0, 10.0, 20.0, 30.0, 10.0, 20.0, 30.0])
     away = np.array([0, 0, 0, 0, 1, 1, 1])
     h, _ = month(len(cash), aid_cash_usd=cash, displaced=away, location=away)
-    want = np.maximum(0.0, (cash + BEG - 0.5 * NF) / FB)
+    survival_nf = P.nonfood_survival_frac * NF
+    want = np.clip((cash + BEG - survival_nf) / FB, 0.0, 1.0 - P.meal_cut_crisis_frac)
     np.testing.assert_allclose(h.adequacy, want, rtol=1e-6, atol=1e-7)
-    assert want[0] == 0.0 and want[3] == pytest.approx(22.5 / 41.04)
+    assert want[0] == 0.0 and want[3] == pytest.approx(0.7)  # 30 USD would buy 0.73: the meal cut binds
     assert (h.coping == 3).all()
     assert h.adequacy[2] - h.adequacy[1] == pytest.approx(10.0 / FB, rel=1e-5)
 
@@ -306,7 +309,7 @@ def test_cash_aid_raises_adequacy_by_its_value_in_food():
 def test_food_aid_is_eaten_and_kept_not_sold():
     # a destitute household given its month's need plus 10 kg eats its fill and keeps 10 kg
     h, _ = month(2, aid_food_kg=[0.0, NEED + 10.0])
-    assert h.adequacy[0] == 0.0
+    assert h.adequacy[0] == pytest.approx(0.0, abs=1e-9)  # begging pays the survival non-food only
     assert h.adequacy[1] == 1.0
     assert h.food_stock_kg[1] == pytest.approx(10.0, abs=1e-4)
     # a stock above the cap is sold down to it; the food aid on top is not sold
