@@ -5,8 +5,10 @@ Each shipped scenario folder holds ``targets.csv``, one row per target::
     indicator,district,period,low,high,value,source,note
 
 ``indicator`` is a name of :data:`TARGET_INDICATORS`; ``district`` a district of the
-scenario's ``districts.csv`` or ``all``; ``period`` is ``normal years`` (the only
-period measured so far: a run without storyline and without response); ``low`` and
+scenario's ``districts.csv`` or ``all``; ``period`` is ``normal years`` (the months of a
+run without storyline and without response that are away from the model's own random
+droughts: see :func:`normal_months`) or ``all years`` (the whole horizon of such a run,
+its droughts included); ``low`` and
 ``high`` the band the model must land in (either may be empty: no bound); ``value``
 the published figure the band is built around (may be empty); ``source`` the
 publisher, year and document, or ``assumed`` where the band is a modelling
@@ -28,9 +30,12 @@ import numpy as np
 import pandas as pd
 
 from .errors import ScenarioError, ScenarioErrors
+from .results import derived_sums
 from .scenario import Scenario, resolve_scenario_path
+from .state import DISTRICT_FIELDS
 
-__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "PERIODS", "Target", "load_targets", "measure", "compare"]
+__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
+           "load_targets", "normal_months", "measure", "compare"]
 
 #: indicator -> what it measures (all from a no-shock run over the recorded horizon)
 TARGET_INDICATORS: dict[str, str] = {
@@ -57,7 +62,9 @@ TARGET_INDICATORS: dict[str, str] = {
 }
 
 TARGET_COLUMNS = ("indicator", "district", "period", "low", "high", "value", "source", "note")
-PERIODS = ("normal years",)
+#: "normal years": the district-months away from droughts (see :func:`normal_months`);
+#: "all years": the whole horizon, the model's own random droughts included
+PERIODS = ("normal years", "all years")
 
 
 @dataclass(frozen=True)
@@ -181,30 +188,81 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
     return out
 
 
-def _one_run(res, district: str, real_per_sim: float) -> dict[str, float]:
+#: indicators of the whole horizon whatever the period: growth, sizes and the scale of the
+#: population describe the decade as a whole, droughts included
+HORIZON_INDICATORS = frozenset({"population_growth_pct_per_year", "household_size_start", "household_size_end",
+                                "households_died_out_frac", "real_population_start"})
+
+#: "normal years" leave out a district's months in drought and this many months after
+#: each (the next harvest and the herd's recovery): the published normal-years figures
+#: (IPC analyses outside a crisis, surveys of ordinary years) describe such months
+DROUGHT_AFTERMATH_MONTHS = 12
+
+
+def normal_months(res) -> np.ndarray:
+    """bool[months, D]: the district-months of a run that count as normal years.
+
+    A month is left out when its district was in drought (the drought index at or
+    below its threshold) that month or in any of the :data:`DROUGHT_AFTERMATH_MONTHS`
+    before it (recorded months only: the spin-up is not looked at).
+    """
+    field_names = [f.name for f in DISTRICT_FIELDS]
+    dry = res.district_series[:, :, field_names.index("in_drought")] > 0.5  # [M, D]
+    affected = np.zeros_like(dry)
+    for lag in range(DROUGHT_AFTERMATH_MONTHS + 1):
+        affected[lag:] |= dry[: dry.shape[0] - lag]
+    return ~affected
+
+
+def _one_run(res, district: str, real_per_sim: float, period: str) -> dict[str, float]:
+    """The indicators of one run in one district (or 'all') over one period.
+
+    Rates and shares pool the period's district-months (numerators and denominators
+    summed over them); the whole-horizon indicators (:data:`HORIZON_INDICATORS`) read
+    the region's or district's monthly series.
+    """
     g = lambda k: res.indicator(k, district=district).to_numpy(dtype=np.float64)  # noqa: E731
     days = float(res.config["households"]["days_per_month"])
-    people = g("population")
+    cols = list(range(len(res.districts))) if district == "all" else [list(res.districts).index(district)]
+    mask = (normal_months(res) if period == "normal years" else np.ones(res.district_series.shape[:2], bool))[:, cols]
+    sums = derived_sums(res.sums[:, cols].sum(axis=2))  # name -> [months, len(cols)]
+    field_names = [f.name for f in DISTRICT_FIELDS]
+    events = res.district_series[:, cols, field_names.index("conflict_events")]  # [months, len(cols)]
+
+    def s(name: str) -> float:
+        return float(sums[name][mask].sum())
+
+    def ratio(num: float, den: float) -> float:
+        return num / den if den > 0 else math.nan
+
     out: dict[str, float] = {}
-    n = people.size
-    out["population_growth_pct_per_year"] = 100.0 * ((people[-1] / people[0]) ** (12.0 / max(n - 1, 1)) - 1.0)
-    person_days = people.sum() * days
-    deaths = g("deaths").sum()
-    out["cdr_per_10k_day"] = deaths / person_days * 1e4
+    person_days = s("people") * days
+    deaths = s("deaths")
+    out["cdr_per_10k_day"] = ratio(deaths, person_days) * 1e4
     for cause in ("baseline", "starvation", "disease", "violence"):
-        out[f"cdr_{cause}_per_10k_day"] = g(f"deaths_{cause}").sum() / person_days * 1e4
-    out["starvation_death_share"] = g("deaths_starvation").sum() / deaths if deaths > 0 else 0.0
-    for k in ("ipc3plus_frac", "ipc5_frac", "acute_malnutrition_frac", "poverty_frac", "displaced_frac"):
-        out[k] = float(np.nanmean(g(k)))
-    gam = float(np.nanmean(g("acute_malnutrition_frac")))
-    out["sam_over_gam"] = float(np.nanmean(g("sam_frac"))) / gam if gam > 0 else 0.0
-    events = g("conflict_events")
-    out["conflict_events_per_month"] = float(events.mean())
+        out[f"cdr_{cause}_per_10k_day"] = ratio(s(f"deaths_{cause}"), person_days) * 1e4
+    out["starvation_death_share"] = ratio(s("deaths_starvation"), deaths) if deaths > 0 else 0.0
+    out["ipc3plus_frac"] = ratio(s("people_ipc3plus"), s("people"))
+    out["ipc5_frac"] = ratio(s("people_ipc5"), s("people"))
+    out["poverty_frac"] = ratio(s("people_poor"), s("people"))
+    out["displaced_frac"] = ratio(s("people_displaced"), s("people"))
+    out["acute_malnutrition_frac"] = ratio(s("u5_malnourished"), s("u5"))
+    out["sam_over_gam"] = ratio(s("u5_sam"), s("u5_malnourished")) if s("u5_malnourished") > 0 else 0.0
+    # events per month: each district's mean over its normal months, summed over districts
+    n_months = mask.sum(axis=0)
+    per_district = np.where(n_months > 0, (events * mask).sum(axis=0) / np.maximum(n_months, 1), np.nan)
+    out["conflict_events_per_month"] = float(per_district.sum()) if n_months.any() else math.nan
     # deaths are counted among the simulated people, events in the real district: deaths
     # scaled to the real population, per event
-    out["violence_deaths_per_event"] = (g("deaths_violence").sum() * real_per_sim / events.sum()
-                                        if events.sum() > 0 else 0.0)
-    out["infections_per_1000_per_year"] = g("new_infections").sum() / people.mean() * 1000.0 / (n / 12.0)
+    n_events = float((events * mask).sum())
+    out["violence_deaths_per_event"] = s("deaths_violence") * real_per_sim / n_events if n_events > 0 else 0.0
+    # person-months / 12 = person-years
+    out["infections_per_1000_per_year"] = ratio(s("new_infections"), s("people") / 12.0) * 1000.0
+
+    # the whole horizon
+    people = g("population")
+    n = people.size
+    out["population_growth_pct_per_year"] = 100.0 * ((people[-1] / people[0]) ** (12.0 / max(n - 1, 1)) - 1.0)
     hh = g("households")
     out["household_size_start"] = people[0] / hh[0]
     # people alive at the end: the last month's people less its deaths plus its births
@@ -214,7 +272,7 @@ def _one_run(res, district: str, real_per_sim: float) -> dict[str, float]:
     return out
 
 
-def measure(results, scenario: Scenario, districts=("all",)) -> pd.DataFrame:
+def measure(results, scenario: Scenario, districts=("all",), periods=PERIODS) -> pd.DataFrame:
     """The target indicators of no-shock runs, one column per run and their mean.
 
     Parameters
@@ -222,24 +280,27 @@ def measure(results, scenario: Scenario, districts=("all",)) -> pd.DataFrame:
     results : sequence of Results  runs of one scenario (different seeds)
     scenario : Scenario  its district table (for the real-population scale)
     districts : sequence of str  'all' and/or district names
+    periods : sequence of str  of :data:`PERIODS`
 
     Returns
     -------
-    DataFrame indexed by (indicator, district), columns ``run0 .. runK-1`` and ``mean``
+    DataFrame indexed by (indicator, district, period), columns ``run0 .. runK-1`` and
+    ``mean`` (the runs' mean, NaN-skipping: a run may have no normal month in a district)
     """
     rows = {}
-    for district in districts:
-        per_run = []
-        for res in results:
-            real_per_sim = float(scenario.households.sum()) / float(res.config["population"]["households"])
-            if district != "all":
-                d = scenario.names.index(district)
-                real_per_sim = float(scenario.households[d]) / _simulated_households(res, district)
-            per_run.append(_one_run(res, district, real_per_sim))
-        for name in TARGET_INDICATORS:
-            rows[(name, district)] = [r[name] for r in per_run]
+    for period in periods:
+        for district in districts:
+            per_run = []
+            for res in results:
+                real_per_sim = float(scenario.households.sum()) / float(res.config["population"]["households"])
+                if district != "all":
+                    d = scenario.names.index(district)
+                    real_per_sim = float(scenario.households[d]) / _simulated_households(res, district)
+                per_run.append(_one_run(res, district, real_per_sim, period))
+            for name in TARGET_INDICATORS:
+                rows[(name, district, period)] = [r[name] for r in per_run]
     df = pd.DataFrame.from_dict(rows, orient="index", columns=[f"run{k}" for k in range(len(results))])
-    df.index = pd.MultiIndex.from_tuples(df.index, names=["indicator", "district"])
+    df.index = pd.MultiIndex.from_tuples(df.index, names=["indicator", "district", "period"])
     df["mean"] = df.mean(axis=1)
     return df
 
@@ -252,7 +313,7 @@ def compare(targets: list[Target], measured: pd.DataFrame) -> pd.DataFrame:
     """One row per target: the band, the model's mean and whether it lies in the band."""
     out = []
     for t in targets:
-        x = float(measured.loc[(t.indicator, t.district), "mean"])
-        out.append({"indicator": t.indicator, "district": t.district, "low": t.low, "high": t.high, "value": t.value,
+        x = float(measured.loc[(t.indicator, t.district, t.period), "mean"])
+        out.append({"indicator": t.indicator, "district": t.district, "period": t.period, "low": t.low, "high": t.high, "value": t.value,
                     "model": x, "ok": t.contains(x), "assumed": t.assumed, "row": t.row})
     return pd.DataFrame(out)

@@ -7,6 +7,10 @@ inside every band of the table (the seeds' mean). The bands, their values and th
 sources are data (``scenarios/<name>/targets.csv``, see :mod:`hssim.targets`): no
 target number is written here.
 
+"Normal years" are the district-months away from the model's own random droughts
+(:func:`hssim.targets.normal_months`), as the published normal-years figures are; rows
+of period "all years" take the whole horizon, droughts included.
+
 A stationarity test compares the first and the last three years of the same runs
 (seeds' means) within tolerances stated below: a no-shock world should neither
 collapse nor drift.
@@ -104,8 +108,8 @@ def test_no_shock_world_lands_in_its_normal_years_bands(no_shock):
     targets = load_targets(folder, sc)
     districts = sorted({t.district for t in targets})
     table = compare(targets, measure(runs, sc, districts))
-    gaps = {(t.indicator, t.district) for t in targets if t.note.strip().lower().startswith(KNOWN_GAP)}
-    keys = list(zip(table["indicator"], table["district"]))
+    gaps = {(t.indicator, t.district, t.period) for t in targets if t.note.strip().lower().startswith(KNOWN_GAP)}
+    keys = list(zip(table["indicator"], table["district"], table["period"]))
     missed = table[[not ok and k not in gaps for ok, k in zip(table.ok, keys)]]
     assert missed.empty, f"{folder}: outside the band:\n{missed.to_string()}"
     closed = table[[ok and k in gaps for ok, k in zip(table.ok, keys)]]
@@ -134,10 +138,31 @@ def test_no_shock_world_is_stationary(no_shock):
     assert not drift, f"{folder}: first vs last three years (first, last, tolerance): {drift}"
 
 
+def test_normal_months_leave_out_droughts_and_the_year_after(no_shock):
+    """A district-month is normal exactly when its district was not in drought that
+    month nor in the DROUGHT_AFTERMATH_MONTHS before it; the runs have both kinds."""
+    from hssim.state import DISTRICT_FIELDS
+    from hssim.targets import DROUGHT_AFTERMATH_MONTHS, normal_months
+
+    folder, runs = no_shock
+    k = [f.name for f in DISTRICT_FIELDS].index("in_drought")
+    seen = set()
+    for r in runs:
+        mask = normal_months(r)
+        dry = r.district_series[:, :, k] > 0.5
+        assert mask.shape == dry.shape
+        for m in range(mask.shape[0]):
+            window = dry[max(0, m - DROUGHT_AFTERMATH_MONTHS): m + 1].any(axis=0)
+            assert np.array_equal(mask[m], ~window), (folder, m)
+        seen |= set(np.unique(mask).tolist())
+    assert seen == {False, True}, folder
+
+
 def test_measure_computes_the_documented_indicators(no_shock):
     folder, runs = no_shock
     m = measure(runs, load_scenario(folder))
     assert set(m.index.get_level_values("indicator")) == set(TARGET_INDICATORS)
+    m = m.xs("all years", level="period")
     r = runs[0]
     pop = r.indicator("population").to_numpy()
     want = 100 * ((pop[-1] / pop[0]) ** (12 / (pop.size - 1)) - 1)
@@ -191,6 +216,7 @@ def test_each_scenario_readme_lists_its_targets():
         assert "## Normal-years targets" in text, name
         section = text.split("## Normal-years targets", 1)[1].split("\n## ", 1)[0]
         rows = {}
+        # "(district)" for normal years, "(district; period)" for another period
         for line in section.splitlines():
             m = re.match(r"^\| `([a-z0-9_]+)` \(([^)]*)\) \| ([^|]*) \| ([^|]*) \|", line)
             if m:
@@ -200,4 +226,5 @@ def test_each_scenario_readme_lists_its_targets():
         assert len(rows) == len(table), name
         for r in table:
             band = f"{r['low'] or '-inf'} .. {r['high'] or 'inf'}"
-            assert rows[(r["indicator"], r["district"])] == (band, r["value"]), (name, r["indicator"])
+            where = r["district"] if r["period"] == "normal years" else f"{r['district']}; {r['period']}"
+            assert rows[(r["indicator"], where)] == (band, r["value"]), (name, r["indicator"], where)
