@@ -127,7 +127,7 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
         :data:`hssim.report.compare_figures.FIGURE_FILES`
     title : str, optional
     """
-    from ..compare import KEY_OUTCOMES, describe_outcome
+    from ..compare.outcomes import KEY_OUTCOMES, describe_outcome
     from .compare_figures import FIGURE_FILES
 
     meta = result.meta or {}

@@ -1,0 +1,194 @@
+"""Planning a policy comparison: the policy presets, the arms (preset names or lists of
+overrides), the fingerprint of a run's config, and :func:`plan`, which validates every
+arm before anything runs (:class:`ComparisonPlan`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from ..errors import ConfigError, UserError
+
+#: the five response policies, in the order a planner reads them
+DEFAULT_ARMS: tuple[str, ...] = (
+    "none",
+    "reactive_siloed",
+    "reactive_integrated",
+    "anticipatory_siloed",
+    "anticipatory_integrated",
+)
+#: most replicates of one comparison (paired intervals settle long before this)
+MAX_REPLICATES = 10_000
+
+
+# -- planning -------------------------------------------------------------------------------
+
+
+def available_presets() -> list[str]:
+    """Names of the policy presets, ``configs/policy/<name>.yaml``."""
+    from ..paths import configs_dir
+
+    folder = configs_dir() / "policy"
+    if not folder.is_dir():
+        return []
+    # a preset names its policy; shared partials (base.yaml, extended by the presets) do not
+    named = re.compile(r"^name\s*:", re.MULTILINE)
+    return sorted(p.stem for p in folder.glob("*.yaml") if named.search(p.read_text(errors="replace")))
+
+
+def check_presets(names: Sequence[str]) -> None:
+    """Raise :class:`UserError` naming every arm without a ``configs/policy/<name>.yaml``."""
+    presets = available_presets()
+    missing = [n for n in names if n not in presets]
+    if missing:
+        avail = ", ".join(presets) if presets else "none yet (configs/policy/ holds no presets)"
+        which = ", ".join(repr(m) for m in missing)
+        raise UserError(
+            f"arm{'s' if len(missing) > 1 else ''} {which}: no policy preset of that name "
+            f"(configs/policy/<name>.yaml); available presets: {avail}"
+        )
+
+
+def _normalise_arms(arms) -> dict[str, list[str]]:
+    if isinstance(arms, Mapping):
+        out = {}
+        for k, v in arms.items():
+            if isinstance(v, str):
+                raise ConfigError(f"arms[{k!r}]", v, "a list of overrides, e.g. ['policy=none']")
+            out[str(k)] = [str(o) for o in v]
+    else:
+        if isinstance(arms, str):
+            arms = [a for a in arms.split(",")]
+        names = [str(a).strip() for a in arms]
+        check_presets([n for n in names if n])
+        out = {}
+        for n in names:
+            if n in out:
+                raise ConfigError("arms", n, "each arm named once")
+            out[n] = [f"policy={n}"]
+    for k in out:
+        if not k.strip():
+            raise ConfigError("arms", k, "a non-empty arm name")
+    return out
+
+
+def _fingerprint(config_dict: Mapping[str, Any]) -> str:
+    from .. import __version__
+
+    text = json.dumps({"config": config_dict, "hssim": __version__}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass
+class ComparisonPlan:
+    """Validated arms, ready to run: ``configs`` arm -> validated Config (base seed)."""
+
+    arms: dict[str, list[str]]
+    overrides: list[str]
+    replicates: int
+    base_seed: int
+    reference: str
+    pairs: list[tuple[str, str]]
+    configs: dict[str, Any] = field(repr=False)
+    scenario: Any = field(repr=False, default=None)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.base_seed + r for r in range(self.replicates)]
+
+    def config(self, arm: str, replicate: int):
+        return dataclasses.replace(self.configs[arm], seed=self.base_seed + replicate)
+
+    def fingerprint(self, arm: str, replicate: int) -> str:
+        from ..config.validate import to_dict
+
+        return _fingerprint(to_dict(self.config(arm, replicate)))
+
+    def spec(self) -> dict[str, Any]:
+        """What :func:`resume` needs to rebuild the plan."""
+        return {
+            "arms": self.arms,
+            "overrides": self.overrides,
+            "replicates": self.replicates,
+            "base_seed": self.base_seed,
+            "reference": self.reference,
+            "early_vs_late": [list(p) for p in self.pairs],
+        }
+
+
+def plan(
+    arms,
+    replicates: int = 20,
+    base_seed: int | None = None,
+    reference: str | None = None,
+    overrides: Sequence[str] = (),
+    early_vs_late: Sequence[tuple[str, str]] | None = None,
+) -> ComparisonPlan:
+    """Validate a comparison before anything runs: every arm's config
+    (``prepare(compose(overrides + arm overrides))``), the replicates, the reference,
+    the early/late pairs. Raises :class:`UserError` (``ConfigError``) on a problem."""
+    from ..api import compose
+    from ..config.build import prepare
+    from ..config.validate import to_dict
+
+    try:
+        replicates = int(replicates)
+    except (TypeError, ValueError):
+        raise ConfigError("replicates", replicates, "an integer >= 2") from None
+    if replicates < 2:
+        raise ConfigError("replicates", replicates, "an integer >= 2 (paired intervals need two replicates)")
+    if replicates > MAX_REPLICATES:
+        raise ConfigError("replicates", replicates, f"at most {MAX_REPLICATES:,} replicates")
+    overrides = [str(o) for o in overrides]
+    base_cfg, _ = prepare(compose(overrides))
+    arm_map = _normalise_arms(arms)
+    if len(arm_map) < 2:
+        raise ConfigError("arms", ", ".join(arm_map) or "[]", "two or more arms to compare")
+    ref = next(iter(arm_map)) if reference is None else str(reference)
+    if ref not in arm_map:
+        raise ConfigError("reference", ref, f"one of the arms ({', '.join(arm_map)})")
+    seed = int(base_cfg.seed) if base_seed is None else int(base_seed)
+    if seed < 0 or seed + replicates - 1 > 2**63 - 1:
+        raise ConfigError("base_seed", seed, "a seed in [0, 2**63 - 1 - replicates]")
+    configs, scenario = {}, None
+    for name, arm_ov in arm_map.items():
+        try:
+            cfg, scen = prepare(compose([*overrides, *arm_ov]))
+        except UserError as exc:
+            if not arm_ov:
+                raise
+            raise UserError(f"arm {name!r} ({' '.join(arm_ov)}): {exc}") from exc
+        if cfg.seed != base_cfg.seed:
+            raise ConfigError(
+                f"arms[{name!r}]", f"seed={cfg.seed}",
+                "no seed in an arm: every arm runs the same seeds (common random numbers); "
+                "set the seed for all arms with seed=N",
+            )
+        configs[name] = cfg
+        scenario = scenario or scen
+    first = configs[next(iter(configs))]
+    for name, cfg in configs.items():
+        for key in ("months", "spinup_months"):
+            if getattr(cfg, key) != getattr(first, key):
+                raise ConfigError(
+                    f"arms[{name!r}]", f"{key}={getattr(cfg, key)}",
+                    f"the same {key} in every arm ({getattr(first, key)}): outcomes are totals over the horizon",
+                )
+        if to_dict(cfg.scenario) != to_dict(first.scenario):
+            raise ConfigError(f"arms[{name!r}]", cfg.scenario.name, "the same scenario in every arm")
+    pairs = []
+    for p in early_vs_late or []:
+        if len(p) != 2:
+            raise ConfigError("early_vs_late", p, "(early, late) pairs of arm names")
+        e, lt = str(p[0]), str(p[1])
+        for a in (e, lt):
+            if a not in arm_map:
+                raise ConfigError("early_vs_late", a, f"an arm ({', '.join(arm_map)})")
+        if e == lt:
+            raise ConfigError("early_vs_late", e, "two different arms")
+        pairs.append((e, lt))
+    return ComparisonPlan(arm_map, overrides, replicates, seed, ref, pairs, configs, scenario)

@@ -1,0 +1,352 @@
+"""Analysis of a tidy runs table (``arm, replicate, seed, outcome, value``): paired
+differences, costs, cost-effectiveness, early versus late action and the cost breakdown.
+The formulas are in the docstring of :mod:`hssim.compare`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .outcomes import NON_OUTCOMES, SCALE, describe_outcome, higher_is_better
+from .stats import BOOTSTRAP_SEED, LEVEL, N_BOOT, _bcr_ratio, _safe_ratio, paired_stats, ratio_of_means, t_interval
+from .wording import _money
+
+#: cost-effectiveness metrics: name -> (averted outcome, unit in words)
+CE_METRICS: dict[str, tuple[str, str]] = {
+    "cost_per_death_averted": ("deaths_total", "death"),
+    "cost_per_ipc3plus_person_month_averted": ("ipc3plus_person_months", "person-month of IPC3+"),
+}
+
+
+# -- analysis of a runs table -------------------------------------------------------------
+
+
+def _outcomes_in_order(runs: pd.DataFrame) -> list[str]:
+    return [o for o in dict.fromkeys(runs["outcome"].astype(str)) if o not in NON_OUTCOMES]
+
+
+def count_scale(runs: pd.DataFrame) -> pd.Series:
+    """Per replicate: real households per simulated household (``SCALE``, the mean over
+    the arms that recorded it; 1 where none did)."""
+    reps = pd.Index(sorted(runs["replicate"].unique()), name="replicate")
+    sel = runs[runs["outcome"] == SCALE]
+    s = sel.groupby("replicate")["value"].mean() if len(sel) else pd.Series(dtype=np.float64)
+    return s.reindex(reps).fillna(1.0)
+
+
+def _wide(runs: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """replicate x arm values of one outcome (NaN where a run lacks it)."""
+    sel = runs[runs["outcome"].astype(str) == outcome]
+    return sel.pivot_table(index="replicate", columns=sel["arm"].astype(str), values="value", aggfunc="first")
+
+
+def _pair(runs: pd.DataFrame, outcome: str, a: str, b: str) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``a`` and ``b`` on the replicates where both have the outcome."""
+    w = _wide(runs, outcome)
+    if a not in w.columns or b not in w.columns:
+        return np.zeros(0), np.zeros(0)
+    x, y = w[a].to_numpy(np.float64), w[b].to_numpy(np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    return x[ok], y[ok]
+
+
+def _arm_order(runs: pd.DataFrame, arms: Sequence[str] | None) -> list[str]:
+    return list(arms) if arms is not None else list(dict.fromkeys(runs["arm"].astype(str)))
+
+
+def paired_differences(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
+                       level: float = LEVEL) -> pd.DataFrame:
+    """Paired differences ``arm - reference`` of every outcome, for every arm but the
+    reference.
+
+    Parameters
+    ----------
+    runs : DataFrame  columns ``arm, replicate, outcome, value`` (``seed`` optional)
+
+    Returns
+    -------
+    DataFrame  ``arm, outcome, description, better, mean_reference, mean_arm, mean_diff,
+    ci_low, ci_high, se, sd, share_better, n``
+    """
+    rows = []
+    for arm in _arm_order(runs, arms):
+        if arm == reference:
+            continue
+        for outcome in _outcomes_in_order(runs):
+            x, ref = _pair(runs, outcome, arm, reference)
+            if x.size == 0:
+                continue
+            st = paired_stats(x - ref, higher_is_better(outcome), level)
+            rows.append(
+                {
+                    "arm": arm,
+                    "outcome": outcome,
+                    "description": describe_outcome(outcome),
+                    "better": "higher" if higher_is_better(outcome) else "lower",
+                    "mean_reference": float(ref.mean()),
+                    "mean_arm": float(x.mean()),
+                    "mean_diff": st["mean_diff"],
+                    "ci_low": st["ci_low"],
+                    "ci_high": st["ci_high"],
+                    "se": st["se"],
+                    "sd": st["sd"],
+                    "share_better": st["share_better"],
+                    "n": st["n"],
+                }
+            )
+    cols = ["arm", "outcome", "description", "better", "mean_reference", "mean_arm", "mean_diff", "ci_low",
+            "ci_high", "se", "sd", "share_better", "n"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _per_replicate(runs: pd.DataFrame, outcome: str, arm: str) -> pd.Series:
+    w = _wide(runs, outcome)
+    return w[arm] if arm in w.columns else pd.Series(dtype=np.float64)
+
+
+def _benefit(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
+    """Per replicate: (food_gap_ref - food_gap_arm) + (assets_arm - assets_ref), USD
+    (NaN where a run lacks either)."""
+    fg, assets = _wide(runs, "food_gap_usd"), _wide(runs, "assets_end_usd")
+    if any(a not in w.columns for w in (fg, assets) for a in (arm, reference)):
+        return pd.Series(dtype=np.float64)
+    return (fg[reference] - fg[arm]) + (assets[arm] - assets[reference])
+
+
+def cost_summary(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
+                 level: float = LEVEL) -> pd.DataFrame:
+    """Cost of each arm over the horizon (``cost_usd_total``, 0 when not recorded).
+
+    Returns
+    -------
+    DataFrame  ``arm, cost_usd_mean, cost_usd_ci_low, cost_usd_ci_high, cost_usd_sd,
+    incremental_cost_usd_mean, incremental_cost_usd_ci_low, incremental_cost_usd_ci_high,
+    cost_in_vain_usd_mean, n``
+    """
+    rows = []
+    for arm in _arm_order(runs, arms):
+        cost = _per_replicate(runs, "cost_usd_total", arm)
+        vain = _per_replicate(runs, "cost_in_vain_usd", arm)
+        m, sd, _se, half, n = t_interval(cost.to_numpy(np.float64))
+        x, ref = _pair(runs, "cost_usd_total", arm, reference)
+        inc = paired_stats(x - ref)
+        rows.append(
+            {
+                "arm": arm,
+                "cost_usd_mean": m,
+                "cost_usd_ci_low": m - half,
+                "cost_usd_ci_high": m + half,
+                "cost_usd_sd": sd,
+                "incremental_cost_usd_mean": inc["mean_diff"],
+                "incremental_cost_usd_ci_low": inc["ci_low"],
+                "incremental_cost_usd_ci_high": inc["ci_high"],
+                "cost_in_vain_usd_mean": float(vain.mean()) if len(vain) else 0.0,
+                "n": n,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def cost_effectiveness(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
+                       n_boot: int = N_BOOT, seed: int = BOOTSTRAP_SEED, level: float = LEVEL) -> pd.DataFrame:
+    """Cost per death averted, per IPC3+ person-month averted and the benefit-cost
+    ratio of every arm against the reference (see the module docstring).
+
+    Deaths and person-months averted are counted in the scenario's real population
+    (the simulated counts times ``real_households_per_simulated`` when the runs
+    recorded it), like the costs.
+
+    Returns
+    -------
+    DataFrame  one row per (arm, metric): ``arm, metric, value, ci_low, ci_high, note,
+    numerator, numerator_mean, denominator, denominator_mean, n, n_boot, n_invalid``
+    """
+    rows = []
+    scale = count_scale(runs)
+    for arm in _arm_order(runs, arms):
+        if arm == reference:
+            continue
+        inc = _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
+        for metric, (outcome, _unit) in CE_METRICS.items():
+            # counts are of simulated households, money of the real population: scale the counts
+            averted = (_per_replicate(runs, outcome, reference) - _per_replicate(runs, outcome, arm)) * scale
+            num, den = inc.align(averted, join="inner")
+            r = ratio_of_means(num.to_numpy(np.float64), den.to_numpy(np.float64), n_boot, seed, level, math.inf)
+            if r["n"] == 0:
+                note = f"{outcome} not recorded"
+            elif r["mean_den"] <= 0:
+                note = "not averted"
+            elif r["mean_num"] < 0:
+                note = "cost saving"
+            elif r["mean_num"] == 0:
+                note = "no additional cost"
+            else:
+                note = ""
+            rows.append(_ce_row(arm, metric, r, note, "incremental_cost_usd", f"{outcome}_averted (real population)"))
+        benefit = _benefit(runs, arm, reference)
+        num, den = benefit.align(inc, join="inner")
+        r = ratio_of_means(num.to_numpy(np.float64), den.to_numpy(np.float64), n_boot, seed, level, math.nan)
+        if r["n"] == 0:
+            note = "benefit not recorded (needs food_gap_usd and assets_end_usd)"
+        elif r["mean_den"] <= 0:
+            note = "no additional cost: ratio undefined"
+        elif math.isinf(r["ci_high"]):
+            note = "interval unbounded: the extra cost over the reference is not clearly positive"
+        elif r["n_invalid"]:
+            note = f"{r['n_invalid']} of {r['n_boot']} resamples without additional cost left out of the interval"
+        else:
+            note = ""
+        rows.append(_ce_row(arm, "benefit_cost_ratio", r, note, "benefit_usd", "incremental_cost_usd"))
+    cols = ["arm", "metric", "value", "ci_low", "ci_high", "note", "numerator", "numerator_mean", "denominator",
+            "denominator_mean", "n", "n_boot", "n_invalid"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _ce_row(arm, metric, r, note, numerator, denominator) -> dict[str, Any]:
+    return {
+        "arm": arm,
+        "metric": metric,
+        "value": r["value"],
+        "ci_low": r["ci_low"],
+        "ci_high": r["ci_high"],
+        "note": note,
+        "numerator": numerator,
+        "numerator_mean": r["mean_num"],
+        "denominator": denominator,
+        "denominator_mean": r["mean_den"],
+        "n": r["n"],
+        "n_boot": r["n_boot"],
+        "n_invalid": r["n_invalid"],
+    }
+
+
+def default_pairs(arms: Iterable[str]) -> list[tuple[str, str]]:
+    """``(anticipatory_<x>, reactive_<x>)`` for every ``x`` with both arms present."""
+    names = list(arms)
+    out = []
+    for a in names:
+        if a.startswith("anticipatory_"):
+            late = "reactive_" + a[len("anticipatory_"):]
+            if late in names:
+                out.append((a, late))
+    return out
+
+
+def early_vs_late(runs: pd.DataFrame, pairs: Sequence[tuple[str, str]], reference: str,
+                  n_boot: int = N_BOOT, seed: int = BOOTSTRAP_SEED, level: float = LEVEL) -> pd.DataFrame:
+    """Early (anticipatory) against late (reactive) action, paired over replicates.
+
+    Rows per pair: every outcome and ``benefit_usd`` as a difference early - late
+    (``kind == "difference"``; ``benefit_early - benefit_late`` =
+    ``(food_gap_late - food_gap_early) + (assets_early - assets_late)``, which does not
+    depend on the reference); ``incremental_bcr`` = ``mean(benefit_early -
+    benefit_late) / mean(cost_early - cost_late)`` and ``bcr_ratio`` = ``BCR_early /
+    BCR_late`` (against the reference), both ``kind == "ratio"`` with a paired
+    bootstrap interval.
+
+    Returns
+    -------
+    DataFrame  ``early, late, quantity, kind, mean_early, mean_late, estimate, ci_low,
+    ci_high, se, share_better, n, note``
+    """
+    rows = []
+    outcomes = _outcomes_in_order(runs)
+    for early, late in pairs:
+        for outcome in outcomes:
+            e, lt = _pair(runs, outcome, early, late)
+            if e.size == 0:
+                continue
+            st = paired_stats(e - lt, higher_is_better(outcome), level)
+            rows.append(_evl_row(early, late, outcome, "difference", e.mean(), lt.mean(), st, ""))
+        cost_e = _per_replicate(runs, "cost_usd_total", early)
+        cost_l = _per_replicate(runs, "cost_usd_total", late)
+        ben_e, ben_l = _benefit(runs, early, reference), _benefit(runs, late, reference)
+        frame = pd.concat({"ce": cost_e, "cl": cost_l, "be": ben_e, "bl": ben_l, "cr": _per_replicate(
+            runs, "cost_usd_total", reference)}, axis=1)
+        if not len(ben_e) or not len(ben_l):
+            rows.append(_evl_row(early, late, "benefit_usd", "difference", math.nan, math.nan,
+                                 paired_stats([]), "benefit not recorded (needs food_gap_usd and assets_end_usd)"))
+            continue
+        frame = frame.dropna()
+        st = paired_stats((frame["be"] - frame["bl"]).to_numpy(), True, level)
+        rows.append(_evl_row(early, late, "benefit_usd", "difference", frame["be"].mean(), frame["bl"].mean(), st, ""))
+        dben = (frame["be"] - frame["bl"]).to_numpy(np.float64)
+        dcost = (frame["ce"] - frame["cl"]).to_numpy(np.float64)
+        n = len(frame)
+        note = ""
+        # costs within a dollar (or a millionth) of each other are equal: the same budget spent
+        tol = max(1.0, 1e-6 * max(abs(frame["ce"].mean()), abs(frame["cl"].mean())))
+        undefined = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": n}
+        if n and abs(dcost.mean()) <= tol:
+            r = undefined
+            if dben.mean() > 0:
+                note = f"equal costs: early action gains USD {_money(dben.mean())} in avoided losses at no extra cost"
+            elif dben.mean() < 0:
+                note = f"equal costs: early action loses USD {_money(-dben.mean())} in avoided losses"
+            else:
+                note = "equal costs and equal benefits: ratio undefined"
+        else:
+            r = ratio_of_means(dben, dcost, n_boot, seed, level, math.nan)
+            if math.isinf(r["ci_high"]):
+                note = "interval unbounded: the extra cost of early action is not clearly positive"
+            if n and r["mean_den"] <= 0:
+                note = ("early action costs less" + (" and gains more (dominant)" if dben.mean() > 0 else "")
+                        + "; ratio undefined")
+                r = undefined
+        rows.append(_evl_row(early, late, "incremental_bcr", "ratio", math.nan, math.nan,
+                             {"mean_diff": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                              "se": math.nan, "share_better": math.nan, "n": r["n"]}, note))
+        # ratio of BCRs, with the same paired resampling
+        inc_e = (frame["ce"] - frame["cr"]).to_numpy(np.float64)
+        inc_l = (frame["cl"] - frame["cr"]).to_numpy(np.float64)
+        be, bl = frame["be"].to_numpy(np.float64), frame["bl"].to_numpy(np.float64)
+        est, lo, hi, note = _bcr_ratio(be, inc_e, bl, inc_l, n_boot, seed, level)
+        rows.append(_evl_row(early, late, "bcr_ratio", "ratio", _safe_ratio(be, inc_e), _safe_ratio(bl, inc_l),
+                             {"mean_diff": est, "ci_low": lo, "ci_high": hi, "se": math.nan,
+                              "share_better": math.nan, "n": n}, note))
+    cols = ["early", "late", "quantity", "kind", "mean_early", "mean_late", "estimate", "ci_low", "ci_high", "se",
+            "share_better", "n", "note"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _evl_row(early, late, quantity, kind, mean_early, mean_late, st, note) -> dict[str, Any]:
+    return {
+        "early": early,
+        "late": late,
+        "quantity": quantity,
+        "kind": kind,
+        "mean_early": float(mean_early),
+        "mean_late": float(mean_late),
+        "estimate": st["mean_diff"],
+        "ci_low": st["ci_low"],
+        "ci_high": st["ci_high"],
+        "se": st["se"],
+        "share_better": st["share_better"],
+        "n": st["n"],
+        "note": note,
+    }
+
+
+def cost_breakdown(cost_runs: pd.DataFrame, runs: pd.DataFrame, arms: Sequence[str] | None = None) -> pd.DataFrame:
+    """Mean cost per run by arm and intervention (a run without a row for an
+    intervention counts as 0).
+
+    Returns
+    -------
+    DataFrame  ``arm, intervention, kind, sector, cost_usd_mean, household_months_served_mean``
+    """
+    cols = ["arm", "intervention", "kind", "sector", "cost_usd_mean", "household_months_served_mean"]
+    if cost_runs is None or cost_runs.empty:
+        return pd.DataFrame(columns=cols)
+    n_runs = runs.groupby("arm")["replicate"].nunique()
+    g = cost_runs.groupby(["arm", "intervention", "kind", "sector"], sort=False).agg(
+        cost_usd=("cost_usd", "sum"), served=("household_months_served", "sum")).reset_index()
+    g["cost_usd_mean"] = g["cost_usd"] / g["arm"].map(n_runs).astype(float)
+    g["household_months_served_mean"] = g["served"] / g["arm"].map(n_runs).astype(float)
+    order = {a: k for k, a in enumerate(_arm_order(runs, arms))}
+    g = g.sort_values(["arm", "cost_usd_mean"], key=lambda s: s.map(order) if s.name == "arm" else -s)
+    return g[cols].reset_index(drop=True)
