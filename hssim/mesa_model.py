@@ -63,30 +63,14 @@ import numpy as np
 from .api import compose
 from .config.build import build_engine, load_config
 from .errors import ConfigError
-from .results import Results, derived_sums
-from .sums import I as SUM_INDEX
+from .outcomes import REPORTERS as outcome_reporters
+from .outcomes import MonthlyReporting, district_reporters, month_reporters
+from .results import Results
 
 __all__ = ["HumanSecurityModel", "REPORTERS", "override_string"]
 
-#: model reporters: name -> description
-REPORTERS: dict[str, str] = {
-    "month": "month of the horizon (1-based)",
-    "ipc3plus_frac": "share of people in IPC-like phase 3 or worse",
-    "ipc4plus_frac": "share of people in phase 4 or worse",
-    "acute_malnutrition_frac": "acute malnutrition (MAM or SAM) among under-fives",
-    "poverty_frac": "share of people below the consumption poverty line",
-    "hs_index": "mean household human-security index (want, fear, dignity), 0..1",
-    "deaths": "deaths in the month, all causes (simulated people)",
-    "deaths_cumulative": "deaths since the start of the horizon (simulated people)",
-    "displaced_households": "households displaced (hosted or in a camp) with members alive (simulated)",
-    "displaced_frac": "share of people displaced, by origin",
-    "new_infections": "new infections in the month (simulated people)",
-    "conflict_events": "conflict events in the month, whole region",
-    "in_drought_frac": "share of people living in a district in drought",
-    "households_assisted": "households receiving at least one intervention (simulated)",
-    "cost_usd": "money spent on the response in the month, coordination included (real USD)",
-    "cost_usd_cumulative": "money spent since the start of the horizon (real USD)",
-}
+#: model reporters: name -> description (the outcome catalogue's :data:`hssim.outcomes.REPORTERS`)
+REPORTERS: dict[str, str] = {name: r.description for name, r in outcome_reporters.items()}
 
 
 def override_string(key: str, value: Any) -> str:
@@ -191,10 +175,7 @@ class HumanSecurityModel(mesa.Model):
             self.engine.step()
         self.months = self.engine.months
         self.real_households_per_simulated = float(self.engine.scenario.households.sum()) / self.engine.households.n
-        self._response = next((m for m in self.engine.modules if m.name == "response"), None)
-        self._district_field = {n: k for k, n in enumerate(self.engine.recorder.district_names)}
-        self._deaths_cum = 0.0
-        self._cost_cum = 0.0
+        self._reporting = MonthlyReporting()  # running totals of the cumulative reporters
         self.latest: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, n=name: m.latest[n]) for name in REPORTERS}
@@ -208,7 +189,7 @@ class HumanSecurityModel(mesa.Model):
             self.running = False
             return
         self.engine.step()
-        self.latest = self._indicators(self.engine.ti - self.engine.spinup - 1)
+        self.latest = month_reporters(self.engine, self.engine.ti - self.engine.spinup - 1, self._reporting)
         self.datacollector.collect(self)
         self.running = not self.engine.done
 
@@ -230,49 +211,4 @@ class HumanSecurityModel(mesa.Model):
         m = self.month - 1
         if m < 0:
             raise RuntimeError("no month simulated yet")
-        tot = derived_sums(self.engine.recorder.sums[m].sum(axis=1))  # [D]
-        people = tot["people"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = lambda x: np.where(people > 0, x / people, np.nan)  # noqa: E731
-            return {
-                "names": np.asarray(self.engine.scenario.names),
-                "ipc3plus_frac": share(tot["people_ipc3plus"]),
-                "deaths": tot["deaths"],
-                "displaced_frac": share(tot["people_displaced"]),
-                "cost_usd": self.engine.recorder.district[m, :, self._district_field["cost_usd"]].copy(),
-            }
-
-    def _indicators(self, m: int) -> dict[str, float]:
-        rec = self.engine.recorder
-        tot = derived_sums(rec.sums[m].sum(axis=(0, 1)))
-        people = float(tot["people"])
-        share = lambda x: float(x) / people if people > 0 else float("nan")  # noqa: E731
-        u5 = float(tot["u5"])
-        deaths = float(tot["deaths"])
-        self._deaths_cum += deaths
-        hh = self.engine.households
-        cost = 0.0
-        if self._response is not None:
-            cost = float(self._response.cost[m].sum() + self._response.overhead_usd[m])
-        self._cost_cum += cost
-        district = rec.district[m]
-        in_drought = district[:, self._district_field["in_drought"]]
-        people_d = rec.sums[m][:, :, SUM_INDEX["people"]].sum(axis=1).astype(np.float64)
-        return {
-            "month": m + 1,
-            "ipc3plus_frac": share(tot["people_ipc3plus"]),
-            "ipc4plus_frac": share(tot["people_ipc4plus"]),
-            "acute_malnutrition_frac": float(tot["u5_malnourished"]) / u5 if u5 > 0 else float("nan"),
-            "poverty_frac": share(tot["people_poor"]),
-            "hs_index": share(tot["hs_people_milli"] * 1e-3),
-            "deaths": deaths,
-            "deaths_cumulative": self._deaths_cum,
-            "displaced_households": int(np.count_nonzero((hh.displaced > 0) & (hh.members > 0))),
-            "displaced_frac": share(tot["people_displaced"]),
-            "new_infections": float(tot["new_infections"]),
-            "conflict_events": float(district[:, self._district_field["conflict_events"]].sum()),
-            "in_drought_frac": float(in_drought @ people_d) / people_d.sum() if people_d.sum() > 0 else float("nan"),
-            "households_assisted": float(tot["households_assisted"]),
-            "cost_usd": cost,
-            "cost_usd_cumulative": self._cost_cum,
-        }
+        return {"names": np.asarray(self.engine.scenario.names), **district_reporters(self.engine, m)}

@@ -31,17 +31,12 @@ Hazards not analysed (named in the config but left out of ``hazards=``, or
 disabled in the config when ``hazards`` is not given) keep their configured state
 in every run: they are part of the background.
 
-Outcomes (built from what each run records, so new indicators join in by
-themselves; see :func:`outcome_values`):
-
-- ``deaths_total`` and ``deaths_<cause>_total`` for every ``deaths_<cause>``
-  indicator (baseline, starvation, and disease / violence once recorded);
-- ``ipc3plus_person_months``: people-months in IPC-like phase 3 or worse;
-- ``acute_malnutrition_u5_months``: under-five child-months of MAM or SAM;
-- ``negative_coping_frac_mean``, ``poverty_frac_mean``: means over the horizon;
-- ``displaced_person_months`` (from ``displaced_frac``), ``violence_exposed_person_months``
-  (from ``violence_exposed_frac``), ``new_infections_total``, ``conflict_events_total``
-  when the run has those indicators.
+Outcomes: :data:`hssim.outcomes.RUN_OUTCOMES` of the outcome catalogue
+(:func:`outcome_values`): ``deaths_total`` and ``deaths_<cause>_total`` (baseline,
+disease, starvation, violence); ``ipc3plus_person_months``; ``acute_malnutrition_u5_months``;
+``negative_coping_frac_mean``, ``poverty_frac_mean`` (means over the horizon);
+``displaced_person_months``, ``violence_exposed_person_months`` (recorded people
+counts summed over the months); ``new_infections_total``, ``conflict_events_total``.
 
 Command line (same overrides and checks as ``hssim``)::
 
@@ -70,6 +65,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, UserError
+from .outcomes import CATALOGUE, RUN_OUTCOMES, run_outcomes
+from .outcomes import describe as describe_outcome
+from .outcomes import regional as _regional
 from .results import Results, atomic_write
 
 __all__ = [
@@ -86,18 +84,8 @@ __all__ = [
 BASELINE = "baseline"
 ALL = "all"
 
-#: description of each outcome the decomposition knows how to build
-OUTCOME_DESCRIPTIONS: dict[str, str] = {
-    "deaths_total": "deaths over the horizon, all causes modelled",
-    "ipc3plus_person_months": "people-months in IPC-like phase 3 or worse",
-    "acute_malnutrition_u5_months": "under-five child-months of acute malnutrition (MAM or SAM)",
-    "negative_coping_frac_mean": "mean share of people in households using crisis or emergency coping",
-    "poverty_frac_mean": "mean share of people below the consumption poverty line",
-    "displaced_person_months": "people-months displaced",
-    "violence_exposed_person_months": "people-months in households hit by violence",
-    "new_infections_total": "new infections over the horizon",
-    "conflict_events_total": "conflict events over the horizon, all districts",
-}
+#: description of each outcome the decomposition builds (from the outcome catalogue)
+OUTCOME_DESCRIPTIONS: dict[str, str] = {n: CATALOGUE[n].description for n in RUN_OUTCOMES}
 
 #: outcomes the figure shows by default (those present, in this order)
 FIGURE_OUTCOMES: tuple[str, ...] = (
@@ -111,15 +99,6 @@ FIGURE_OUTCOMES: tuple[str, ...] = (
     "conflict_events_total",
 )
 
-#: people-share indicators turned into people-months (share x population, summed over months)
-_PERSON_MONTHS = (
-    ("displaced_frac", "displaced_person_months"),
-    ("violence_exposed_frac", "violence_exposed_person_months"),
-)
-#: count indicators summed over months and districts
-_COUNTS = (("new_infections", "new_infections_total"), ("conflict_events", "conflict_events_total"))
-
-
 def alone(hazard: str) -> str:
     """Name of the run with only ``hazard`` switched on."""
     return f"{hazard}_alone"
@@ -128,37 +107,9 @@ def alone(hazard: str) -> str:
 # -- outcomes of one run ---------------------------------------------------------
 
 
-def _regional(ts: pd.DataFrame) -> pd.DataFrame:
-    """month x indicator frame of the regional totals (district 'all', group 'all')."""
-    sel = ts[(ts["district"].astype(str) == "all") & (ts["group"].astype(str) == "all")]
-    piv = sel.pivot_table(index="month", columns=sel["indicator"].astype(str), values="value", aggfunc="first")
-    return piv.sort_index()
-
-
-def _district_sum(ts: pd.DataFrame, indicator: str) -> float:
-    """Sum over months and districts (not the 'all' row) of a count, group 'all'."""
-    sel = ts[
-        (ts["indicator"].astype(str) == indicator)
-        & (ts["group"].astype(str) == "all")
-        & (ts["district"].astype(str) != "all")
-    ]
-    return float(sel["value"].sum())
-
-
-def _u5_malnourished_months(results) -> float | None:
-    """Child-months of MAM or SAM from the raw sums, or None where they are not available."""
-    from .results import derived_sums
-    from .sums import N_SUMS
-
-    sums = getattr(results, "sums", None)
-    if sums is None or not isinstance(sums, np.ndarray) or sums.ndim < 1 or sums.size == 0 or sums.shape[-1] != N_SUMS:
-        return None
-    tot = derived_sums(sums.reshape(-1, N_SUMS).sum(axis=0))
-    return float(tot["u5_malnourished"])
-
-
 def outcome_values(results) -> dict[str, float]:
-    """Outcome totals and means over the horizon of one run, from what it recorded.
+    """Outcome totals and means over the horizon of one run: the catalogue's
+    :data:`hssim.outcomes.RUN_OUTCOMES` (see :func:`hssim.outcomes.run_outcomes`).
 
     Parameters
     ----------
@@ -167,48 +118,14 @@ def outcome_values(results) -> dict[str, float]:
     Returns
     -------
     dict  outcome name -> value (float64), in a stable order; outcomes whose
-    indicators the run does not have are left out (see the module docstring).
+    indicators the run does not have are left out.
     """
-    ts = results.timeseries
-    summary = getattr(results, "summary", None) or {}
-    reg = _regional(ts)
-    present = list(reg.columns)
-    out: dict[str, float] = {}
-    if "deaths_total" in summary:
-        out["deaths_total"] = float(summary["deaths_total"])
-    elif "deaths" in present:
-        out["deaths_total"] = float(reg["deaths"].sum())
-    for name in present:
-        if name.startswith("deaths_"):
-            out[f"{name}_total"] = float(reg[name].sum())
-    if "ipc3plus_person_months" in summary:
-        out["ipc3plus_person_months"] = float(summary["ipc3plus_person_months"])
-    elif {"ipc3plus_frac", "population"} <= set(present):
-        out["ipc3plus_person_months"] = float((reg["ipc3plus_frac"] * reg["population"]).sum())
-    mal = _u5_malnourished_months(results)
-    if mal is not None:
-        out["acute_malnutrition_u5_months"] = mal
-    for name in ("negative_coping_frac", "poverty_frac"):
-        if name in present:
-            out[f"{name}_mean"] = float(reg[name].mean())
-    for share, name in _PERSON_MONTHS:
-        if share in present and "population" in present:
-            out[name] = float((reg[share] * reg["population"]).sum())
-    all_inds = set(ts["indicator"].astype(str).unique()) if len(ts) else set()
-    for count, name in _COUNTS:
-        if count in all_inds:
-            out[name] = float(_district_sum(ts, count))
-    return out
+    return run_outcomes(results)
 
 
 def describe(outcome: str) -> str:
-    """A one-line description of an outcome name."""
-    if outcome in OUTCOME_DESCRIPTIONS:
-        return OUTCOME_DESCRIPTIONS[outcome]
-    if outcome.startswith("deaths_") and outcome.endswith("_total"):
-        cause = outcome[len("deaths_") : -len("_total")]
-        return f"deaths over the horizon: {cause.replace('_', ' ')}"
-    return outcome
+    """A one-line description of an outcome name (:func:`hssim.outcomes.describe`)."""
+    return describe_outcome(outcome)
 
 
 # -- the result --------------------------------------------------------------------

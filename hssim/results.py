@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -21,31 +20,14 @@ import pandas as pd
 
 from .config.validate import to_dict
 from .kernels.record import group_sums
-from .sums import SUMS
+from .outcomes import MONEY_OUTCOMES, SUMMARY_OUTCOMES, OutcomeInputs, RunSettings, summary_values
+from .sums import SUMS, derived_sums
 from .state import LIVELIHOODS
 
 __all__ = ["Results", "GROUPS", "INDICATORS", "DISTRICT_INDICATORS", "atomic_write"]
 
 _S = {n: i for i, n in enumerate(SUMS)}
 
-
-def derived_sums(x: np.ndarray) -> dict[str, np.ndarray]:
-    """Named float64 sums from raw sums ``x[..., n_sums]`` (phase, coping and
-    malnutrition counts are recorded by category and added up here)."""
-    xf = np.asarray(x).astype(np.float64)  # one conversion; the sums below are views of it
-    col = lambda n: xf[..., _S[n]]  # noqa: E731
-    out = {n: col(n) for n in SUMS}
-    out["people_ipc3plus"] = sum(col(f"people_phase{k}") for k in (3, 4, 5))
-    out["people_ipc4plus"] = col("people_phase4") + col("people_phase5")
-    out["people_ipc5"] = col("people_phase5")
-    out["people_negative_coping"] = col("people_coping2") + col("people_coping3")
-    out["people_any_coping"] = out["people_negative_coping"] + col("people_coping1")
-    out["u5"] = col("u5_mal0") + col("u5_mal1") + col("u5_mal2")
-    out["u5_malnourished"] = col("u5_mal1") + col("u5_mal2")
-    out["u5_sam"] = col("u5_mal2")
-    out["deaths"] = col("deaths_baseline") + col("deaths_starvation") + col("deaths_disease") + col("deaths_violence")
-    out["people_hs_low"] = sum(col(f"people_hs_bin{k}") for k in range(5))
-    return out
 
 # groups as masks over the 64 household cells (female, marginalised, poorest, livelihood, displaced)
 _cells = np.arange(64)
@@ -410,71 +392,20 @@ def _tidy(sums, district, field_names, names, days) -> tuple[pd.DataFrame, pd.Da
 
 
 def _money(region: np.ndarray, cfg, scale: float) -> dict[str, float]:
-    """Losses in money for benefit-cost analysis, real population (simulated / ``scale``).
-
-    ``food_gap_usd``: the food people did not eat over the horizon, at the normal
-    cereal price; ``assets_end_usd``: productive assets at market value at the end;
-    ``real_households_per_simulated``: multiply simulated counts (deaths, person-months)
-    by it to compare them with costs.
-    """
-    tot = derived_sums(region)  # region: int64[months, n_sums] raw sums over districts and cells
-    need_kg = cfg.households.kcal_per_person_day * cfg.households.days_per_month / cfg.households.kcal_per_kg
-    gap_person_months = tot["gap_people_milli"].sum() / 1000.0
-    return {
-        "real_households_per_simulated": 1.0 / scale,
-        "food_gap_usd": float(gap_person_months * need_kg * cfg.food_system.food_price_usd_per_kg / scale),
-        "assets_end_usd": float(tot["assets_usd"][-1] / scale),
-        "cost_usd_total": 0.0,
-    }
+    """The summary's money entries for the real population (simulated / ``scale``) and
+    the scale itself: :data:`hssim.outcomes.MONEY_OUTCOMES` (``region`` int64[months,
+    n_sums]: raw sums over districts and cells)."""
+    inputs = OutcomeInputs(regional=pd.DataFrame(), region=derived_sums(region), settings=RunSettings.of(cfg),
+                           simulated_per_real=scale)
+    return summary_values(inputs, MONEY_OUTCOMES)
 
 
 def _summary(piv: pd.DataFrame, region, by_district, district, field_names, cfg) -> dict[str, Any]:
-    """Scalar outcomes; ``piv`` holds the region totals (district and group "all") of
-    every indicator, index month (as :func:`_tidy` returns them); ``region`` int64[months,
-    n_sums] and ``by_district`` int64[months, D, n_sums] the raw sums over cells."""
-    tot = derived_sums(region)  # name -> [months]
-    deaths = tot["deaths"]
-    people = tot["people"]
-    d_in = district[:, :, field_names.index("in_drought")]
-    by_d = derived_sums(by_district)  # name -> [months, D]
-    people_d = by_d["people"]
-    cdr_d = np.divide(by_d["deaths"], people_d * cfg.households.days_per_month, out=np.zeros_like(people_d), where=people_d > 0) * 1e4
-
-    def f(x) -> float:
-        x = float(x)
-        return x if math.isfinite(x) else float("nan")
-
-    return {
-        "households": int(cfg.population.households),
-        "months": int(cfg.months),
-        "people_start": int(people[0]),
-        "people_end": int(people[-1] - deaths[-1] + tot["births"][-1]),
-        "deaths_total": int(deaths.sum()),
-        "births_total": int(tot["births"].sum()),
-        "deaths_starvation": int(tot["deaths_starvation"].sum()),
-        "deaths_disease": int(tot["deaths_disease"].sum()),
-        "deaths_violence": int(tot["deaths_violence"].sum()),
-        "new_infections_total": int(tot["new_infections"].sum()),
-        "attack_rate": f(tot["new_infections"].sum() / people[0]),
-        "conflict_events_total": int(district[:, :, field_names.index("conflict_events")].sum()),
-        "displaced_frac_peak": f(piv["displaced_frac"].max()),
-        "displaced_person_months": int(tot["people_displaced"].sum()),
-        "hs_index_mean": f(piv["hs_index"].mean()),
-        "cdr_per_10k_day_mean": f(deaths.sum() / (people.sum() * cfg.households.days_per_month) * 1e4),
-        "cdr_per_10k_day_peak": f(piv["cdr_per_10k_day"].max()),
-        "district_months_cdr_above_1": int((cdr_d > 1.0).sum()),
-        "district_months_cdr_above_2": int((cdr_d > 2.0).sum()),
-        "ipc3plus_frac_mean": f(piv["ipc3plus_frac"].mean()),
-        "ipc3plus_frac_peak": f(piv["ipc3plus_frac"].max()),
-        "ipc3plus_person_months": int(tot["people_ipc3plus"].sum()),
-        "ipc4plus_person_months": int(tot["people_ipc4plus"].sum()),
-        "acute_malnutrition_frac_mean": f(piv["acute_malnutrition_frac"].mean()),
-        "acute_malnutrition_frac_peak": f(piv["acute_malnutrition_frac"].max()),
-        "poverty_frac_first_year": f(piv["poverty_frac"].iloc[:12].mean()),
-        "poverty_frac_last_year": f(piv["poverty_frac"].iloc[-12:].mean()),
-        "negative_coping_frac_mean": f(piv["negative_coping_frac"].mean()),
-        "below_trap_frac_start": f(piv["below_trap_frac"].iloc[0]),
-        "below_trap_frac_end": f(piv["below_trap_frac"].iloc[-1]),
-        "drought_district_month_frac": f(d_in.mean()),
-        "food_price_peak_ratio": f(piv["food_price_usd_per_kg"].max() / cfg.food_system.food_price_usd_per_kg),
-    }
+    """Scalar outcomes, :data:`hssim.outcomes.SUMMARY_OUTCOMES`; ``piv`` holds the region
+    totals (district and group "all") of every indicator, index month (as :func:`_tidy`
+    returns them); ``region`` int64[months, n_sums] and ``by_district`` int64[months, D,
+    n_sums] the raw sums over cells; ``district`` float64[months, D, n_fields] the
+    district conditions named by ``field_names``."""
+    inputs = OutcomeInputs(regional=piv, region=derived_sums(region), by_district=derived_sums(by_district),
+                           district=district, district_fields=list(field_names), settings=RunSettings.of(cfg))
+    return summary_values(inputs, SUMMARY_OUTCOMES)

@@ -14,8 +14,9 @@ A cell packs the household's group memberships into 6 bits::
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 
-__all__ = ["SUMS", "N_SUMS", "N_CELLS", "cell_of", "I"]  # plus S_<NAME> constants
+__all__ = ["SUMS", "N_SUMS", "N_CELLS", "cell_of", "I", "derived_sums"]  # plus S_<NAME> constants
 
 SUMS: tuple[str, ...] = (
     "households",  # households with members alive
@@ -72,3 +73,34 @@ S_HS_BIN0 = I["people_hs_bin0"]  # + bin (0..9)
 @nb.njit(inline="always", cache=True)
 def cell_of(female_head, marginalised, poorest, livelihood, displaced):
     return female_head + 2 * marginalised + 4 * poorest + 8 * livelihood + 32 * (displaced > 0)
+
+
+def derived_sums(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Named float64 sums from raw sums ``x[..., N_SUMS]`` (phase, coping and
+    malnutrition counts are recorded by category and added up here).
+
+    Parameters
+    ----------
+    x : int64[..., N_SUMS]  raw sums, any leading shape (months, districts, cells)
+
+    Returns
+    -------
+    dict  name -> float64[...]: every raw sum, plus ``people_ipc3plus``,
+    ``people_ipc4plus``, ``people_ipc5``, ``people_negative_coping``,
+    ``people_any_coping``, ``u5``, ``u5_malnourished``, ``u5_sam``, ``deaths`` (all
+    causes) and ``people_hs_low`` (human-security index below 0.5)
+    """
+    xf = np.asarray(x).astype(np.float64)  # one conversion; the sums below are views of it
+    col = lambda n: xf[..., I[n]]  # noqa: E731
+    out = {n: col(n) for n in SUMS}
+    out["people_ipc3plus"] = sum(col(f"people_phase{k}") for k in (3, 4, 5))
+    out["people_ipc4plus"] = col("people_phase4") + col("people_phase5")
+    out["people_ipc5"] = col("people_phase5")
+    out["people_negative_coping"] = col("people_coping2") + col("people_coping3")
+    out["people_any_coping"] = out["people_negative_coping"] + col("people_coping1")
+    out["u5"] = col("u5_mal0") + col("u5_mal1") + col("u5_mal2")
+    out["u5_malnourished"] = col("u5_mal1") + col("u5_mal2")
+    out["u5_sam"] = col("u5_mal2")
+    out["deaths"] = col("deaths_baseline") + col("deaths_starvation") + col("deaths_disease") + col("deaths_violence")
+    out["people_hs_low"] = sum(col(f"people_hs_bin{k}") for k in range(5))
+    return out

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..outcomes import to_real
 
 __all__ = [
     "ARMS",
@@ -296,11 +297,12 @@ class Pair:
             return float(by[arm][col].sum())
 
         people = {arm: by[arm]["ipc3plus_frac"].to_numpy() for arm in ARMS}
+        # reporters of simulated counts scaled to the real population as the catalogue says
         return {
             "month": int(f["month"].max()),
-            "deaths_averted": (last("late", "deaths_cumulative") - last("prevention", "deaths_cumulative")) * scale,
+            "deaths_averted": to_real("deaths_cumulative", last("late", "deaths_cumulative") - last("prevention", "deaths_cumulative"), scale),
             "ipc3plus_frac_gap_mean": float(np.mean(people["late"] - people["prevention"])),
-            "displaced_household_months_averted": (total("late", "displaced_households") - total("prevention", "displaced_households")) * scale,
-            "cost_usd_prevention": last("prevention", "cost_usd_cumulative"),
-            "cost_usd_late": last("late", "cost_usd_cumulative"),
+            "displaced_household_months_averted": to_real("displaced_households", total("late", "displaced_households") - total("prevention", "displaced_households"), scale),
+            "cost_usd_prevention": to_real("cost_usd_cumulative", last("prevention", "cost_usd_cumulative"), scale),
+            "cost_usd_late": to_real("cost_usd_cumulative", last("late", "cost_usd_cumulative"), scale),
         }

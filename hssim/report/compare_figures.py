@@ -98,7 +98,7 @@ def _axis_labels(ax, axis: str = "x") -> None:
 
 
 def _key_outcomes(result, outcomes: Sequence[str] | None) -> list[str]:
-    from ..compare.outcomes import KEY_OUTCOMES
+    from ..outcomes import KEY_OUTCOMES
 
     d = result.differences
     present = list(dict.fromkeys(d["outcome"])) if len(d) else []

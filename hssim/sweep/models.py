@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, UserError
+from ..outcomes import SCALE
 from .schema import ExperimentConfig, OutputConfig
 
 __all__ = ["Run", "HssimModel", "IshigamiModel", "make_model", "ishigami", "ISHIGAMI_A", "ISHIGAMI_B"]
@@ -241,7 +242,7 @@ class HssimModel:
         else:
             v = _aggregate(res.indicator(out.indicator, out.district, out.group).to_numpy(), out.time)
         if out.scale == "real":
-            v *= float(res.summary.get("real_households_per_simulated", 1.0))
+            v *= float(res.summary.get(SCALE, 1.0))
         return v if math.isfinite(v) else float("nan")
 
 
