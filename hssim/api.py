@@ -157,4 +157,4 @@ def run(cfg: Any = None, validate: bool = False, progress=None) -> Results:
     if cfg is None:
         cfg = compose()
     engine = build_engine(cfg, validate=validate)
-    return engine.run(progress=progress)
+    return Results.from_record(engine.run(progress=progress), engine.cfg)

@@ -1,27 +1,61 @@
 """The engine: owns state, modules, random streams and the record; steps months.
 
-The engine knows nothing of Hydra or Mesa. Build one with
-:func:`hssim.config.build.build_engine` (the one place config becomes objects).
+The engine knows nothing of Hydra or Mesa, of the config classes or of the results
+layer: it reads the few settings it needs from the objects it is given (``cfg.seed``,
+``cfg.months``, ...) and a finished run is a plain :class:`RunRecord` of arrays and
+tables, which :meth:`hssim.results.Results.from_record` turns into frames. Build one
+with :func:`hssim.config.build.build_engine` (the one place config becomes objects).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .config.schema import Config
+from .errors import InvariantError
 from .module import Module
 from .phases import Phase
-from .scenario import Scenario
 from .state import DISTRICT_FIELDS, HAZARD_OUTPUTS, HOUSEHOLD_FIELDS, Arrays
 from .sums import N_CELLS, N_SUMS
 
-__all__ = ["Engine", "InvariantError"]
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .config.schema import Config
+    from .scenario import Scenario
+
+__all__ = ["Engine", "InvariantError", "RunRecord"]
 
 
-class InvariantError(AssertionError):
-    """A state invariant failed (only checked in validating mode)."""
+@dataclass(frozen=True)
+class RunRecord:
+    """What a finished run leaves behind: plain arrays and tables, no config objects.
+
+    Attributes
+    ----------
+    sums : int64[months, D, N_CELLS, N_SUMS]  indicator sums by month, district and household cell
+    district_series : float64[months, D, n_fields]  district conditions by month
+    district_fields : tuple of str  names of the ``n_fields`` district fields
+    district_names : tuple of str  the ``D`` districts
+    households_simulated : int  simulated households
+    households_real : float  real households the scenario stands for
+    tables : dict[str, DataFrame]  the modules' tables (:meth:`Module.tables`)
+    summary : dict[str, Any]  the modules' scalar outcomes (:meth:`Module.summary`)
+    timings_s : dict[str, float]  seconds spent in each module's ``step``
+    """
+
+    sums: np.ndarray = field(repr=False)
+    district_series: np.ndarray = field(repr=False)
+    district_fields: tuple[str, ...]
+    district_names: tuple[str, ...]
+    households_simulated: int
+    households_real: float
+    tables: dict[str, "pd.DataFrame"] = field(default_factory=dict, repr=False)
+    summary: dict[str, Any] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict, repr=False)
 
 
 class Recorder(Module):
@@ -57,7 +91,7 @@ class Engine:
     validate : bool  check state invariants after every tick (tests; slower)
     """
 
-    def __init__(self, cfg: Config, scenario: Scenario, modules: list[Module], validate: bool = False):
+    def __init__(self, cfg: "Config", scenario: "Scenario", modules: list[Module], validate: bool = False):
         self.cfg = cfg
         self.scenario = scenario
         self.seed = cfg.seed
@@ -100,7 +134,7 @@ class Engine:
     def init(self) -> None:
         # the module that creates the population goes first, so that every other
         # module's init() sees the households; then phase order
-        for m in sorted(self.modules, key=lambda m: (not getattr(m, "creates_population", False), int(m.phase), m.name)):
+        for m in sorted(self.modules, key=lambda m: (not m.creates_population, int(m.phase), m.name)):
             m.init(self)
         self._people0 = self.households.members.astype(np.int64) + self.households.dead - self.households.born
         self.districts.health_access_eff[:] = self.scenario.health_access  # before the first IMPACT phase
@@ -133,18 +167,36 @@ class Engine:
     def done(self) -> bool:
         return self.ti >= self.n_ticks
 
-    def run(self, progress=None):
-        """Run to the horizon and return :class:`hssim.results.Results`.
+    def run(self, progress=None) -> RunRecord:
+        """Run to the horizon and return its :class:`RunRecord`.
 
         ``progress``, if given, is called as ``progress(ti, n_ticks)`` after each tick.
         """
-        from .results import Results
-
         while not self.done:
             self.step()
             if progress is not None:
                 progress(self.ti, self.n_ticks)
-        return Results.from_engine(self)
+        return self.record()
+
+    def record(self) -> RunRecord:
+        """The run's record (the recorded months so far; every module's tables and summary)."""
+        tables: dict[str, Any] = {}
+        summary: dict[str, Any] = {}
+        for m in self.modules:
+            tables.update(m.tables(self))
+            summary.update(m.summary(self))
+        rec = self.recorder
+        return RunRecord(
+            sums=rec.sums,
+            district_series=rec.district,
+            district_fields=tuple(rec.district_names),
+            district_names=tuple(self.scenario.names),
+            households_simulated=int(self.households.n),
+            households_real=float(self.scenario.households.sum()),
+            tables=tables,
+            summary=summary,
+            timings_s=dict(self.timings_s),
+        )
 
     # -- invariants -------------------------------------------------------------
     def check_invariants(self) -> None:
@@ -182,6 +234,4 @@ class Engine:
         if not np.all((hh.fear >= 0) & (hh.fear <= 1)):
             raise InvariantError(f"fear outside [0, 1] at tick {self.ti}")
         for m in self.modules:  # module-specific invariants (e.g. disease compartments)
-            check = getattr(m, "check_invariants", None)
-            if check is not None:
-                check(self)
+            m.check_invariants(self)

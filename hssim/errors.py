@@ -1,13 +1,14 @@
-"""User-facing errors.
+"""The package's errors.
 
 A :class:`UserError` is a problem with the user's input (a config value, a scenario
 file, an override). The CLI prints its one-line message and exits with status 2,
-without a traceback; everything else is a bug and keeps its traceback.
+without a traceback; everything else is a bug and keeps its traceback, among them
+:class:`InvariantError` (the state of a run became inconsistent).
 """
 
 from __future__ import annotations
 
-__all__ = ["UserError", "ConfigError", "ScenarioError", "ScenarioErrors"]
+__all__ = ["UserError", "ConfigError", "ScenarioError", "ScenarioErrors", "InvariantError"]
 
 
 class UserError(Exception):
@@ -61,3 +62,7 @@ class ScenarioErrors(ScenarioError):
         head = str(first) if n == 1 else f"{n} problems in the scenario files:\n" + "\n".join(f"  {e}" for e in self.problems)
         Exception.__init__(self, head)
 
+
+class InvariantError(AssertionError):
+    """A state invariant failed: a bug, not a user error (checked only in validating mode,
+    ``build_engine(cfg, validate=True)``, after every month)."""

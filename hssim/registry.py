@@ -1,8 +1,11 @@
 """Registry: a config ``kind`` -> (module class, frozen config dataclass).
 
 Users choose modules by key (``kind: drought``), never by import path. A module
-registers itself with :func:`register`; :func:`lookup` is used by the one place that
-builds the engine from config (:func:`hssim.config.build.build_engine`).
+registers itself with :func:`register` when its package is imported; the registry
+itself is passive (it imports no plugin): the config layer, which knows the built-in
+packages, imports them before it looks a kind up (:mod:`hssim.config.build`), and
+:func:`lookup` is used by the one place that builds the engine from config
+(:func:`hssim.config.build.build_engine`).
 """
 
 from __future__ import annotations
@@ -39,14 +42,8 @@ def register(kind: str, config_cls: type, group: str) -> Callable[[type], type]:
     return deco
 
 
-def _load_builtin() -> None:
-    # importing the packages registers their modules; done lazily, not at hssim import
-    from . import hazards, interventions  # noqa: F401
-
-
 def lookup(kind: Any, group: str, path: str) -> Entry:
     """The entry for ``kind`` in ``group``, or a ConfigError naming ``path``."""
-    _load_builtin()
     allowed = sorted(k for k, e in _REGISTRY.items() if e.group == group)
     if not isinstance(kind, str) or kind not in _REGISTRY or _REGISTRY[kind].group != group:
         raise ConfigError(path, kind, "one of " + ", ".join(repr(k) for k in allowed))
@@ -54,5 +51,4 @@ def lookup(kind: Any, group: str, path: str) -> Entry:
 
 
 def kinds(group: str) -> list[str]:
-    _load_builtin()
     return sorted(k for k, e in _REGISTRY.items() if e.group == group)

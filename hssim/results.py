@@ -18,11 +18,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .config.validate import to_dict
 from .kernels.record import group_sums
 from .outcomes import MONEY_OUTCOMES, SUMMARY_OUTCOMES, OutcomeInputs, RunSettings, summary_values
-from .sums import SUMS, derived_sums
 from .state import LIVELIHOODS
+from .sums import SUMS, derived_sums
+from .validate import to_dict
 
 __all__ = ["Results", "GROUPS", "INDICATORS", "DISTRICT_INDICATORS", "atomic_write"]
 
@@ -161,32 +161,39 @@ class Results:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_engine(cls, engine) -> "Results":
-        rec = engine.recorder
-        cfg = engine.cfg
-        ts, total, gs = _tidy(rec.sums, rec.district, rec.district_names, engine.scenario.names, cfg.households.days_per_month)
+    def from_record(cls, record, cfg) -> "Results":
+        """Frames and the summary of a finished run.
+
+        Parameters
+        ----------
+        record : hssim.engine.RunRecord  what the engine left
+        cfg : Config  the run's validated configuration
+        """
+        days = cfg.households.days_per_month
+        ts, total, gs = _tidy(record.sums, record.district_series, list(record.district_fields),
+                              list(record.district_names), days)
         # raw sums over cells (group "all") by district, and over districts too: [months, D, n_sums], [months, n_sums]
         by_district = gs[:, :-1, list(GROUPS).index("all")]
         region = gs[:, -1, list(GROUPS).index("all")]
-        summary = _summary(total, region, by_district, rec.district, rec.district_names, cfg)
-        scale = engine.households.n / float(engine.scenario.households.sum())  # simulated / real households
+        summary = _summary(total, region, by_district, record.district_series, list(record.district_fields), cfg)
+        scale = record.households_simulated / record.households_real  # simulated / real households
         summary.update(_money(region, cfg, scale))
-        tables: dict[str, pd.DataFrame] = {}
-        for m in engine.modules:  # modules with something to report (response, early warning)
-            if hasattr(m, "tables"):
-                tables.update(m.tables(engine))
-            if hasattr(m, "summary"):
-                summary.update(m.summary(engine))
+        summary.update(record.summary)  # the modules' outcomes (response, early warning)
         return cls(
             timeseries=ts,
             summary=summary,
             config=to_dict(cfg),
-            districts=tuple(engine.scenario.names),
-            sums=rec.sums,
-            district_series=rec.district,
-            timings_s=dict(engine.timings_s),
-            tables=tables,
+            districts=tuple(record.district_names),
+            sums=record.sums,
+            district_series=record.district_series,
+            timings_s=dict(record.timings_s),
+            tables=dict(record.tables),
         )
+
+    @classmethod
+    def from_engine(cls, engine) -> "Results":
+        """The results of an engine's recorded months so far (:meth:`from_record`)."""
+        return cls.from_record(engine.record(), engine.cfg)
 
     def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
         """One indicator over time as a Series indexed by month (empty if not recorded)."""

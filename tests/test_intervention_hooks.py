@@ -22,10 +22,12 @@ from hssim.config.build import build_engine
 from hssim.config.schema import HouseholdConfig
 from hssim.engine import Engine
 from hssim.hazards.disease import Disease, run_alone
+from hssim.households.dynamics import livelihood_table, make_params
 from hssim.kernels.displacement import decide_moves
-from hssim.kernels.household import LV_VALUE_CAP_USD, household_month, livelihood_table, make_params
+from hssim.kernels.household import LV_VALUE_CAP_USD, household_month
 from hssim.module import Module
 from hssim.phases import Phase
+from hssim.results import Results
 from hssim.state import HOUSEHOLD_FIELDS, Arrays
 from hssim.sums import N_CELLS, N_SUMS, I
 
@@ -66,15 +68,21 @@ def module(engine, name):
 # ================================================================ a whole run
 
 
+def _ran(engine):
+    """The engine, run to its horizon (its results: ``Results.from_engine``)."""
+    engine.run()
+    return engine
+
+
 def test_fields_written_as_zero_every_month_change_nothing():
     cfg = hssim.compose([*SMALL, "seed=7", "hazards.conflict.baseline_scale=4"])
     plain = hssim.run(cfg)
     zeros = WriteFields({k: 0 for k in HOUSEHOLD_HOOKS}, {k: 0.0 for k in DISTRICT_HOOKS})
-    written = engine_with(cfg, zeros).run()
+    written = Results.from_engine(_ran(engine_with(cfg, zeros)))
     pd.testing.assert_frame_equal(plain.timeseries, written.timeseries, check_exact=True)
     np.testing.assert_array_equal(plain.sums, written.sums)
     # ... and the stand-in's writes do reach the run: a non-zero effect changes it
-    security = engine_with(cfg, WriteFields(districts={"security_effect": 0.5})).run()
+    security = Results.from_engine(_ran(engine_with(cfg, WriteFields(districts={"security_effect": 0.5}))))
     assert not np.array_equal(plain.sums, security.sums)
 
 
@@ -145,7 +153,8 @@ def test_full_security_leaves_no_conflict_events():
     eng = build_engine(cfg)
     eng.init()
     eng.districts.security_effect[:] = 1.0  # nothing else writes it: it holds from the first month
-    secured = eng.run()
+    eng.run()
+    secured = Results.from_engine(eng)
     assert secured.indicator("conflict_events").sum() == 0
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from hssim.config.build import build_engine
-from hssim.engine import InvariantError
+from hssim.errors import InvariantError
+from hssim.results import Results
 
 from .conftest import small_cfg
 
@@ -41,7 +42,8 @@ def test_invariants_hold_every_step(name):
 @pytest.mark.parametrize("name", ["default", "harsh"])
 def test_the_record_counts_every_death(name):
     engine = build_engine(small_cfg(*CASES[name], "spinup_months=0"), validate=True)
-    res = engine.run()
+    engine.run()
+    res = Results.from_engine(engine)
     assert res.summary["deaths_total"] == int(engine.households.dead.sum())
     assert res.summary["people_end"] == int(engine.households.members.sum())
     assert int(res.indicator("births").sum()) == int(engine.households.born.sum())

@@ -7,6 +7,8 @@ import types
 from collections.abc import Mapping
 from typing import Any
 
+from .. import hazards as _builtin_hazards  # noqa: F401  (importing the packages registers their modules)
+from .. import interventions as _builtin_interventions  # noqa: F401
 from ..errors import ConfigError
 from ..registry import lookup
 from ..scenario import Scenario, load_scenario

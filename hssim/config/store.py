@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import hazards  # noqa: F401  (importing the package registers the hazard kinds)
+from ..registry import lookup
 from .schema import Config
 from .validate import to_dict
 
@@ -28,8 +30,6 @@ DEFAULT_HAZARDS = {"drought": "drought", "conflict": "conflict"}
 
 def defaults_node() -> dict[str, Any]:
     """Plain dict of every config field at its schema default."""
-    from ..registry import lookup
-
     node = to_dict(Config())
     node["hazards"] = {
         name: to_dict(lookup(kind, "hazards", f"hazards.{name}.kind").config_cls()) for name, kind in DEFAULT_HAZARDS.items()

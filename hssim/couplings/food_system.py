@@ -35,13 +35,38 @@ Conflict disrupts markets and health care in the district of the events
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..config.schema import CouplingsConfig, FoodSystemConfig
 from ..module import Module
 from ..phases import Phase
+from ..validate import field_range as fr
+from .strengths import CouplingsConfig
 
-__all__ = ["FoodSystem", "growing_seasons"]
+__all__ = ["FoodSystemConfig", "FoodSystem", "growing_seasons"]
+
+
+@dataclass(frozen=True)
+class FoodSystemConfig:
+    """Drought impacts on harvests, pasture, livestock, labour demand and local prices."""
+
+    crop_yield_kg_per_ha: float = fr(800.0, 0.0, 20_000.0, "potential cereal yield per season, kg/ha")
+    crop_ky: float = fr(1.25, 0.0, 3.0, "FAO yield response factor: relative yield loss per relative water deficit")
+    crop_full_water_frac: float = fr(0.9, 0.1, 2.0, "season rainfall / climatology at which yield is full")
+    pasture_memory_months: float = fr(3.0, 1.0, 24.0, "time constant of pasture condition, months")
+    pasture_stress: float = fr(0.8, 0.05, 2.0, "pasture index below which livestock mortality rises")
+    p_livestock_death_base: float = fr(0.004, 0.0, 1.0, "monthly livestock mortality in normal pasture")
+    p_livestock_death_drought: float = fr(0.12, 0.0, 1.0, "extra monthly livestock mortality at zero pasture")
+    livestock_price_usd_per_tlu: float = fr(250.0, 0.0, 1e5, "price of one TLU in normal conditions")
+    livestock_price_min_frac: float = fr(0.4, 0.0, 1.0, "livestock price floor at zero pasture, share of normal")
+    food_price_usd_per_kg: float = fr(0.45, 1e-3, 100.0, "cereal price in a normal year")
+    price_elasticity: float = fr(1.2, 0.0, 10.0, "log price rise per unit production deficit")
+    price_max_frac: float = fr(4.0, 1.0, 50.0, "cap on price relative to normal")
+    labour_demand_sensitivity: float = fr(0.6, 0.0, 1.0, "fall of rural labour demand per unit production deficit")
+    market_disruption_per_event: float = fr(0.05, 0.0, 10.0, "k_m: market disruption = 1 - exp(-k_m events)")
+    conflict_price_rise: float = fr(0.5, 0.0, 10.0, "relative food-price rise at full market disruption")
+    health_disruption_per_event: float = fr(0.05, 0.0, 10.0, "k_h: health access falls by exp(-k_h events)")
 
 
 def growing_seasons(clim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,7 @@
 """Hazard modules. Importing this package registers them (see hssim.registry)."""
 
-from . import conflict, drought  # noqa: F401
-from . import disease  # noqa: F401
+from . import (  # noqa: F401
+    conflict,
+    disease,  # noqa: F401
+    drought,
+)

@@ -72,17 +72,17 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from ..config.schema import CouplingsConfig, DroughtConfig, FoodSystemConfig
-from ..config.validate import field_range as fr
-from ..couplings.food_system import FoodSystem
+from ..couplings.food_system import FoodSystem, FoodSystemConfig
+from ..couplings.strengths import CouplingsConfig
 from ..errors import ConfigError
 from ..kernels.conflict import exposure_month, p_hit_tables, place_events
 from ..module import Module
-from .drought import DroughtProcess
 from ..phases import Phase
 from ..registry import register
 from ..state import DISTRICT_FIELDS, Arrays
 from ..sums import N_CELLS, N_SUMS
+from ..validate import field_range as fr
+from .drought import DroughtConfig, DroughtProcess
 
 __all__ = ["ConflictConfig", "Conflict", "kernel_matrix", "stationary_mean", "calm_multiplier", "poisson_inv_vec"]
 

@@ -86,7 +86,6 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from ..config.validate import field_range as fr
 from ..errors import ConfigError
 from ..kernels.disease import (
     A_DEATHS,
@@ -106,6 +105,7 @@ from ..phases import Phase
 from ..registry import register
 from ..state import FieldSpec
 from ..sums import N_CELLS, S_DEATHS_DISEASE, S_NEW_INFECTIONS, S_PEOPLE_INFECTIOUS, S_PEOPLE_SICK
+from ..validate import field_range as fr
 
 __all__ = ["DISEASE_FIELDS", "SUBSTEPS_MAX", "Disease", "DiseaseConfig", "coupling_mult", "make_params", "run_alone"]
 
@@ -387,7 +387,7 @@ class Disease(Module):
         the members alive at the end of this module's last step, members have only
         decreased since (other causes of death; reconciled at the next step), and
         ``0 <= sick <= members`` then. Valid at any time between ticks."""
-        from ..engine import InvariantError
+        from ..errors import InvariantError
 
         hh = engine.households
         comps = [hh[f.name].astype(np.int64) for f in DISEASE_FIELDS]

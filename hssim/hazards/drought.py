@@ -32,15 +32,34 @@ which is how early warning generates forecasts from the simulated future.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import rng
-from ..config.schema import DroughtConfig
 from ..module import Module
 from ..phases import Phase
 from ..registry import register
+from ..validate import field_range as fr
 
-__all__ = ["Drought", "DroughtProcess", "anomaly_correlation", "lag_correlation", "simulate_index", "spi_weights_sd"]
+__all__ = ["DroughtConfig", "Drought", "DroughtProcess", "anomaly_correlation", "lag_correlation", "simulate_index", "spi_weights_sd"]
+
+
+@dataclass(frozen=True)
+class DroughtConfig:
+    """Rainfall anomalies, the SPI-like index, storylines and trend."""
+
+    kind: str = "drought"
+    enabled: bool = True
+    regional_weight: float = fr(0.7, 0.0, 1.0, "share of anomaly variance from the regional (ENSO-like) driver")
+    regional_persistence: float = fr(0.8, 0.0, 0.99, "lag-1 monthly autocorrelation of the regional driver")
+    district_persistence: float = fr(0.3, 0.0, 0.99, "lag-1 monthly autocorrelation of district noise")
+    correlation_length_km: float = fr(150.0, 1e-3, 1e5, "e-folding distance of district noise correlation, km")
+    rain_log_sd: float = fr(0.5, 0.01, 2.0, "sd of log monthly rainfall per unit anomaly")
+    spi_months: int = fr(3, 1, 24, "accumulation window of the SPI-like index, months")
+    drought_spi: float = fr(-1.0, -4.0, 0.0, "index value at or below which a district-month is in drought")
+    trend_anomaly_per_decade: float = fr(0.0, -3.0, 3.0, "shift of the mean anomaly per decade (negative = drier)")
+    trend_sd_per_decade: float = fr(0.0, -0.9, 3.0, "relative change of anomaly sd per decade")
 
 
 def anomaly_correlation(cfg: DroughtConfig, xy_km: np.ndarray) -> np.ndarray:

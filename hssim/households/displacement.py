@@ -33,16 +33,41 @@ warned household move before violence reaches it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import rng
-from ..config.schema import DisplacementConfig
 from ..kernels.displacement import apply_moves, decide_moves, district_counts, draw_thresholds, uniform_at
-from ..state import FieldSpec
 from ..module import Module
 from ..phases import Phase
+from ..state import FieldSpec
+from ..validate import field_range as fr
 
-__all__ = ["Displacement"]
+__all__ = ["DisplacementConfig", "Displacement"]
+
+
+@dataclass(frozen=True)
+class DisplacementConfig:
+    """Flight, destination choice, life while displaced, and return."""
+
+    enabled: bool = True
+    flight_fear_median: float = fr(0.55, 0.0, 10.0, "median fear at which a household flees (thresholds vary by household)")
+    flight_threshold_log_sd: float = fr(0.4, 0.0, 3.0, "sd of log flight thresholds across households")
+    p_distress_migration: float = fr(0.01, 0.0, 1.0, "monthly chance of distress migration at the emergency coping stage after two or more gap months in a row")
+    herd_loss_on_flight_frac: float = fr(0.5, 0.0, 1.0, "share of the herd lost or left behind when fleeing")
+    displaced_wage_frac: float = fr(0.6, 0.0, 2.0, "wage earnings while displaced, share of a resident's")
+    safety_weight: float = fr(1.0, 0.0, 100.0, "destination utility per unit of log conflict rate avoided")
+    distance_weight_per_100km: float = fr(0.8, 0.0, 100.0, "destination utility lost per 100 km")
+    services_weight: float = fr(1.0, 0.0, 100.0, "destination utility per unit of health access")
+    camp_bonus: float = fr(0.5, -100.0, 100.0, "extra utility of a camp (aid, protection)")
+    choice_noise: float = fr(0.5, 0.0, 100.0, "scale of idiosyncratic destination preferences (Gumbel)")
+    safe_rate_multiple: float = fr(
+        1.25, 0.0, 1000.0, "the origin is safe when its expected conflict rate, averaged over return_safe_months, is at most this multiple of its usual level"
+    )
+    return_min_production: float = fr(0.75, 0.0, 1.0, "harvests (production index, averaged over return_safe_months) the origin needs before households return")
+    return_safe_months: int = fr(6, 0, 240, "window, months, over which the origin's conflict rate and harvests are averaged to judge it safe (0: always safe)")
+    p_return: float = fr(0.25, 0.0, 1.0, "monthly chance of returning once the origin is safe")
 
 
 class Displacement(Module):
@@ -71,7 +96,7 @@ class Displacement(Module):
         # the origin's usual conflict level (stationary mean without shocks); 0 without conflict
         self.usual_rate = np.zeros(D)
         for m in engine.modules:
-            if getattr(m, "kind", "") == "conflict" and m.cfg.enabled:
+            if m.kind == "conflict" and m.cfg.enabled:
                 self.usual_rate = m.usual_rate(engine)
         n = engine.households.n
         self.dest = np.empty(n, np.int64)

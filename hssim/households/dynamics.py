@@ -8,19 +8,131 @@ in :attr:`Households.nutrition_table` and :attr:`Households.savings_table`.
 
 from __future__ import annotations
 
+from collections import namedtuple
+from dataclasses import dataclass, fields
+
 import numba as nb
 import numpy as np
 from scipy.special import ndtri
 
 from .. import rng
-from ..config.schema import FoodSystemConfig, HouseholdConfig, PopulationConfig
-from ..kernels.household import household_month, livelihood_table, make_params
-from ..sums import N_CELLS, N_SUMS
+from ..couplings.food_system import FoodSystemConfig
+from ..kernels.household import LV_HERD_CAP_TLU, LV_TRAP_USD, LV_VALUE_CAP_USD, LV_WORK_DAYS, household_month
 from ..kernels.init import allocate, init_households
 from ..module import Module
 from ..phases import Phase
+from ..sums import N_CELLS, N_SUMS
+from ..validate import field_range as fr
 
-__all__ = ["Households", "demographic_rates"]
+__all__ = ["HouseholdConfig", "PopulationConfig", "HouseholdParams", "make_params", "livelihood_table", "Households", "demographic_rates"]
+
+
+@dataclass(frozen=True)
+class PopulationConfig:
+    households: int = fr(20_000, 1, 50_000_000, "simulated households")
+    households_per_community: int = fr(100, 1, 100_000, "households per community (village)")
+    mean_household_size: float = fr(
+        5.5, 1.0, 15.0, "mean members per household where the scenario table has no people_per_household (assumed)"
+    )
+
+
+@dataclass(frozen=True)
+class HouseholdConfig:
+    """Livelihoods, food, coping, assets, malnutrition and mortality (monthly)."""
+
+    kcal_per_person_day: float = fr(2100.0, 500.0, 5000.0, "food need per person per day (Sphere: 2,100)")
+    kcal_per_kg: float = fr(3500.0, 1000.0, 9000.0, "energy of one kg of cereal equivalent")
+    days_per_month: float = fr(30.4, 28.0, 31.0, "days in a model month")
+    nonfood_usd_per_person: float = fr(6.0, 0.0, 1e4, "essential non-food spending per person per month")
+    wage_usd_per_day: float = fr(2.5, 0.0, 1e4, "casual labour daily wage")
+    work_days_pastoral: float = fr(3.0, 0.0, 31.0, "labour days per adult per month, pastoral")
+    work_days_agropastoral: float = fr(5.0, 0.0, 31.0, "labour days per adult per month, agro-pastoral")
+    work_days_crop: float = fr(5.0, 0.0, 31.0, "labour days per adult per month, crop farming")
+    work_days_urban: float = fr(16.0, 0.0, 31.0, "labour days per adult per month, urban/wage")
+    work_days_destitute: float = fr(
+        12.0, 0.0, 31.0,
+        "labour days per adult per month of a rural household with no herd or assets left (labour freed; assumed: rural casual work is scarcer than urban)",
+    )
+    land_ha_crop: float = fr(1.2, 0.0, 100.0, "median cultivated land, crop farming households, ha")
+    land_ha_agropastoral: float = fr(0.6, 0.0, 100.0, "median cultivated land, agro-pastoral households, ha")
+    herd_tlu_pastoral: float = fr(12.0, 0.0, 1000.0, "median herd, pastoral households, TLU")
+    herd_tlu_agropastoral: float = fr(4.0, 0.0, 1000.0, "median herd, agro-pastoral households, TLU")
+    herd_tlu_crop: float = fr(0.6, 0.0, 1000.0, "median herd, crop farming households, TLU")
+    assets_usd_urban: float = fr(600.0, 0.0, 1e7, "median non-livestock productive assets, urban households")
+    assets_usd_rural: float = fr(150.0, 0.0, 1e7, "median non-livestock productive assets, rural households")
+    wealth_log_sd: float = fr(0.8, 0.0, 3.0, "sd of log initial assets, land and herd")
+    poverty_wealth_shift: float = fr(
+        0.5, 0.0, 3.0, "fall of a district's log wealth per probit unit of its poverty rate above 50%"
+    )
+    milk_usd_per_tlu: float = fr(8.0, 0.0, 1e4, "monthly milk and offtake value per TLU at normal pasture")
+    herd_growth_frac: float = fr(0.012, 0.0, 0.2, "monthly herd growth (births) at normal pasture, viable herds only")
+    asset_return_frac: float = fr(0.025, 0.0, 1.0, "monthly income from non-livestock productive assets")
+    asset_depreciation_frac: float = fr(0.005, 0.0, 1.0, "monthly depreciation of non-livestock assets")
+    harvest_cv: float = fr(0.3, 0.0, 2.0, "idiosyncratic (household) harvest variability, log sd")
+    urban_labour_exposure: float = fr(0.3, 0.0, 1.0, "share of a fall in rural labour demand that urban workers feel")
+    farmgate_price_frac: float = fr(0.8, 0.0, 1.0, "price farmers get for surplus grain, share of the local market price")
+    p_work: float = fr(0.9, 0.0, 1.0, "chance an adult finds the month's work when demand is normal")
+    save_frac: float = fr(0.3, 0.0, 1.0, "share of surplus cash saved")
+    invest_frac: float = fr(0.2, 0.0, 1.0, "share of surplus invested in productive assets (above the trap only)")
+    savings_cap_months: float = fr(6.0, 0.0, 120.0, "savings beyond this many months of needs are spent")
+    credit_limit_usd: float = fr(60.0, 0.0, 1e6, "most a household can borrow in total (stress coping)")
+    debt_repay_frac: float = fr(0.5, 0.0, 1.0, "share of surplus used to repay debt")
+    food_stock_max_months: float = fr(9.0, 0.0, 60.0, "own harvest beyond this many months of needs is sold")
+    support_max_frac: float = fr(0.35, 0.0, 1.0, "share of a shortfall informal support covers in normal times")
+    meal_cut_stress_frac: float = fr(0.1, 0.0, 1.0, "share of food purchases a household forgoes at the stress stage (smaller meals)")
+    meal_cut_crisis_frac: float = fr(0.3, 0.0, 1.0, "cumulative share forgone by the end of the crisis stage (fewer meals)")
+    crisis_sell_frac: float = fr(0.25, 0.0, 1.0, "share of productive assets a household will sell in one month (crisis)")
+    distress_price_frac: float = fr(0.7, 0.0, 1.0, "price received in distress sales, share of market value")
+    trap_frac_of_median: float = fr(
+        0.35, 0.0, 1.0, "poverty-trap line: productive-asset value below which a household cannot rebuild, share of its livelihood's median"
+    )
+    saturation_multiple: float = fr(
+        4.0, 1.0, 100.0, "herds stop growing and investment stops at this multiple of the livelihood's median"
+    )
+    emergency_income_usd_per_person: float = fr(1.5, 0.0, 1e4, "monthly income from begging / distress migration")
+    nonfood_survival_frac: float = fr(
+        0.25, 0.0, 1.0,
+        "share of essential non-food spending kept when a household would otherwise go without food (water, cooking fuel, salt, soap: HEA survival threshold; value assumed)",
+    )
+    # Acute malnutrition (state of a household's under-fives; monthly transitions, see
+    # hssim.kernels.household.malnutrition_step). Onset, worsening and untreated
+    # recovery rates are assumed (no survey gives monthly transition probabilities);
+    # they are set so that SAM is about a fifth of GAM when food is adequate, as IPC
+    # caseloads report (IPC Madagascar 2019: 35,393 SAM of 188,550 GAM; 2021: 27,137 of
+    # 135,476), and worsening rises only mildly with the gap, since that ratio holds in
+    # crises too.
+    p_mam_base: float = fr(0.006, 0.0, 1.0, "monthly chance a household's under-fives become acutely malnourished (no gap; assumed)")
+    p_mam_per_gap: float = fr(0.35, 0.0, 1.0, "extra monthly chance per unit consumption gap, after two gap months (assumed)")
+    p_sam_base: float = fr(0.03, 0.0, 1.0, "monthly chance moderate becomes severe (no gap; assumed)")
+    p_sam_per_gap: float = fr(0.05, 0.0, 1.0, "extra monthly chance per unit consumption gap (assumed)")
+    p_recover_mam: float = fr(0.35, 0.0, 1.0, "monthly recovery from moderate, untreated, with adequate food (assumed)")
+    p_recover_sam: float = fr(0.12, 0.0, 1.0, "monthly step from severe to moderate, untreated, with adequate food (assumed)")
+    recovery_gap_zero: float = fr(
+        1.0, 1e-3, 1.0, "consumption gap at which untreated recovery stops; it falls linearly from adequate food (assumed)"
+    )
+    # Mortality. Baseline (background) rates are scenario columns (crude death rate,
+    # under-five mortality). Acute malnutrition multiplies the under-five hazard:
+    # Olofin et al. 2013, PLoS ONE 8(5):e64636 (pooled analysis of 10 cohorts), hazard
+    # ratios of death 3.4 for WHZ -3 to -2 (moderate wasting) and 11.6 for WHZ < -3
+    # (severe) against WHZ >= -1.
+    mam_death_hr: float = fr(3.4, 1.0, 100.0, "hazard ratio of death of a moderately wasted under-five (Olofin et al. 2013)")
+    sam_death_hr: float = fr(11.6, 1.0, 100.0, "hazard ratio of death of a severely wasted under-five (Olofin et al. 2013)")
+    # Famine-level excess (all ages), only where the gap is wide and sustained. IPC
+    # Technical Manual 3.1 (IPC Global Partners 2019), area reference thresholds of the
+    # crude death rate: 0.5 (Crisis), 1 (Emergency), 2 (Famine) / 10,000 / day; IPC
+    # describes phase 4 as the first with excess mortality. The excess is 0 up to the
+    # gap where the model's phase 4 begins (20%; below it the malnutrition pathway
+    # carries the excess), rises linearly and adds famine_excess_cdr at the phase-5
+    # gap (50%): with a background of about 0.2-0.5 the total is about 1 in the middle
+    # of phase 4 and reaches the famine threshold of 2 at phase 5.
+    famine_excess_cdr_per_10k_day: float = fr(
+        1.5, 0.0, 1000.0, "excess crude death rate at the phase-5 consumption gap, deaths / 10,000 / day (IPC 2019 thresholds)"
+    )
+    famine_gap_onset: float = fr(0.2, 0.0, 1.0, "consumption gap below which there is no famine-level excess (model's phase-4 gap)")
+    famine_gap_phase5: float = fr(0.5, 1e-3, 1.0, "consumption gap at which the excess equals famine_excess_cdr (model's phase-5 gap)")
+    famine_after_months: int = fr(2, 0, 100, "months in a row with a gap before famine-level excess deaths begin (assumed)")
+    poverty_line_usd_per_person_day: float = fr(0.8, 0.0, 1e4, "consumption poverty line, USD / person / day (nominal)")
+
 
 # Household composition (assumed; typical of DHS surveys in East African drylands):
 # share of non-head members who are children, and of children who are under five.
@@ -53,6 +165,48 @@ def demographic_rates(sc, district: np.ndarray, members: np.ndarray, u5: np.ndar
     ho = np.maximum(0.0, (hc - s5 * h5) / (1.0 - s5))
     p_birth = -np.expm1(-sc.birth_rate_per_1000 / 1000.0 / 12.0)
     return p_birth.astype(np.float64), -np.expm1(-h5), -np.expm1(-ho)
+
+
+_DERIVED = (
+    "need_kg_per_person",  # kg cereal per person per month
+    "livestock_price_norm",  # USD per TLU in normal conditions (trap line is in normal prices)
+    "p_famine_excess",  # famine_excess_cdr_per_10k_day as a per person per month probability
+)
+HouseholdParams = namedtuple("HouseholdParams", [f.name for f in fields(HouseholdConfig)] + list(_DERIVED))
+
+
+def livelihood_table(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> np.ndarray:
+    """float64[4, 4] per-livelihood constants (rows: pastoral, agro-pastoral, crop, urban).
+
+    Columns: the poverty-trap line (``trap_frac_of_median`` of the livelihood's
+    median productive value, herd at the normal price plus other assets: a herd or
+    business too small to both feed the family and grow); the value above which a
+    household stops investing and the herd size at which births stop (both
+    ``saturation_multiple`` x the median: labour and rangeland limits); labour days
+    per adult per month.
+    """
+    lp = livestock_price_usd_per_tlu
+    herds = np.array([cfg.herd_tlu_pastoral, cfg.herd_tlu_agropastoral, cfg.herd_tlu_crop, 0.0])
+    assets = np.array([cfg.assets_usd_rural] * 3 + [cfg.assets_usd_urban])
+    medians = herds * lp + assets
+    table = np.empty((4, 4))
+    table[:, LV_TRAP_USD] = cfg.trap_frac_of_median * medians
+    table[:, LV_VALUE_CAP_USD] = cfg.saturation_multiple * medians
+    table[:, LV_HERD_CAP_TLU] = cfg.saturation_multiple * np.maximum(herds, 1.0)
+    table[:, LV_WORK_DAYS] = [cfg.work_days_pastoral, cfg.work_days_agropastoral, cfg.work_days_crop, cfg.work_days_urban]
+    return table
+
+
+def make_params(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> HouseholdParams:
+    """Flatten the config (plus derived constants) into a numba-friendly namedtuple of floats."""
+    base = {f.name: float(getattr(cfg, f.name)) for f in fields(HouseholdConfig)}
+    derived = {
+        "need_kg_per_person": cfg.kcal_per_person_day * cfg.days_per_month / cfg.kcal_per_kg,
+        # CDR is deaths / 10,000 people / day
+        "p_famine_excess": cfg.famine_excess_cdr_per_10k_day * 1e-4 * cfg.days_per_month,
+        "livestock_price_norm": float(livestock_price_usd_per_tlu),
+    }
+    return HouseholdParams(**base, **derived)
 
 
 class Households(Module):

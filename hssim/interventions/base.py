@@ -17,11 +17,11 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from ..config.validate import field_range as fr
 from ..errors import ConfigError
 from ..module import Module
 from ..phases import Phase
 from ..policies.schema import SECTORS, SIGNALS
+from ..validate import field_range as fr
 
 __all__ = [
     "UnitCost",

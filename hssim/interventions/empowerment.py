@@ -15,10 +15,10 @@ import numpy as np
 from scipy import integrate
 from scipy.stats import norm
 
-from ..config.validate import field_range as fr
 from ..couplings.food_system import growing_seasons
 from ..errors import ConfigError
 from ..registry import register
+from ..validate import field_range as fr
 from .base import Intervention, InterventionConfig, UnitCost, _choice
 
 __all__ = [

@@ -15,9 +15,9 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from ..config.validate import field_range as fr
 from ..kernels.household import binomial_inv
 from ..registry import register
+from ..validate import field_range as fr
 from .base import Intervention, InterventionConfig, UnitCost
 
 __all__ = [

@@ -69,35 +69,31 @@ treatment are complements by mechanism). Treated households use the same draws
 
 from __future__ import annotations
 
-from collections import namedtuple
-from dataclasses import fields
-
 import numba as nb
 import numpy as np
 
-from ..config.schema import HouseholdConfig
 from ..rng import normal, uniform
 from ..sums import (
     N_CELLS,
     N_SUMS,
     S_ASSETS_USD,
+    S_BIRTHS,
     S_CONSUMPTION_MILLI,
     S_COPING0,
     S_DEATHS_BASELINE,
     S_DEATHS_STARVATION,
-    S_BIRTHS,
     S_FEAR_PEOPLE_MILLI,
     S_GAP_PEOPLE_MILLI,
     S_HEALTH_ACCESS_PEOPLE_MILLI,
-    S_HS_BIN0,
-    S_HS_PEOPLE_MILLI,
-    S_PEOPLE_DISPLACED,
-    S_PEOPLE_IN_CAMP,
     S_HOUSEHOLDS,
     S_HOUSEHOLDS_BELOW_TRAP,
     S_HOUSEHOLDS_EMERGENCY,
+    S_HS_BIN0,
+    S_HS_PEOPLE_MILLI,
     S_MAL0,
     S_PEOPLE,
+    S_PEOPLE_DISPLACED,
+    S_PEOPLE_IN_CAMP,
     S_PEOPLE_POOR,
     S_PHASE0,
     SUMS,
@@ -105,9 +101,6 @@ from ..sums import (
 )
 
 __all__ = [
-    "HouseholdParams",
-    "make_params",
-    "livelihood_table",
     "SUMS",
     "N_CELLS",
     "N_SUMS",
@@ -132,53 +125,12 @@ __all__ = [
     "SG_EXTRA_CREDIT_USD",
 ]
 
-_DERIVED = (
-    "need_kg_per_person",  # kg cereal per person per month
-    "livestock_price_norm",  # USD per TLU in normal conditions (trap line is in normal prices)
-    "p_famine_excess",  # famine_excess_cdr_per_10k_day as a per person per month probability
-)
 #: columns of the per-livelihood table ``lv_table`` (float64[4, 4])
 LV_TRAP_USD, LV_VALUE_CAP_USD, LV_HERD_CAP_TLU, LV_WORK_DAYS = 0, 1, 2, 3
 #: columns of ``nutrition_table`` (float64[K, 3]): one row per malnutrition-treatment programme
 NT_RECOVER_MAM, NT_RECOVER_SAM, NT_DEATH_REDUCTION = 0, 1, 2
 #: columns of ``savings_table`` (float64[K, 2]): one row per savings-group programme
 SG_RETURN_FRAC, SG_EXTRA_CREDIT_USD = 0, 1
-HouseholdParams = namedtuple("HouseholdParams", [f.name for f in fields(HouseholdConfig)] + list(_DERIVED))
-
-
-def livelihood_table(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> np.ndarray:
-    """float64[4, 4] per-livelihood constants (rows: pastoral, agro-pastoral, crop, urban).
-
-    Columns: the poverty-trap line (``trap_frac_of_median`` of the livelihood's
-    median productive value, herd at the normal price plus other assets: a herd or
-    business too small to both feed the family and grow); the value above which a
-    household stops investing and the herd size at which births stop (both
-    ``saturation_multiple`` x the median: labour and rangeland limits); labour days
-    per adult per month.
-    """
-    lp = livestock_price_usd_per_tlu
-    herds = np.array([cfg.herd_tlu_pastoral, cfg.herd_tlu_agropastoral, cfg.herd_tlu_crop, 0.0])
-    assets = np.array([cfg.assets_usd_rural] * 3 + [cfg.assets_usd_urban])
-    medians = herds * lp + assets
-    table = np.empty((4, 4))
-    table[:, LV_TRAP_USD] = cfg.trap_frac_of_median * medians
-    table[:, LV_VALUE_CAP_USD] = cfg.saturation_multiple * medians
-    table[:, LV_HERD_CAP_TLU] = cfg.saturation_multiple * np.maximum(herds, 1.0)
-    table[:, LV_WORK_DAYS] = [cfg.work_days_pastoral, cfg.work_days_agropastoral, cfg.work_days_crop, cfg.work_days_urban]
-    return table
-
-
-def make_params(cfg: HouseholdConfig, livestock_price_usd_per_tlu: float) -> HouseholdParams:
-    """Flatten the config (plus derived constants) into a numba-friendly namedtuple of floats."""
-    base = {f.name: float(getattr(cfg, f.name)) for f in fields(HouseholdConfig)}
-    derived = {
-        "need_kg_per_person": cfg.kcal_per_person_day * cfg.days_per_month / cfg.kcal_per_kg,
-        # CDR is deaths / 10,000 people / day
-        "p_famine_excess": cfg.famine_excess_cdr_per_10k_day * 1e-4 * cfg.days_per_month,
-        "livestock_price_norm": float(livestock_price_usd_per_tlu),
-    }
-    return HouseholdParams(**base, **derived)
-
 
 @nb.njit(cache=True, inline="always")
 def livestock_step(herd_tlu, p_death, pasture, growth_frac, herd_cap_tlu, kept):
@@ -402,7 +354,7 @@ def food_and_coping(
     members : int  people alive
     extra_credit_usd : float  credit beyond ``p.credit_limit_usd`` (a savings group's loan
         fund), USD; 0 for a household outside any group
-    p : HouseholdParams
+    p : HouseholdParams  (:func:`hssim.households.dynamics.make_params`)
 
     Returns
     -------
@@ -651,7 +603,7 @@ def household_month(
 
     Parameters
     ----------
-    p : HouseholdParams
+    p : HouseholdParams  (:func:`hssim.households.dynamics.make_params`)
     key : uint64  stream key (``households``, tick)
     key_deaths : uint64  stream key (``households.deaths``, tick)
     comm_start : int64[C+1]  households of community c are ``comm_start[c]:comm_start[c+1]``

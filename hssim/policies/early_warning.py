@@ -113,7 +113,7 @@ import pandas as pd
 from scipy.special import ndtr
 
 from .. import rng
-from ..config.schema import DroughtConfig
+from ..hazards.drought import DroughtConfig
 from ..module import Module
 from ..phases import Phase
 from .schema import ForecastConfig, PolicyConfig
@@ -666,7 +666,7 @@ class EarlyWarning(Module):
     def check_invariants(self, engine) -> None:
         """Validating mode: the forecasts' truth is the index the drought module wrote
         (it would not be if the drought hazard came to depend on the run's state)."""
-        from ..engine import InvariantError
+        from ..errors import InvariantError
 
         ti = self._n_stepped - 1
         if self.drought is not None and ti >= 0 and not np.array_equal(self.spi_future[ti], engine.districts.spi):

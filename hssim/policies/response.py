@@ -94,6 +94,7 @@ from ..sums import (
 )
 from ..interventions.base import Intervention
 from ..interventions.targeting import compound_need, observe_all, true_targeting
+from .early_warning import EarlyWarning
 from .schema import SECTOR_SIGNALS, SECTORS, PolicyConfig
 
 __all__ = ["Response", "select_in_order", "assistance_sums"]
@@ -507,7 +508,7 @@ class Response(Module):
 
     def check_invariants(self, engine) -> None:
         """Validating mode: no account is overdrawn and nothing was spent that had not arrived."""
-        from ..engine import InvariantError
+        from ..errors import InvariantError
 
         if np.any(self.accounts < -1e-6 * max(1.0, float(np.abs(self.accounts).max()))):
             raise InvariantError(f"response: an account is overdrawn at tick {engine.ti}: {self.accounts}")
@@ -573,7 +574,7 @@ class Response(Module):
         false alarms (no drought within the trigger's lead + 3 months; see the early-warning
         module's evaluation). Each activation is matched to the run of the drought alert
         in progress in its district when it was made."""
-        ew = next((m for m in engine.modules if hasattr(m, "activations_table")), None)
+        ew = next((m for m in engine.modules if isinstance(m, EarlyWarning)), None)
         if ew is None or not self.activations:
             return 0.0
         runs = ew.activations_table()

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..config.validate import field_range as fr
 from ..errors import ConfigError
+from ..validate import field_range as fr
 
 __all__ = [
     "SECTORS",

@@ -223,8 +223,10 @@ class HssimModel:
 
     def _results(self, cfg: dict):
         from ..config.build import build_engine
+        from ..results import Results
 
-        return build_engine(cfg).run()
+        engine = build_engine(cfg)
+        return Results.from_record(engine.run(), engine.cfg)
 
     def run(self, arm: str, x: np.ndarray, seed: int) -> Run:
         cfg = self.config(arm, x, seed)

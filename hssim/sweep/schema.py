@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config.validate import field_range as fr
+from ..validate import field_range as fr
 from ..errors import ConfigError
 
 __all__ = [

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from hssim import rng
 from hssim.config.schema import HouseholdConfig
+from hssim.households.dynamics import livelihood_table, make_params
 from hssim.kernels.household import (
     LV_HERD_CAP_TLU,
     LV_TRAP_USD,
@@ -32,9 +33,7 @@ from hssim.kernels.household import (
     deaths_step,
     food_and_coping,
     ipc_phase,
-    livelihood_table,
     livestock_step,
-    make_params,
     malnutrition_step,
     wage_income,
 )
