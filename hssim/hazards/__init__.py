@@ -1,7 +1,3 @@
 """Hazard modules. Importing this package registers them (see hssim.registry)."""
 
-from . import (  # noqa: F401
-    conflict,
-    disease,  # noqa: F401
-    drought,
-)
+from . import conflict, disease, drought  # noqa: F401
