@@ -7,7 +7,8 @@ Public API::
     res = hssim.run(cfg)
     res.timeseries      # tidy frame: month, district, group, indicator, value
     res.summary         # dict of scalar outcomes
-    res.save("out/")    # parquet, json, yaml, png
+    hssim.save_run(res, "out/")   # parquet, json, yaml, png, report.html
+    res.save("data/")             # the data only
 
 Importing hssim has no side effects (no thread counts, RNG seeds or start methods
 are set).
@@ -18,11 +19,13 @@ from __future__ import annotations
 from .api import compose, run
 from .config.build import build_engine, load_config
 from .errors import ConfigError, ScenarioError, UserError
+from .report.run_report import save_run
 from .results import Results
 
 __all__ = [
     "compose",
     "run",
+    "save_run",
     "Results",
     "build_engine",
     "load_config",

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cliutil import EXIT_USER_ERROR, RunFolder, check_memory, handle_signals, interrupted, os_error_message
+from .cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
 from .cliutil import fail as _fail
 from .errors import ConfigError, UserError
 
@@ -207,6 +207,7 @@ def _task(cfg) -> None:
     from hydra.core.hydra_config import HydraConfig
 
     from .api import run
+    from .report.run_report import save_run
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
@@ -222,7 +223,7 @@ def _task(cfg) -> None:
         t0 = time.perf_counter()
         res = run(cfg)
         wall = time.perf_counter() - t0
-        res.save(out, figure=res.config["output"]["figure"], dpi=res.config["output"]["figure_dpi"],
+        save_run(res, out, figure=res.config["output"]["figure"], dpi=res.config["output"]["figure_dpi"],
                  written=written, redact=_env_values(cfg))
     except BaseException as exc:
         gone = folder.discard([*written, f"{hc.job.name}.log", *_HYDRA_FILES])

@@ -13,7 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -236,19 +236,21 @@ class Results:
 
         return district_risk(self)
 
-    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110, report: bool = True,
-             written: list | None = None, redact: Mapping[str, str] | None = None) -> Path:
+    def save(self, path: str | os.PathLike, written: list | None = None, redact: Mapping[str, str] | None = None,
+             extras: Mapping[str, Callable[[Path, "Results"], None]] | None = None) -> Path:
         """Write ``timeseries.parquet``, ``hs_distribution.parquet``,
-        ``district_risk.csv``, ``summary.json``, ``config.yaml``,
-        ``indicators.png`` and the planner's ``report.html`` into the folder
-        ``path`` (created if needed).
+        ``district_risk.csv``, ``summary.json``, ``config.yaml`` and the modules'
+        tables into the folder ``path`` (created if needed); figures and the
+        planner's report come from the report layer (:func:`hssim.report.run_report.save_run`
+        writes them through ``extras``).
 
         Each file is written under a temporary name and renamed; ``summary.json``
         comes last, so its presence marks a complete run directory. ``written``, when
         given, receives each file's name as soon as it exists (so a caller can remove
         exactly these after a failure). ``redact`` maps dotted config paths to the text
         to record instead of their value (e.g. an unresolved ``${oc.env:...}``), in
-        ``config.yaml`` and the report.
+        ``config.yaml`` and what ``extras`` receive. ``extras`` maps more file names to
+        ``write(temporary_path, results)``, written (atomically) before ``summary.json``.
         """
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
@@ -265,14 +267,8 @@ class Results:
         put("config.yaml", lambda p: p.write_text(_yaml(view.config)))
         for name, frame in self.tables.items():
             put(f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
-        if figure:
-            from .report.figures import indicator_figure
-
-            put("indicators.png", lambda p: indicator_figure(self, p, dpi=dpi))
-        if report:
-            from .report.run_report import run_report
-
-            put("report.html", lambda p: p.write_text(run_report(view), encoding="utf-8"))
+        for name, write in (extras or {}).items():
+            put(name, lambda p, w=write: w(p, view))
         put("summary.json", lambda p: p.write_text(json.dumps(self.summary, indent=2) + "\n"))
         return out
 

@@ -109,7 +109,10 @@ def test_summary_is_consistent_with_timeseries(small_results):
 
 
 def test_save_writes_complete_run_directory(tmp_path, small_results):
-    out = small_results.save(tmp_path / "run")
+    data = small_results.save(tmp_path / "data")  # the results layer: data only, no figure or page
+    assert sorted(p.name for p in data.iterdir()) == ["config.yaml", "district_risk.csv", "hs_distribution.parquet",
+                                                      "summary.json", "timeseries.parquet"]
+    out = hssim.save_run(small_results, tmp_path / "run")
     names = sorted(p.name for p in out.iterdir())
     assert names == ["config.yaml", "district_risk.csv", "hs_distribution.parquet", "indicators.png", "report.html",
                      "summary.json", "timeseries.parquet"]

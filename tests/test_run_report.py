@@ -7,7 +7,7 @@ import re
 import pytest
 
 import hssim
-from hssim.report.run_report import GROUP_LABELS, run_report
+from hssim.report.run_report import GROUP_LABELS, run_report, save_run
 
 from .conftest import small_cfg
 
@@ -65,7 +65,7 @@ def test_a_real_place_points_to_its_sources():
 
 
 def test_saved_with_the_run(tmp_path, policy_run):
-    out = policy_run.save(tmp_path / "run", figure=False)
+    out = save_run(policy_run, tmp_path / "run", figure=False)
     text = (out / "report.html").read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "</html>" in text
-    assert not (policy_run.save(tmp_path / "run2", figure=False, report=False) / "report.html").exists()
+    assert not (save_run(policy_run, tmp_path / "run2", figure=False, report=False) / "report.html").exists()

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .html import _e, _img, _num, _table, page
 
-__all__ = ["run_report"]
+__all__ = ["run_report", "save_run"]
 
 #: groups shown in the disaggregation table, with their labels
 GROUP_LABELS: dict[str, str] = {
@@ -248,3 +248,30 @@ def run_report(results, scenario: Any = None) -> str:
         "timeseries.parquet, summary.json, district_risk.csv, config.yaml.</footer>"
     )
     return page(title, body)
+
+
+def save_run(results, path, figure: bool = True, dpi: int = 110, report: bool = True,
+             written: list | None = None, redact=None):
+    """Write a run's folder: the data (:meth:`hssim.results.Results.save`) plus
+    ``indicators.png`` (``figure``) and the planner's ``report.html`` (``report``).
+
+    Parameters
+    ----------
+    results : Results
+    path : str or Path  the folder (created if needed)
+    figure : bool  draw ``indicators.png`` at ``dpi`` dots per inch
+    report : bool  write ``report.html``
+    written, redact : see :meth:`hssim.results.Results.save`
+
+    Returns
+    -------
+    Path  the folder
+    """
+    extras = {}
+    if figure:
+        from .figures import indicator_figure
+
+        extras["indicators.png"] = lambda p, res: indicator_figure(res, p, dpi=dpi)
+    if report:
+        extras["report.html"] = lambda p, res: p.write_text(run_report(res), encoding="utf-8")
+    return results.save(path, written=written, redact=redact, extras=extras)
