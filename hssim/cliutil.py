@@ -342,15 +342,21 @@ def check_name(field: str, value: str) -> str:
 # -- worker processes ------------------------------------------------------------------------------------------
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Make this (worker) process exit when its parent process dies.
 
     Linux delivers SIGTERM at the parent's death (``PR_SET_PDEATHSIG``); a watchdog
     thread that polls the parent's pid covers other systems and the case where the
     parent's thread that started the worker ended first. Call it in a pool's
-    initializer.
+    initializer, with ``parent`` the pid of the process that made the pool (pass
+    ``os.getpid()`` in the pool's ``initargs``): a worker whose parent died before its
+    initializer ran has already been re-parented, and without the expected pid it
+    would watch its new parent instead.
     """
-    parent = os.getppid()
+    if parent is None:
+        parent = os.getppid()
+    elif os.getppid() != parent:  # the parent died before this worker started
+        os._exit(EXIT_TERMINATED)
     try:
         import ctypes
 
