@@ -31,13 +31,17 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from hssim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS, served
+from hssim.dashboard.serve import served
 from hssim.results import atomic_write
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the repository root: the browser set-up the tests use
+from tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 DEFAULT_OUTPUT = HERE / "results" / "dashboard.json"
 
 

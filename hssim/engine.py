@@ -63,6 +63,8 @@ class Recorder(Module):
 
     phase = Phase.OUTCOME
     name = "recorder"
+    reads = tuple(f.name for f in DISTRICT_FIELDS)  # every district condition (and the month's sums)
+    writes = ()  # only its own record
 
     def init(self, engine) -> None:
         D = engine.scenario.n_districts

@@ -29,12 +29,20 @@ class Module:
     phase order -> ``check_invariants(engine)`` after every tick in validating mode ->
     ``tables(engine)`` and ``summary(engine)`` once, when the run's record is made.
 
-    A module reads the engine's arrays and writes only the fields it owns (``writes``);
-    its per-household work is a numba kernel. ``reads`` and ``writes`` name the
-    household and district fields (see :mod:`hssim.state`, or the module's own
-    ``household_fields()``) it reads and writes in :meth:`step`: documentation the
-    tests check against the state's field names, so a renamed field cannot leave a
-    stale declaration behind.
+    A module's per-household work is a numba kernel. ``reads`` and ``writes`` name the
+    household and district fields (see :mod:`hssim.state`, or a module's
+    ``household_fields()``) that its :meth:`step` reads and writes, in place or
+    through the kernels it calls; its private arrays are not listed. ``reads``: every
+    field whose value at the start of the step it uses (one updated in place,
+    ``x += ...``, is in both); ``writes``: every field it may change (clear, set,
+    update). A field may have several writers (``herd_tlu``: conflict, households,
+    displacement, early-warning dissemination). A name may belong to a module absent
+    from a run (the disease compartments without a disease hazard): it is touched only
+    where it exists. What the engine itself writes at the start of a tick (climatological
+    rain, the neutral hazard outputs, the month's sums) is no module's.
+    ``tests/test_module_protocol.py`` checks the names against a built engine's fields,
+    that every change a step makes is declared, and that changing undeclared fields
+    changes nothing a step writes.
     """
 
     phase: ClassVar[Phase]

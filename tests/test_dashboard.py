@@ -21,10 +21,10 @@ import pytest
 pytest.importorskip("mesa")
 
 from hssim.config.build import load_config  # noqa: E402
+from hssim.dashboard.session import ARMS, INTERVENTION_GROUPS, Pair, Settings, arm_config  # noqa: E402
 from hssim.errors import ConfigError  # noqa: E402
 
-from hssim.dashboard.serve import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from hssim.dashboard.session import ARMS, INTERVENTION_GROUPS, Pair, Settings, arm_config  # noqa: E402
+from .browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -88,6 +88,10 @@ def growing_seasons(clim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class FoodSystem(Module):
     phase = Phase.IMPACT
+    reads = ("rain_mm", "conflict_events")
+    writes = ("harvest_now", "harvest_yield_frac", "production_index", "pasture_index", "p_livestock_death",
+              "livestock_price_usd", "market_disruption", "food_price_usd_per_kg", "labour_demand",
+              "health_access_eff")  # fmt: skip
 
     def __init__(self, cfg: FoodSystemConfig, couplings: CouplingsConfig, name: str = "food_system"):
         self.cfg = cfg

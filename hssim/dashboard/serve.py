@@ -1,12 +1,13 @@
-"""Serve the dashboard in a child process for a test or a benchmark, and stop it.
+"""Serve the dashboard in a child process from a script (a benchmark, a test), and stop it.
 
 ::
 
     with served(households=2000) as url:   # http://127.0.0.1:<free port>/
-        ...                                # drive it, e.g. in headless Chromium
+        ...                                # drive it, e.g. in a headless browser
 
 The child is ``hssim-dashboard`` (:mod:`hssim.dashboard.cli`), which execs the
-server, so the child's PID is the server's and it is what gets stopped.
+server, so the child's PID is the server's and it is what gets stopped. (The browser
+the tests and the dashboard benchmark drive is set up in ``tests/browser.py``.)
 """
 
 from __future__ import annotations
@@ -20,13 +21,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "served"]
-
-#: Debian's chromium, driven by playwright (never a browser download)
-CHROMIUM = "/usr/bin/chromium"
-#: headless, offline, no first-run or background traffic
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run")  # fmt: skip
+__all__ = ["free_port", "served"]
 
 
 def free_port() -> int:

@@ -259,6 +259,15 @@ class Conflict(Module):
     looting, raiding, fear)."""
 
     phase = Phase.HAZARD
+    reads = (
+        # the background rate's drivers (last month's prices, influx and intervention effects)
+        "water_scarcity", "food_price_usd_per_kg", "influx_frac", "security_effect", "committee_effect",
+        # where the events land and whom they hit
+        "district", "community", "location", "displaced", "livelihood", "female_head", "marginalised",
+        "poorest_quintile", "members", "dead", "u5", "adults", "herd_tlu", "assets_usd", "fear",
+    )  # fmt: skip
+    writes = ("conflict_events", "conflict_rate",
+              "members", "dead", "u5", "adults", "herd_tlu", "assets_usd", "fear", "violence_exposed")  # fmt: skip
 
     def __init__(self, cfg: ConflictConfig, name: str = "conflict"):
         self.cfg = cfg

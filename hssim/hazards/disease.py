@@ -226,6 +226,14 @@ class Disease(Module):
     ``sick`` and the month's disease sums."""
 
     phase = Phase.HAZARD
+    reads = (
+        "water_scarcity", "wash_effect", "health_access_eff",  # transmission and case fatality by district
+        "dis_s", "dis_e", "dis_i", "dis_r", "members", "dead", "u5", "adults", "malnutrition",
+        "location", "displaced", "district", "female_head", "marginalised", "poorest_quintile", "livelihood",
+        "community",  # on a late set-up only (no household alive at init)
+        "born",  # kept for the invariant check
+    )  # fmt: skip
+    writes = ("dis_s", "dis_e", "dis_i", "dis_r", "sick", "members", "dead", "u5", "adults", "new_infections")
     #: skip substeps in which nothing can happen (exact; tests switch it off to check)
     skip_quiet_substeps = True
 

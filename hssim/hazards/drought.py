@@ -237,6 +237,8 @@ class Drought(Module):
     ``anomaly``, ``spi``, ``in_drought`` and ``water_scarcity`` fields."""
 
     phase = Phase.CLIMATE
+    reads = ()  # only the scenario's climatology and its own process
+    writes = ("rain_mm", "anomaly", "spi", "in_drought", "water_scarcity")
 
     def __init__(self, cfg: DroughtConfig, name: str = "drought"):
         self.cfg = cfg

@@ -72,6 +72,12 @@ class DisplacementConfig:
 
 class Displacement(Module):
     phase = Phase.MOVEMENT
+    reads = (
+        "conflict_rate", "production_index", "health_access_eff", "camp_households",  # is the origin safe; destinations
+        "flight_threshold", "flight_early_frac", "fear", "coping", "gap_months",  # who flees
+        "district", "location", "displaced", "displaced_months", "members", "herd_tlu",
+    )  # fmt: skip
+    writes = ("location", "displaced", "displaced_months", "herd_tlu", "influx_frac", "camp_households")
 
     def __init__(self, cfg: DisplacementConfig, name: str = "displacement"):
         self.cfg = cfg

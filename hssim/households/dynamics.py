@@ -227,6 +227,22 @@ class Households(Module):
 
     phase = Phase.HOUSEHOLD
     creates_population = True
+    reads = (
+        # the district conditions where the household lives (harvests: at home)
+        "harvest_now", "harvest_yield_frac", "pasture_index", "p_livestock_death", "livestock_price_usd",
+        "food_price_usd_per_kg", "labour_demand", "health_access_eff",
+        # who and where the household is
+        "district", "location", "displaced", "livelihood", "female_head", "marginalised", "poorest_quintile",
+        "fear", "sick",
+        # its state
+        "members", "dead", "born", "u5", "adults", "land_ha", "herd_tlu", "assets_usd", "savings_usd", "debt_usd",
+        "food_stock_kg", "adequacy", "gap_months", "malnutrition",
+        # what the interventions delivered this month
+        "aid_cash_usd", "aid_food_kg", "livestock_protected", "nutrition_treated", "savings_group",
+    )  # fmt: skip
+    writes = ("members", "dead", "born", "u5", "adults", "herd_tlu", "assets_usd", "savings_usd", "debt_usd",
+              "food_stock_kg", "adequacy", "consumption_usd_pc_day", "gap_months", "coping", "malnutrition",
+              "ipc_phase")  # fmt: skip
 
     def __init__(
         self,

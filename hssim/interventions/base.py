@@ -158,6 +158,10 @@ class Intervention(Module):
     #: the signals of the hazards this kind addresses: a joint (integrated) analysis
     #: activates it on any of them, a sector alone only on its own
     relevant_signals: ClassVar[tuple[str, ...]] = ("drought", "food", "conflict", "disease")
+    # whom to serve comes from the response, not from state: each kind declares the
+    # fields its :meth:`apply` (or its own :meth:`step`) reads and writes
+    reads = ()
+    writes = ()
 
     def __init__(self, cfg: InterventionConfig, name: str):
         self.cfg = cfg

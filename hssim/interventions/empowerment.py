@@ -62,6 +62,7 @@ class ResourceCommittee(_Ramped):
     hazard's scarcity driver is multiplied by ``1 - reduction x covered x ramp``."""
 
     relevant_signals = ("drought", "conflict")
+    reads = writes = ("committee_effect",)
 
     def apply(self, engine, ti, idx):
         self.add_share(engine.districts.committee_effect, self.cfg.scarcity_conflict_reduction * self.ramp(engine, idx))
@@ -82,6 +83,7 @@ class CommunityHealthWorkers(_Ramped):
     treatment, lower case fatality) and surveillance sensitivity (read by early warning)."""
 
     relevant_signals = ("disease",)
+    reads = writes = ("health_access_eff", "surveillance_gain")
 
     def apply(self, engine, ti, idx):
         ds = engine.districts
@@ -103,6 +105,7 @@ class CommunityTargeting(Intervention):
     programme's targeting accuracy and 1 in the district (used by the next assessment)."""
 
     relevant_signals = ("food",)
+    reads = writes = ("targeting_gain",)
 
     pillar = "empowerment"
     district_level = True
@@ -125,6 +128,8 @@ class SavingsGroup(Intervention):
     (row ``self.row`` of the household module's savings table)."""
 
     relevant_signals = ("drought", "food")
+    reads = ()
+    writes = ("savings_group",)
 
     pillar = "empowerment"
     row = 0
@@ -157,6 +162,7 @@ class LivelihoodDiversification(Intervention):
     return) does not depend on rain, pasture or harvests. Slow and costly up front."""
 
     relevant_signals = ("drought",)
+    reads = writes = ("assets_usd",)  # who finished training this month: the response's registry
 
     pillar = "empowerment"
 
@@ -209,6 +215,8 @@ class IndexInsurance(Intervention):
     insurer, not the programme's budget (risk transfer)."""
 
     relevant_signals = ("drought",)
+    reads = ("spi", "harvest_now", "district", "aid_cash_usd")  # payouts by the home district's index
+    writes = ("aid_cash_usd",)
 
     pillar = "empowerment"
 

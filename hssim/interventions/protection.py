@@ -48,6 +48,8 @@ class CashTransfer(Intervention):
     household update on food first, then needs, savings)."""
 
     relevant_signals = ("drought", "food", "conflict")
+    reads = ("members", "aid_cash_usd")
+    writes = ("aid_cash_usd",)
 
     meets_need = True
 
@@ -73,6 +75,8 @@ class FoodAssistance(Intervention):
     """Adds a ration to the household's food stock this month (eaten, not sold)."""
 
     relevant_signals = ("drought", "food", "conflict")
+    reads = ("members", "aid_food_kg")
+    writes = ("aid_food_kg",)
 
     meets_need = True
 
@@ -100,6 +104,7 @@ class HealthResponse(Intervention):
     it counts in the dignity dimension of the human-security index this month."""
 
     relevant_signals = ("disease",)
+    reads = writes = ("health_access_eff",)
 
     district_level = True
 
@@ -135,6 +140,7 @@ class Vaccination(Intervention):
     (no effect without a disease hazard)."""
 
     relevant_signals = ("disease",)
+    reads = writes = ("dis_s", "dis_r")  # where the disease hazard declares them
 
     def cost_terms(self, engine):
         return UnitCost(self.cfg.cost_per_household_usd, per_member=self.cfg.cost_per_person_usd)
@@ -165,6 +171,8 @@ class MalnutritionTreatment(Intervention):
     food can relapse."""
 
     relevant_signals = ("food", "drought", "disease")
+    reads = ()
+    writes = ("nutrition_treated",)
 
     meets_need = True
 
@@ -192,6 +200,7 @@ class Wash(Intervention):
     (read by the disease module next month)."""
 
     relevant_signals = ("disease", "drought")
+    reads = writes = ("wash_effect",)
 
     district_level = True
 
@@ -214,6 +223,7 @@ class Security(Intervention):
     removed."""
 
     relevant_signals = ("conflict",)
+    reads = writes = ("security_effect",)
 
     district_level = True
 
@@ -269,6 +279,10 @@ class EarlyWarningDissemination(Intervention):
     ``early_flight_frac`` (it moves before violence reaches it).
     """
 
+    reads = ("alert_drought", "alert_conflict", "livestock_price_usd",
+             "ew_informed", "members", "location", "herd_tlu", "savings_usd", "flight_early_frac")  # fmt: skip
+    writes = ("ew_informed", "herd_tlu", "savings_usd", "flight_early_frac")
+
     def init(self, engine) -> None:
         self.was_on = np.zeros(engine.scenario.n_districts, bool)
 
@@ -303,6 +317,7 @@ class LivestockSupport(Intervention):
     """Lowers the served household's livestock mortality this month by ``mortality_reduction``."""
 
     relevant_signals = ("drought",)
+    reads = writes = ("livestock_protected",)
 
     meets_need = True
 

@@ -499,6 +499,12 @@ class EarlyWarning(Module):
     """
 
     phase = Phase.POLICY
+    reads = (
+        "location", "members", "ipc_phase",  # observed food insecurity by district
+        "spi", "in_drought",  # the observed index; the record of drought months for the evaluation
+        "conflict_events", "new_infections", "surveillance_gain",
+    )  # fmt: skip
+    writes = FIELDS  # every signal, each month
 
     def __init__(self, policy: PolicyConfig, name: str = "early_warning"):
         self.policy = policy

@@ -100,6 +100,12 @@ from .schema import SECTOR_SIGNALS, SECTORS, PolicyConfig
 __all__ = ["Response", "select_in_order", "assistance_sums"]
 
 NEVER = np.iinfo(np.int64).max
+#: what the interventions delivered last month, cleared at the start of each month
+#: (household fields, then district fields; neutral at 0)
+CLEARED_HOUSEHOLD = ("aid_cash_usd", "aid_food_kg", "nutrition_treated", "livestock_protected", "savings_group",
+                     "flight_early_frac", "assisted")  # fmt: skip
+CLEARED_DISTRICT = ("security_effect", "committee_effect", "wash_effect", "surveillance_gain", "targeting_gain",
+                    "cost_usd")  # fmt: skip
 POOL = len(SECTORS)  # index of the pooled account
 
 
@@ -186,6 +192,16 @@ class Response(Module):
     """
 
     phase = Phase.ALLOCATION
+    reads = (
+        "targeting_gain",  # last month's, before it is cleared
+        "ready_drought", "alert_drought", "alert_food", "alert_conflict", "alert_disease",  # activation
+        "members", "location", "district", "herd_tlu",  # enrolment and unit costs
+        # targeting: compound need and every rule's indicators (a rule reads only its own)
+        "ipc_phase", "fear", "coping", "displaced", "health_access_eff", "female_head", "marginalised",
+        "poorest_quintile", "livelihood", "u5", "consumption_usd_pc_day", "assets_usd", "land_ha", "savings_usd",
+        "community", "malnutrition", "adequacy", "sick", "dis_s",
+    )  # fmt: skip
+    writes = CLEARED_HOUSEHOLD + CLEARED_DISTRICT  # ``assisted`` and ``cost_usd`` are then set for the month
 
     def __init__(self, policy: PolicyConfig, interventions: list, name: str = "response"):
         if len(interventions) > 31:
@@ -311,10 +327,9 @@ class Response(Module):
         hh, ds = engine.households, engine.districts
         # read last month's intervention effects the assessment uses, then clear them
         targeting_gain = ds.targeting_gain.copy()
-        for name in ("aid_cash_usd", "aid_food_kg", "nutrition_treated", "livestock_protected", "savings_group",
-                     "flight_early_frac", "assisted"):
+        for name in CLEARED_HOUSEHOLD:
             hh[name][:] = 0
-        for name in ("security_effect", "committee_effect", "wash_effect", "surveillance_gain", "targeting_gain", "cost_usd"):
+        for name in CLEARED_DISTRICT:
             ds[name][:] = 0.0
         if not self.acting(engine, ti):
             return
