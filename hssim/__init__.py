@@ -21,6 +21,7 @@ from .config.build import build_engine, load_config
 from .errors import ConfigError, ScenarioError, UserError
 from .report.run_report import save_run
 from .results import Results
+from .version import __version__
 
 __all__ = [
     "compose",
@@ -34,5 +35,3 @@ __all__ = [
     "ScenarioError",
     "__version__",
 ]
-
-__version__ = "0.1.0"

@@ -43,34 +43,34 @@ import numpy as np
 import pandas as pd
 
 from .state import DISTRICT_FIELDS
-from .sums import I as SUM_INDEX
 from .sums import N_SUMS, derived_sums
+from .sums import I as SUM_INDEX
 
 __all__ = [
-    "Outcome",
-    "Reporter",
-    "OutcomeInputs",
-    "MonthRecord",
     "CATALOGUE",
-    "SUMMARY_OUTCOMES",
-    "MONEY_OUTCOMES",
-    "RUN_OUTCOMES",
-    "RESPONSE_OUTCOMES",
-    "KEY_OUTCOMES",
-    "SCALE",
-    "REPORTERS",
     "DISTRICT_REPORTERS",
-    "summary_values",
-    "run_outcomes",
-    "value",
+    "KEY_OUTCOMES",
+    "MONEY_OUTCOMES",
+    "REPORTERS",
+    "RESPONSE_OUTCOMES",
+    "RUN_OUTCOMES",
+    "SCALE",
+    "SUMMARY_OUTCOMES",
+    "MonthRecord",
+    "MonthlyReporting",
+    "Outcome",
+    "OutcomeInputs",
+    "Reporter",
     "describe",
+    "district_reporters",
     "higher_is_better",
-    "to_real",
+    "month_reporters",
     "programme_costs",
     "regional",
-    "month_reporters",
-    "district_reporters",
-    "MonthlyReporting",
+    "run_outcomes",
+    "summary_values",
+    "to_real",
+    "value",
 ]
 
 #: summary entry holding real households per simulated household (the ``count`` scale)
@@ -93,7 +93,7 @@ class RunSettings:
     @classmethod
     def of(cls, cfg: Any) -> "RunSettings":
         """From a validated Config (attributes) or its plain dict (keys)."""
-        get = (lambda d, k: d[k]) if isinstance(cfg, Mapping) else getattr  # noqa: E731
+        get = (lambda d, k: d[k]) if isinstance(cfg, Mapping) else getattr
         hh, fs, pop = get(cfg, "households"), get(cfg, "food_system"), get(cfg, "population")
         return cls(
             households=int(get(pop, "households")),

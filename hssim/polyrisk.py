@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import shutil
 import sys
@@ -69,16 +68,17 @@ from .outcomes import CATALOGUE, RUN_OUTCOMES, run_outcomes
 from .outcomes import describe as describe_outcome
 from .outcomes import regional as _regional
 from .results import Results, atomic_write
+from .runs.store import jsonable
 
 __all__ = [
-    "polyrisk",
-    "PolyRiskResult",
-    "outcome_values",
-    "select_hazards",
-    "run_configs",
-    "OUTCOME_DESCRIPTIONS",
     "FIGURE_OUTCOMES",
+    "OUTCOME_DESCRIPTIONS",
+    "PolyRiskResult",
     "main",
+    "outcome_values",
+    "polyrisk",
+    "run_configs",
+    "select_hazards",
 ]
 
 BASELINE = "baseline"
@@ -129,21 +129,6 @@ def describe(outcome: str) -> str:
 
 
 # -- the result --------------------------------------------------------------------
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    return x
 
 
 @dataclass
@@ -247,7 +232,7 @@ class PolyRiskResult:
         config = {}
         if ALL in self.runs:
             config = getattr(self.runs[ALL], "config", {}) or {}
-        return _jsonable(
+        return jsonable(
             {
                 "hazards": list(self.hazards),
                 "runs": [BASELINE, *(alone(h) for h in self.hazards), ALL],
@@ -408,20 +393,24 @@ def polyrisk(
     hssim.errors.UserError  for an invalid config or hazard selection (before any run).
     ValueError  for an unknown outcome name in ``indicators``.
     """
-    from .api import compose, run
     from .config.build import prepare
+    from .runs import Design, Job, compose, execute, run_results
 
     if cfg is None:
         cfg = compose()
     config, scenario = prepare(cfg)
     chosen = select_hazards(config, hazards)
     configs = run_configs(config, chosen)
-    runs: dict[str, Results] = {}
+    # one replicate of every run on the config's seed: common random numbers across the runs
+    design = Design(tuple(configs), replicates=1, base_seed=int(config.seed))
+    jobs = [Job(key, configs[key.arm]) for key in design.runs()]
+    report = None
+    if progress is not None:
+        def report(k: int, total: int, job: Job, stored: bool) -> None:
+            progress(k, total, job.key.arm)
     t0 = time.perf_counter()
-    for k, (name, c) in enumerate(configs.items(), start=1):
-        runs[name] = run(c)
-        if progress is not None:
-            progress(k, len(configs), name)
+    done, _ = execute(jobs, run_results, progress=report)
+    runs: dict[str, Results] = {job.key.arm: done[job.key] for job in jobs}
     meta = {
         "seed": int(config.seed),
         "scenario": config.scenario.name,
@@ -531,7 +520,7 @@ def main(argv: list[str] | None = None) -> None:
     anything is written), runs the decomposition, writes
     ``outputs/polyrisk/<date>/<time>/`` and prints the table.
     """
-    from .api import compose
+    from .runs.compose import compose
     from .cli import precheck
     from .cliutil import fail as _fail
     from .cliutil import handle_signals, interrupted, os_error_message

@@ -5,13 +5,12 @@ arm before anything runs (:class:`ComparisonPlan`)."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError, UserError
+from ..runs import Design, check_comparable, compose_arm, fingerprint
 
 #: the five response policies, in the order a planner reads them
 DEFAULT_ARMS: tuple[str, ...] = (
@@ -77,10 +76,8 @@ def _normalise_arms(arms) -> dict[str, list[str]]:
 
 
 def _fingerprint(config_dict: Mapping[str, Any]) -> str:
-    from .. import __version__
-
-    text = json.dumps({"config": config_dict, "hssim": __version__}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    """The fingerprint of one run's validated config (:func:`hssim.runs.fingerprint`)."""
+    return fingerprint({"config": config_dict})
 
 
 @dataclass
@@ -97,11 +94,17 @@ class ComparisonPlan:
     scenario: Any = field(repr=False, default=None)
 
     @property
+    def design(self) -> Design:
+        """Arms x replicates on common random numbers: replicate r of every arm has seed
+        ``base_seed + r``."""
+        return Design(tuple(self.arms), self.replicates, self.base_seed)
+
+    @property
     def seeds(self) -> list[int]:
-        return [self.base_seed + r for r in range(self.replicates)]
+        return [self.design.seed(r) for r in range(self.replicates)]
 
     def config(self, arm: str, replicate: int):
-        return dataclasses.replace(self.configs[arm], seed=self.base_seed + replicate)
+        return dataclasses.replace(self.configs[arm], seed=self.design.seed(replicate))
 
     def fingerprint(self, arm: str, replicate: int) -> str:
         from ..config.validate import to_dict
@@ -131,10 +134,6 @@ def plan(
     """Validate a comparison before anything runs: every arm's config
     (``prepare(compose(overrides + arm overrides))``), the replicates, the reference,
     the early/late pairs. Raises :class:`UserError` (``ConfigError``) on a problem."""
-    from ..api import compose
-    from ..config.build import prepare
-    from ..config.validate import to_dict
-
     try:
         replicates = int(replicates)
     except (TypeError, ValueError):
@@ -144,7 +143,7 @@ def plan(
     if replicates > MAX_REPLICATES:
         raise ConfigError("replicates", replicates, f"at most {MAX_REPLICATES:,} replicates")
     overrides = [str(o) for o in overrides]
-    base_cfg, _ = prepare(compose(overrides))
+    base_cfg, _ = compose_arm(overrides)
     arm_map = _normalise_arms(arms)
     if len(arm_map) < 2:
         raise ConfigError("arms", ", ".join(arm_map) or "[]", "two or more arms to compare")
@@ -156,30 +155,11 @@ def plan(
         raise ConfigError("base_seed", seed, "a seed in [0, 2**63 - 1 - replicates]")
     configs, scenario = {}, None
     for name, arm_ov in arm_map.items():
-        try:
-            cfg, scen = prepare(compose([*overrides, *arm_ov]))
-        except UserError as exc:
-            if not arm_ov:
-                raise
-            raise UserError(f"arm {name!r} ({' '.join(arm_ov)}): {exc}") from exc
-        if cfg.seed != base_cfg.seed:
-            raise ConfigError(
-                f"arms[{name!r}]", f"seed={cfg.seed}",
-                "no seed in an arm: every arm runs the same seeds (common random numbers); "
-                "set the seed for all arms with seed=N",
-            )
+        cfg, scen = compose_arm(overrides, arm_ov, name)
+        check_comparable({name: cfg}, seed=base_cfg.seed)  # an arm's own seed: named before the next arm composes
         configs[name] = cfg
         scenario = scenario or scen
-    first = configs[next(iter(configs))]
-    for name, cfg in configs.items():
-        for key in ("months", "spinup_months"):
-            if getattr(cfg, key) != getattr(first, key):
-                raise ConfigError(
-                    f"arms[{name!r}]", f"{key}={getattr(cfg, key)}",
-                    f"the same {key} in every arm ({getattr(first, key)}): outcomes are totals over the horizon",
-                )
-        if to_dict(cfg.scenario) != to_dict(first.scenario):
-            raise ConfigError(f"arms[{name!r}]", cfg.scenario.name, "the same scenario in every arm")
+    check_comparable(configs)
     pairs = []
     for p in early_vs_late or []:
         if len(p) != 2:

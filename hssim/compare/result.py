@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..polyrisk import _jsonable
+from ..runs.store import jsonable as _jsonable
 from ..results import atomic_write
 from .narrative import findings
 from .outcomes import SCALE, ZERO_IF_MISSING

@@ -1,16 +1,14 @@
-"""Running a planned comparison: every arm on the same seeds, in this process or in
-worker processes, each finished run stored in the run folder
-(``runs/<arm>__r<k>.json``, with ``spec.json``) so that an interrupted comparison
-continues where it stopped (:func:`resume`)."""
+"""Running a planned comparison through the runs layer (:mod:`hssim.runs`): every arm on
+the same seeds, in this process or in worker processes, each finished run stored in the
+run folder (``runs/<arm>__r<k>.json``, with ``spec.json``) so that an interrupted
+comparison continues where it stopped (:func:`resume`)."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
-import re
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -18,8 +16,9 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from ..errors import UserError
-from ..polyrisk import _jsonable
-from ..results import atomic_write
+from ..runs import Job, RunStore, default_workers, run_results  # noqa: F401  default_workers: public name
+from ..runs import execute as run_jobs
+from ..version import __version__
 from .outcomes import run_costs, run_outcomes
 from .planning import ComparisonPlan, _fingerprint, plan
 from .result import ComparisonResult
@@ -27,67 +26,28 @@ from .stats import BOOTSTRAP_SEED, N_BOOT
 
 ProgressFn = Callable[[int, int, str, int, bool], None]
 
-
-# -- running --------------------------------------------------------------------------------
-
-
-def _slug(arm: str) -> str:
-    """A file-name-safe form of an arm name (unchanged when already safe)."""
-    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}", arm):
-        return arm
-    clean = re.sub(r"[^A-Za-z0-9_.-]+", "_", arm).strip("._")[:60] or "arm"
-    return f"{clean}-{hashlib.sha1(arm.encode()).hexdigest()[:8]}"
+#: worker processes run one numba thread each: at planner sizes a run is dominated by
+#: per-month overheads, so processes use the cores better than threads
+THREADS_PER_WORKER = 1
 
 
 def run_file(run_dir: str | os.PathLike, arm: str, replicate: int) -> Path:
     """Where the outcomes of run ``replicate`` of ``arm`` are stored."""
-    return Path(run_dir) / "runs" / f"{_slug(arm)}__r{replicate}.json"
+    return RunStore(run_dir).path(arm, replicate)
 
 
-def _load_stored(path: Path, arm: str, seed: int, fingerprint: str) -> dict | None:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if (not isinstance(doc, dict) or doc.get("arm") != arm or doc.get("seed") != seed
-            or doc.get("fingerprint") != fingerprint or not isinstance(doc.get("outcomes"), dict)):
+def _evaluate(config: Mapping[str, Any]) -> dict:
+    """One run from a plain config mapping -> its outcomes and costs."""
+    res = run_results(config)
+    return {"outcomes": run_outcomes(res), "costs": run_costs(res)}
+
+
+def _decode(doc: Mapping[str, Any]) -> dict | None:
+    """A stored run's outcomes and costs (None when the file holds no outcomes: run it again)."""
+    if not isinstance(doc.get("outcomes"), dict):
         return None
     outcomes = {str(k): (math.nan if v is None else float(v)) for k, v in doc["outcomes"].items()}
     return {"outcomes": outcomes, "costs": list(doc.get("costs") or [])}
-
-
-def _run_one(config: Mapping[str, Any]) -> tuple[dict, float]:
-    """One run from a plain config mapping -> (outcomes and costs, wall seconds)."""
-    from ..api import run
-
-    t1 = time.perf_counter()
-    res = run(config)
-    return {"outcomes": run_outcomes(res), "costs": run_costs(res)}, time.perf_counter() - t1
-
-
-def _worker_init() -> None:
-    # one numba thread per worker process: at planner sizes a run is dominated by
-    # per-month overheads, so processes use the cores better than threads (results
-    # do not depend on the thread count)
-    import signal
-
-    import numba
-
-    from ..cliutil import die_with_parent
-
-    numba.set_num_threads(1)
-    # Ctrl-C reaches the whole process group: the parent alone handles it (and stops
-    # the workers); a worker ends with its parent, even one killed with SIGKILL
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
-
-
-def default_workers() -> int:
-    """Worker processes for a comparison: the cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progress: ProgressFn | None = None,
@@ -102,88 +62,31 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
     replicate. The results are the same either way: a run depends only on its
     config and seed.
     """
-    from ..config.validate import to_dict
+    from ..validate import to_dict
 
+    store = None
     if run_dir is not None:
-        (Path(run_dir) / "runs").mkdir(parents=True, exist_ok=True)
-        spec = json.dumps(_jsonable(p.spec()), indent=2) + "\n"
-        atomic_write(Path(run_dir) / "spec.json", lambda q: q.write_text(spec))
-    total = p.replicates * len(p.arms)
-    done: dict[tuple[str, int], dict] = {}
-    jobs = []  # (arm, replicate, seed, fingerprint, path, plain config)
-    k = executed = stored = 0
+        store = RunStore(run_dir)
+        store.prepare()
+        store.write_json("spec.json", p.spec())
     t0 = time.perf_counter()
-    for r in range(p.replicates):
-        seed = p.base_seed + r
-        for arm in p.arms:
-            cfg = p.config(arm, r)
-            plain = to_dict(cfg)
-            fp = _fingerprint(plain)
-            path = run_file(run_dir, arm, r) if run_dir is not None else None
-            got = _load_stored(path, arm, seed, fp) if path is not None and path.exists() else None
-            jobs.append(((arm, r, seed, fp, path, plain), got))
-
-    def read_back(job, got) -> None:
-        nonlocal k, stored
-        arm, r = job[0], job[1]
-        done[(arm, r)] = got
-        stored += 1
-        k += 1
-        if progress is not None:
-            progress(k, total, arm, r, True)
-
-    def finished(job, got, wall_s) -> None:
-        nonlocal k, executed
-        arm, r, seed, fp, path, _ = job
-        done[(arm, r)] = got
-        executed += 1
-        if path is not None:
-            doc = {"arm": arm, "replicate": r, "seed": seed, "fingerprint": fp, "wall_s": round(wall_s, 3), **got}
-            text = json.dumps(_jsonable(doc), indent=1) + "\n"
-            atomic_write(path, lambda q, t=text: q.write_text(t))
-        k += 1
-        if progress is not None:
-            progress(k, total, arm, r, False)
-
-    to_run = [job for job, got in jobs if got is None]
-    workers = max(1, min(int(workers), len(to_run)))
-    if workers == 1:  # in plan order, here
-        for job, got in jobs:
-            if got is not None:
-                read_back(job, got)
-            else:
-                got, wall_s = _run_one(job[5])
-                finished(job, got, wall_s)
-    else:
-        import concurrent.futures as cf
-        import multiprocessing as mp
-
-        for job, got in jobs:
-            if got is not None:
-                read_back(job, got)
-        with cf.ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init) as pool:
-            futures = {pool.submit(_run_one, job[5]): job for job in to_run}
-            try:
-                for fut in cf.as_completed(futures):
-                    got, wall_s = fut.result()
-                    finished(futures[fut], got, wall_s)
-            except BaseException:
-                # queued runs are cancelled by the pool itself (a future cancelled behind its back
-                # breaks its manager thread); runs in flight are not waited for
-                procs = list((getattr(pool, "_processes", None) or {}).values())
-                pool.shutdown(wait=False, cancel_futures=True)
-                for proc in procs:
-                    proc.terminate()
-                raise
+    jobs = []
+    for key in p.design.runs():
+        plain = to_dict(p.config(key.arm, key.replicate))
+        jobs.append(Job(key, plain, _fingerprint(plain)))
+    report = None
+    if progress is not None:
+        def report(k: int, total: int, job: Job, stored: bool) -> None:
+            progress(k, total, job.key.arm, job.key.replicate, stored)
+    done, counts = run_jobs(jobs, _evaluate, workers=workers, threads=THREADS_PER_WORKER, store=store,
+                            decode=_decode, progress=report)
     rows, cost_rows = [], []
-    for r in range(p.replicates):  # a fixed order, whatever order the runs finished in
-        seed = p.base_seed + r
-        for arm in p.arms:
-            got = done[(arm, r)]
-            for name, value in got["outcomes"].items():
-                rows.append((arm, r, seed, name, value))
-            for c in got["costs"]:
-                cost_rows.append({"arm": arm, "replicate": r, **c})
+    for key in p.design.runs():  # a fixed order, whatever order the runs finished in
+        got = done[key]
+        for name, value in got["outcomes"].items():
+            rows.append((key.arm, key.replicate, key.seed, name, value))
+        for c in got["costs"]:
+            cost_rows.append({"arm": key.arm, "replicate": key.replicate, **c})
     runs = pd.DataFrame(rows, columns=["arm", "replicate", "seed", "outcome", "value"])
     cost_cols = ["arm", "replicate", "intervention", "kind", "sector", "cost_usd", "household_months_served"]
     cost_runs = pd.DataFrame(cost_rows, columns=cost_cols)
@@ -201,13 +104,11 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
         "households": int(first.population.households),
         "districts": list(p.scenario.names) if p.scenario is not None else [],
         "config_fingerprints": {a: _fingerprint(to_dict(dataclasses.replace(c, seed=0))) for a, c in p.configs.items()},
-        "runs_executed": executed,
-        "runs_stored": stored,
+        "runs_executed": counts["executed"],
+        "runs_stored": counts["stored"],
         "wall_s": round(time.perf_counter() - t0, 3),
+        "hssim_version": __version__,
     }
-    from .. import __version__
-
-    meta["hssim_version"] = __version__
     return ComparisonResult.from_runs(runs, p.arms, p.reference, cost_runs, p.pairs, meta, n_boot, bootstrap_seed)
 
 
