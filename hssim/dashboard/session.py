@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..outcomes import to_real
+from ..runs.paths import set_path
 
 __all__ = [
     "ARMS",
@@ -169,19 +170,9 @@ def _composed(policy: str) -> dict:
     Hydra composition takes a few tenths of a second)."""
     from omegaconf import OmegaConf
 
-    from ..api import compose
+    from ..runs.compose import compose
 
     return OmegaConf.to_container(compose([f"policy={policy}"]), resolve=True)
-
-
-def _set(cfg: dict, path: str, value: Any) -> None:
-    keys = path.split(".")
-    node = cfg
-    for k in keys[:-1]:
-        node = node[k]
-    if keys[-1] not in node:
-        raise KeyError(path)  # a preset names a field the config does not have: a bug here, not user input
-    node[keys[-1]] = value
 
 
 def arm_config(settings: Settings, arm: str) -> dict:
@@ -200,7 +191,7 @@ def arm_config(settings: Settings, arm: str) -> dict:
         "events": [{"start": a, "end": b, "anomaly": -float(s.drought_severity_sd)} for a, b in preset.droughts],
     }
     for path, value in preset.overrides:
-        _set(cfg, path, value)
+        set_path(cfg, path, value, where=f"dashboard.preset.{s.preset}")
     pol = cfg["policy"]
     pol["coordination"] = float(s.coordination)
     pol["budget_usd_per_year"] = float(s.budget_musd_per_year) * 1e6

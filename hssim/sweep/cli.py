@@ -95,7 +95,7 @@ def compose_sweep(overrides: list[str], hydra_overrides: list[str] = (), config_
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from ..api import _hydra_reason, _offending_override, hydra_searchpath, refuse_code
+    from ..runs.compose import _hydra_reason, _offending_override, hydra_searchpath, refuse_code
     from ..paths import configs_dir
 
     register_defaults()
@@ -190,7 +190,7 @@ def _launch(plan, todo: list[int], sweep_ovr: list[str], hydra_ovr: list[str], c
     """Run the chunks ``todo`` as a Hydra multirun; returns the launcher's error, if any."""
     import hydra
 
-    from ..api import hydra_quote
+    from ..runs.compose import hydra_quote
     from ..paths import configs_dir
 
     store = plan.store.root

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..runs.design import run_seed as runs_seed
 from .schema import ExperimentConfig
 
 __all__ = ["problem", "sample", "n_points", "run_seed", "chunk_bounds", "n_chunks", "auto_chunk_size"]
@@ -71,16 +72,15 @@ def sample(exp: ExperimentConfig) -> np.ndarray:
 
 
 def run_seed(exp: ExperimentConfig, point: int, replicate: int) -> int:
-    """Seed of the run of sample point ``point``, replicate ``replicate`` (every arm).
+    """Seed of the run of sample point ``point``, replicate ``replicate`` (every arm):
+    :func:`hssim.runs.run_seed` with the experiment's ``seeds`` policy.
 
     ``common``: ``base_seed + r`` at every point, so the model's randomness is the
     same across the design (common random numbers: differences between points are
     caused by the parameters). ``independent``: ``base_seed + point * R + r``.
     Arms always share the seed, so paired differences are on common random numbers.
     """
-    if exp.seeds == "common":
-        return exp.base_seed + replicate
-    return exp.base_seed + point * exp.replicates + replicate
+    return runs_seed(exp.base_seed, replicate, point, exp.replicates, exp.seeds)
 
 
 def auto_chunk_size(n_points: int, runs_per_point: int) -> int:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError, UserError
 from ..outcomes import SCALE
+from ..runs.paths import set_path
 from .schema import ExperimentConfig, OutputConfig
 
 __all__ = ["Run", "HssimModel", "IshigamiModel", "make_model", "ishigami", "ISHIGAMI_A", "ISHIGAMI_B"]
@@ -74,28 +75,6 @@ class IshigamiModel:
         return out
 
 
-def _set_path(cfg: dict, path: str, value: Any, op: str, where: str) -> None:
-    keys = path.split(".")
-    node = cfg
-    for i, k in enumerate(keys[:-1]):
-        if not isinstance(node, Mapping) or k not in node:
-            raise ConfigError(where, path, f"a dotted path of the run config ('{'.'.join(keys[: i + 1])}' does not exist)")
-        node = node[k]
-    last = keys[-1]
-    if not isinstance(node, Mapping) or last not in node:
-        raise ConfigError(where, path, f"a dotted path of the run config ('{path}' does not exist)")
-    if isinstance(node[last], (Mapping, list)):
-        raise ConfigError(where, path, "a path to a single value, not to a section")
-    if op == "scale":
-        base = node[last]
-        if base is None or isinstance(base, (bool, str)):
-            raise ConfigError(where, path, f"a numeric field to scale (it holds {base!r})")
-        value = base * value
-        if isinstance(base, int):
-            value = int(round(value))
-    node[last] = value
-
-
 def _aggregate(values: np.ndarray, how: str) -> float:
     if values.size == 0:
         return float("nan")
@@ -121,8 +100,8 @@ class HssimModel:
     def compose_arms(exp: ExperimentConfig) -> dict[str, dict]:
         """Each arm's run config: the Hydra composition of the experiment's common
         overrides and the arm's, validated and resolved to plain values."""
-        from ..api import compose
         from ..config.build import load_config
+        from ..runs.compose import compose
         from ..config.validate import to_dict
 
         out = {}
@@ -148,7 +127,7 @@ class HssimModel:
                 continue
             value: Any = int(round(v)) if par.integer else float(v)
             for path in par.targets():
-                _set_path(cfg, path, value, par.op, f"experiment.parameters.{name}.path")
+                set_path(cfg, path, value, par.op, f"experiment.parameters.{name}.path")
         cfg["seed"] = int(seed)
         return cfg
 

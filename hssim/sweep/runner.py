@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..config.validate import from_mapping, to_dict
 from ..errors import ConfigError
+from ..runs.design import Design
 from . import design
 from .models import make_model
 from .schema import ExperimentConfig, SweepConfig
@@ -235,20 +236,18 @@ def _compute(store: Store, lo: int, hi: int) -> tuple[pd.DataFrame, int]:
     xs: list[np.ndarray] = []
     ys: list[list[float]] = []
     hh_months = 0
-    for i in range(lo, hi):
-        for r in range(exp.replicates):
-            seed = design.run_seed(exp, i, r)
-            for arm in arms:
-                run = model.run(arm, X[i], seed)
-                rows["point"].append(i)
-                rows["replicate"].append(r)
-                rows["arm"].append(arm)
-                rows["seed"].append(seed)
-                rows["wall_s"].append(run.wall_s)
-                rows["household_months"].append(run.household_months)
-                xs.append(X[i])
-                ys.append([run[o] for o in outputs])
-                hh_months += run.household_months
+    runs = Design(tuple(arms), exp.replicates, exp.base_seed, points=len(X), seeds=exp.seeds)
+    for key in runs.runs(range(lo, hi)):  # point by point, replicate by replicate, arm by arm
+        run = model.run(key.arm, X[key.point], key.seed)
+        rows["point"].append(key.point)
+        rows["replicate"].append(key.replicate)
+        rows["arm"].append(key.arm)
+        rows["seed"].append(key.seed)
+        rows["wall_s"].append(run.wall_s)
+        rows["household_months"].append(run.household_months)
+        xs.append(X[key.point])
+        ys.append([run[o] for o in outputs])
+        hh_months += run.household_months
     frame = pd.DataFrame({
         "point": np.asarray(rows["point"], np.int64),
         "replicate": np.asarray(rows["replicate"], np.int64),

@@ -16,13 +16,14 @@ values ``x:<name>``, the outputs ``y:<name>``, ``wall_s`` and ``household_months
 Its parquet metadata (key ``hssim``) records the chunk, its points, the store's
 fingerprint, the Slurm job id (if any), host, pid, launcher, threads and times.
 Only a shard whose fingerprint matches the store counts; everything else is
-recomputed. Every file is written under a temporary name and renamed, so an
+recomputed. The fingerprint follows the one rule of :func:`hssim.runs.fingerprint`
+(the package version is part of it: a store planned by another hssim version is
+refused rather than mixed with new runs). Every file is written under a temporary name and renamed, so an
 interrupted sweep never leaves a half-written shard behind.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -34,17 +35,12 @@ import pandas as pd
 
 from ..errors import UserError
 from ..results import atomic_write
+from ..runs.store import fingerprint  # noqa: F401  the one fingerprint rule, re-exported
 
 __all__ = ["Store", "ChunkStatus", "fingerprint", "FORMAT"]
 
 FORMAT = 1
 _META_KEY = b"hssim"
-
-
-def fingerprint(content: dict[str, Any]) -> str:
-    """sha256 (16 hex digits) of the parts of a plan that decide the results."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -135,8 +131,8 @@ class Store:
             if old.get("fingerprint") != header["fingerprint"]:
                 raise UserError(
                     f"store {self.root} holds another experiment ({old.get('experiment', {}).get('name')!r}, "
-                    f"fingerprint {old.get('fingerprint')}; this one is {header['fingerprint']}): "
-                    "choose another store=... or remove that folder"
+                    f"fingerprint {old.get('fingerprint')}; this one is {header['fingerprint']}), or one planned "
+                    "by another hssim version: choose another store=... or remove that folder"
                 )
             if old.get("chunk_size") != header["chunk_size"]:
                 raise UserError(
