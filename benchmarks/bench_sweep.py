@@ -34,7 +34,7 @@ ARMS = ("anticipatory_siloed", "anticipatory_integrated")
 
 
 def _sweep(args: list[str]) -> dict:
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     try:
         main(args)

@@ -3,8 +3,10 @@ and ``mesa.batch_run`` over any config parameter.
 
 The households stay arrays in the engine: **no Mesa Agent is created** (a Python
 object per household would cost more than the whole numba month). The adapter is a
-thin layer, like the Hydra CLI: it composes the same config, builds the same engine
-and reads the same month sums as :class:`hssim.Results`.
+thin layer, like the Hydra CLI: it composes the same config and steps it with the runs
+layer's :class:`~hssim.runs.lockstep.LockStep` (one arm), the loop the trainer dashboard
+uses, which builds the same engine as :func:`hssim.run` and computes the outcome
+catalogue's monthly reporters.
 
 Parameters are keyword overrides of the hssim config, so ``batch_run`` can vary any
 of them::
@@ -52,7 +54,6 @@ module is therefore not imported by ``import hssim``.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -61,16 +62,18 @@ import mesa
 import numpy as np
 
 from .api import compose
-from .config.build import build_engine, load_config
+from .config.build import load_config
 from .errors import ConfigError
 from .outcomes import REPORTERS as outcome_reporters
-from .outcomes import MonthlyReporting, district_reporters, month_reporters
 from .results import Results
+from .runs.lockstep import LockStep
 
-__all__ = ["HumanSecurityModel", "REPORTERS", "override_string"]
+__all__ = ["REPORTERS", "HumanSecurityModel", "override_string"]
 
 #: model reporters: name -> description (the outcome catalogue's :data:`hssim.outcomes.REPORTERS`)
 REPORTERS: dict[str, str] = {name: r.description for name, r in outcome_reporters.items()}
+#: the adapter's one arm in its :class:`~hssim.runs.lockstep.LockStep`
+ARM = "model"
 
 
 def override_string(key: str, value: Any) -> str:
@@ -133,6 +136,7 @@ class HumanSecurityModel(mesa.Model):
 
     Attributes
     ----------
+    lockstep : hssim.runs.LockStep  the one-arm lock-step run (arm :data:`ARM`)
     engine : hssim.engine.Engine
     cfg : hssim.config.schema.Config  the validated config
     hssim_seed : int  the seed of every hssim stream
@@ -165,17 +169,16 @@ class HumanSecurityModel(mesa.Model):
         if config is not None:
             if params or overrides:
                 raise ConfigError("config", "config with overrides", "either config= or overrides/keyword parameters")
-            self.cfg = dataclasses.replace(load_config(config), seed=self.hssim_seed)
+            cfg = load_config(config)
         else:
             ovs = overrides + [override_string(k, v) for k, v in params.items()] + [f"seed={self.hssim_seed}"]
-            self.cfg = load_config(compose(ovs))
-        self.engine = build_engine(self.cfg, validate=validate)
-        self.engine.init()
-        for _ in range(self.engine.spinup):  # spin-up: not recorded, as in hssim.run
-            self.engine.step()
-        self.months = self.engine.months
-        self.real_households_per_simulated = float(self.engine.scenario.households.sum()) / self.engine.households.n
-        self._reporting = MonthlyReporting()  # running totals of the cumulative reporters
+            cfg = load_config(compose(ovs))
+        # one arm stepped by the runs layer (engine, spin-up, the catalogue's reporters)
+        self.lockstep = LockStep({ARM: cfg}, seed=self.hssim_seed, validate=validate)
+        self.engine = self.lockstep.engines[ARM]
+        self.cfg = self.lockstep.configs[ARM]
+        self.months = self.lockstep.months
+        self.real_households_per_simulated = self.lockstep.real_households_per_simulated[ARM]
         self.latest: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, n=name: m.latest[n]) for name in REPORTERS}
@@ -185,30 +188,37 @@ class HumanSecurityModel(mesa.Model):
     # -- Mesa ------------------------------------------------------------------
     def step(self) -> None:
         """Simulate one month of the horizon and collect the reporters."""
-        if self.engine.done:
+        if self.lockstep.done:
             self.running = False
             return
-        self.engine.step()
-        self.latest = month_reporters(self.engine, self.engine.ti - self.engine.spinup - 1, self._reporting)
+        self.lockstep.step(1)
+        self.latest = self.lockstep.latest(ARM)
         self.datacollector.collect(self)
-        self.running = not self.engine.done
+        self.running = not self.lockstep.done
 
     # -- results ---------------------------------------------------------------
     @property
     def month(self) -> int:
         """Months of the horizon simulated so far."""
-        return self.engine.ti - self.engine.spinup
+        return self.lockstep.month
 
     def results(self) -> Results:
-        """:class:`hssim.Results` of the months simulated so far (the whole run at the horizon)."""
-        if not self.engine.done:
+        """:class:`hssim.Results` of the finished run (those of :func:`hssim.run` on :attr:`cfg`).
+
+        Raises
+        ------
+        RuntimeError  before the horizon.
+        """
+        if not self.lockstep.done:
             raise RuntimeError(f"the run is at month {self.month} of {self.months}: step to the horizon first")
-        return Results.from_engine(self.engine)
+        return self.lockstep.results(ARM)
 
     def district_indicators(self) -> dict[str, np.ndarray]:
         """The latest month by district: ``ipc3plus_frac``, ``deaths``, ``displaced_frac``,
-        ``cost_usd`` (float64[D] each) and ``names`` (the scenario's districts)."""
-        m = self.month - 1
-        if m < 0:
-            raise RuntimeError("no month simulated yet")
-        return {"names": np.asarray(self.engine.scenario.names), **district_reporters(self.engine, m)}
+        ``cost_usd`` (float64[D] each) and ``names`` (the scenario's districts).
+
+        Raises
+        ------
+        RuntimeError  before the first month.
+        """
+        return self.lockstep.districts(ARM)

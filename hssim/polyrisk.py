@@ -38,7 +38,7 @@ disease, starvation, violence); ``ipc3plus_person_months``; ``acute_malnutrition
 ``displaced_person_months``, ``violence_exposed_person_months`` (recorded people
 counts summed over the months); ``new_infections_total``, ``conflict_events_total``.
 
-Command line (same overrides and checks as ``hssim``)::
+Command line (same overrides and checks as ``hssim``; :mod:`hssim.cli.polyrisk`)::
 
     hssim-polyrisk [--hazards drought,conflict] [--debug] [OVERRIDES...]
 
@@ -51,9 +51,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import sys
-import tempfile
 import time
 import types
 from dataclasses import dataclass, field
@@ -63,7 +60,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, UserError
+from .errors import ConfigError
 from .outcomes import CATALOGUE, RUN_OUTCOMES, run_outcomes
 from .outcomes import describe as describe_outcome
 from .outcomes import regional as _regional
@@ -74,7 +71,6 @@ __all__ = [
     "FIGURE_OUTCOMES",
     "OUTCOME_DESCRIPTIONS",
     "PolyRiskResult",
-    "main",
     "outcome_values",
     "polyrisk",
     "run_configs",
@@ -251,23 +247,17 @@ class PolyRiskResult:
             }
         )
 
-    def figure(self, path: str | os.PathLike, indicators: Sequence[str] | None = None, dpi: int = 110) -> Path:
-        """Write the decomposition figure (PNG) to ``path``; see
-        :func:`hssim.report.polyrisk_figure.polyrisk_figure`."""
-        from .report.polyrisk_figure import polyrisk_figure
-
-        polyrisk_figure(self, path, indicators=indicators, dpi=dpi)
-        return Path(path)
-
-    def save(self, path: str | os.PathLike, figure: bool = True, dpi: int = 110) -> Path:
-        """Write ``polyrisk.csv``, ``polyrisk.png`` and ``polyrisk.json`` into the
-        folder ``path`` (created if needed), each under a temporary name and
-        renamed; ``polyrisk.json`` comes last and marks a complete folder."""
+    def save(self, path: str | os.PathLike, extras: Mapping[str, Any] | None = None) -> Path:
+        """Write ``polyrisk.csv`` and ``polyrisk.json`` into the folder ``path`` (created
+        if needed), each under a temporary name and renamed; ``polyrisk.json`` comes last
+        and marks a complete folder. ``extras`` (file name -> ``write(temporary_path)``)
+        are written before it: the report layer's figure
+        (:func:`hssim.report.polyrisk_figure.save_polyrisk`)."""
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / "polyrisk.csv", lambda p: self.table.to_csv(p, index=False))
-        if figure:
-            atomic_write(out / "polyrisk.png", lambda p: self.figure(p, dpi=dpi))
+        for name, write in (extras or {}).items():
+            atomic_write(out / name, write)
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
         atomic_write(out / "polyrisk.json", lambda p: p.write_text(text))
         return out
@@ -425,162 +415,3 @@ def polyrisk(
 
 
 # -- command line ------------------------------------------------------------------
-
-USAGE = "usage: hssim-polyrisk [--hazards NAME[,NAME...]] [--debug] [OVERRIDES...]"
-PROG = "hssim-polyrisk"
-HELP = f"""{USAGE}
-
-Run a baseline (the analysed hazards off), each hazard alone and all of them
-together on the same seed, and report per outcome the isolated impacts, their sum,
-the joint impact and the poly-risk excess (joint - sum of isolated; > 0
-compounding, < 0 sub-additive).
-
-  --hazards a,b   hazards to analyse (default: every hazard enabled in the config)
-  --debug         show tracebacks (also HSSIM_DEBUG=1)
-  OVERRIDES       the same key=value overrides as `hssim`, e.g. seed=7 months=60
-
-Writes outputs/polyrisk/<date>/<time>/ with polyrisk.csv, polyrisk.json and
-polyrisk.png. A configuration error prints one line and exits with status 2."""
-
-
-def _parse_argv(argv: list[str]) -> tuple[list[str], list[str] | None, bool]:
-    """(overrides, hazards or None, help wanted); raises UserError on an unknown option."""
-    overrides: list[str] = []
-    hazards: list[str] | None = None
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a in ("-h", "--help"):
-            return overrides, hazards, True
-        if a == "--hazards" or a.startswith("--hazards="):
-            if a == "--hazards":
-                if i + 1 >= len(argv):
-                    raise ConfigError("--hazards", "", "a comma-separated list of hazard names")
-                value = argv[i + 1]
-                i += 1
-            else:
-                value = a.split("=", 1)[1]
-            hazards = [*(hazards or []), *value.split(",")]
-        elif a.startswith("-"):
-            raise UserError(f"unknown option {a!r} (multirun and Hydra flags are not supported here); {USAGE}")
-        else:
-            overrides.append(a)
-        i += 1
-    return overrides, hazards, False
-
-
-def _unique_dir(parent: Path, name: str) -> Path:
-    """A new empty folder ``parent/name`` (or ``name-1``, ...), created here: a folder
-    made by ``os.mkdir`` belongs to this run alone, even when runs start in the same second."""
-    target, k = parent / name, 1
-    while True:
-        try:
-            os.mkdir(target)
-            return target
-        except FileExistsError:
-            target, k = parent / f"{name}-{k}", k + 1
-
-
-def _write_run_dir(result: PolyRiskResult, root: Path, started: time.struct_time, figure: bool, dpi: int) -> Path:
-    """Write into ``root/<date>/<time>/`` through a temporary folder renamed at the end.
-
-    A failure removes the temporary folder and any parent folder made here.
-    """
-    date_dir = root / time.strftime("%Y-%m-%d", started)
-    made = [p for p in (root.parent, root, date_dir) if not p.exists()]
-    date_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".polyrisk-", suffix=".tmp", dir=date_dir))
-    try:
-        os.chmod(tmp, 0o777 & ~_umask())
-        result.save(tmp, figure=figure, dpi=dpi)
-        final = _unique_dir(date_dir, time.strftime("%H-%M-%S", started))
-        os.rename(tmp, final)  # onto the empty folder just made for this run
-        return final
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        for p in reversed(made):
-            try:
-                p.rmdir()
-            except OSError:
-                pass
-        raise
-
-
-def _umask() -> int:
-    m = os.umask(0)
-    os.umask(m)
-    return m
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: ``hssim-polyrisk [--hazards a,b] [--debug] [OVERRIDES...]``.
-
-    Composes the config as ``hssim`` does, checks it with the same
-    :func:`hssim.cli.precheck` (a user error prints one line and exits 2 before
-    anything is written), runs the decomposition, writes
-    ``outputs/polyrisk/<date>/<time>/`` and prints the table.
-    """
-    from .runs.compose import compose
-    from .cli import precheck
-    from .cliutil import fail as _fail
-    from .cliutil import handle_signals, interrupted, os_error_message
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    handle_signals()
-    if "--debug" in argv:
-        argv = [a for a in argv if a != "--debug"]
-        os.environ["HSSIM_DEBUG"] = "1"
-    started = time.localtime()
-    try:
-        overrides, hazards, want_help = _parse_argv(argv)
-        if want_help:
-            print(HELP)
-            return
-        precheck(overrides)
-        cfg = compose(overrides)
-        from .config.build import prepare
-
-        config, _ = prepare(cfg)
-        chosen = select_hazards(config, hazards)
-    except UserError as exc:
-        _fail(exc, prog="hssim-polyrisk")
-    except KeyboardInterrupt as exc:
-        interrupted(exc, PROG, "nothing was written")
-
-    n = len(chosen) + 2
-    print(
-        f"{PROG}: {config.scenario.name}, storyline {config.storyline.name}, seed {config.seed}; "
-        f"hazards {', '.join(chosen)}; {n} runs",
-        flush=True,
-    )
-
-    def progress(k: int, total: int, name: str) -> None:
-        print(f"  run {k}/{total}: {name} done", flush=True)
-
-    try:
-        result = polyrisk(config, hazards=chosen, progress=progress)
-        out = _write_run_dir(
-            result, Path("outputs") / "polyrisk", started, figure=config.output.figure, dpi=config.output.figure_dpi
-        )
-    except UserError as exc:
-        _fail(exc, prog="hssim-polyrisk")
-    except KeyboardInterrupt as exc:
-        interrupted(exc, PROG, "nothing was written (the run folder appears only when it is complete); "
-                               "run the same command again")
-    except OSError as exc:
-        err = os_error_message(exc, "could not write the run folder")
-        if err is None:
-            raise
-        _fail(err, prog="hssim-polyrisk")
-    print()
-    print(result.format_table())
-    print()
-    print(
-        "  impact_<h> = <h> alone - baseline; joint = all - baseline; excess = joint - sum of isolated "
-        "(+ compounding, - sub-additive)"
-    )
-    print(f"  output: {out}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

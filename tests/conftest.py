@@ -43,6 +43,19 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float 
     )
 
 
+#: fixtures that start a system component once per worker: the tests that use one run on
+#: one pytest-xdist worker (``--dist loadgroup``), so the component starts once per run
+_SHARED_COMPONENTS = {"slurm_cluster": "slurm", "dashboard_url": "chromium"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for fixture, group in _SHARED_COMPONENTS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """In CI (``HSSIM_REQUIRE_ALL=1``) a skipped test fails: a missing system component

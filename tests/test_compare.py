@@ -26,6 +26,7 @@ from hssim.compare import (
     resume,
     run_file,
 )
+from hssim.report.html import save_comparison
 
 SMALL = ["population.households=1000", "months=12", "spinup_months=3"]
 CASH = ["households.wage_usd_per_day=3"]  # a stand-in for a policy until presets exist
@@ -274,7 +275,7 @@ def test_html_report_is_self_contained_and_escapes_labels(tmp_path):
                               "cost_usd": [5.0, 6.0, 7.0], "household_months_served": [10.0, 12.0, 14.0]})
     res = ComparisonResult.from_runs(runs, {"none": ["policy=none"], EVIL: ["x=<i>"]}, cost_runs=cost_runs,
                                      meta={"scenario": "default", "months": 12, "seeds": [100, 101, 102]}, n_boot=100)
-    out = res.save(tmp_path / "cmp", dpi=40)
+    out = save_comparison(res, tmp_path / "cmp", dpi=40)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["runs.csv", "differences.csv", "costs.csv", "cost_breakdown.csv",
                             "cost_effectiveness.csv", "early_vs_late.csv", "compare_differences.png",
@@ -317,7 +318,7 @@ TINY = ["population.households=1000", "months=12", "spinup_months=2"]
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "HSSIM_DEBUG"}
     env["NUMBA_NUM_THREADS"] = "1"
-    return subprocess.run([sys.executable, "-c", "from hssim.compare import main; main()", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-c", "from hssim.cli.compare import main; main()", *args], cwd=cwd, env=env,
                           capture_output=True, check=False, text=True, timeout=600)
 
 

@@ -241,7 +241,7 @@ def test_f5_user_errors_are_one_line(tmp_path, args, words):
 
 
 def test_f5_sweep_yaml_syntax_error(tmp_path, capsys):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "broken.yaml").write_text("name: broken\nparameters: {a: [1, 2\n")
@@ -251,7 +251,7 @@ def test_f5_sweep_yaml_syntax_error(tmp_path, capsys):
 
 
 def test_f5_incomplete_resume_spec(tmp_path, capsys):
-    from hssim.compare import main
+    from hssim.cli.compare import main
 
     (tmp_path / "spec.json").write_text(json.dumps({"arms": {"a": ["policy=none"], "b": ["policy=none"]}}))
     assert main_in_process(main, ["--resume", str(tmp_path)]) == 2
@@ -281,7 +281,7 @@ def test_f5_busy_dashboard_port():
 
 
 def test_f6_huge_replicate_count_refused_before_planning(tmp_path, capsys, monkeypatch):
-    from hssim.compare import main
+    from hssim.cli.compare import main
 
     monkeypatch.chdir(tmp_path)
     assert main_in_process(main, ["--replicates", "100000000", *TINY]) == 2
@@ -296,7 +296,7 @@ def test_f6_memory_estimate_refuses_runs_that_cannot_fit(tmp_path):
 
 
 def test_f6_huge_sobol_design_refused_before_sampling(tmp_path, capsys, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HSSIM_MEMORY_LIMIT_GB", "1")
@@ -305,7 +305,7 @@ def test_f6_huge_sobol_design_refused_before_sampling(tmp_path, capsys, monkeypa
 
 
 def test_f6_experiment_name_cannot_leave_the_working_folder(tmp_path, capsys, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     work = tmp_path / "a" / "b"
     work.mkdir(parents=True)
@@ -320,7 +320,7 @@ def _tiny_sweep() -> list[str]:
 
 
 def test_f6_joint_constraints_checked_on_the_whole_sample(tmp_path, capsys, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "ordered.yaml").write_text(
@@ -338,7 +338,7 @@ def test_f6_joint_constraints_checked_on_the_whole_sample(tmp_path, capsys, monk
 
 
 def test_f6_only_a_missing_chunk_refused_before_the_store(tmp_path, capsys, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     monkeypatch.chdir(tmp_path)
     assert main_in_process(main, [*_tiny_sweep(), "only=[999]"]) == 2
@@ -347,7 +347,7 @@ def test_f6_only_a_missing_chunk_refused_before_the_store(tmp_path, capsys, monk
 
 @pytest.mark.slow
 def test_f6_quote_in_the_working_path(tmp_path, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     work = tmp_path / "it's a, folder"
     work.mkdir()
@@ -373,7 +373,7 @@ def test_f7_callbacks_and_targets_in_config_files_are_refused(tmp_path):
 
 
 def test_f7_sweep_experiment_cannot_install_callbacks(tmp_path, capsys, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     marker = tmp_path / "PWNED"
     (tmp_path / "experiment").mkdir()
@@ -435,7 +435,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to list a process's children")
 def test_f7_compare_workers_die_with_a_killed_parent(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hssim.compare", "--workers", "2", "--replicates", "4", "--arms", "none,reactive_siloed",
+        [sys.executable, "-m", "hssim.cli.compare", "--workers", "2", "--replicates", "4", "--arms", "none,reactive_siloed",
          "population.households=20000", "months=600"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -527,7 +527,7 @@ def test_fuzz_scenario_tables_exit_0_or_2(tmp_path_factory, edits):
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to list a process's children")
 def test_f1_interrupted_comparison_keeps_finished_runs_and_says_how_to_resume(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hssim.compare", "--workers", "2", "--replicates", "400", "--arms", "none,reactive_siloed",
+        [sys.executable, "-m", "hssim.cli.compare", "--workers", "2", "--replicates", "400", "--arms", "none,reactive_siloed",
          "--out", "cmp", "population.households=300", "months=12", "spinup_months=0", "output.figure=false"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
@@ -547,7 +547,7 @@ def test_f1_interrupted_comparison_keeps_finished_runs_and_says_how_to_resume(tm
 
 
 def test_f6_sweep_runs_that_cannot_fit_together_are_refused(tmp_path, capsys, monkeypatch):
-    from hssim.sweep.cli import main
+    from hssim.cli.sweep import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HSSIM_MEMORY_LIMIT_GB", "1")  # one run of these needs about 2 GB

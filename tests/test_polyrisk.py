@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 import hssim
-from hssim.polyrisk import ALL, BASELINE, PolyRiskResult, _write_run_dir, outcome_values, polyrisk
+from hssim.cli.polyrisk import _write_run_dir
+from hssim.polyrisk import ALL, BASELINE, PolyRiskResult, outcome_values, polyrisk
+from hssim.report.polyrisk_figure import save_polyrisk
 
 from .conftest import small_cfg
 
@@ -196,7 +198,9 @@ def test_synthetic_two_hazards_sub_additive_and_outputs(tmp_path):
     ]
     with pytest.raises(ValueError, match="b_alone"):
         PolyRiskResult.from_values(values.drop(columns="b_alone"), ["a", "b"])
-    out = res.save(tmp_path / "pr")
+    data = res.save(tmp_path / "data")  # the analysis: data only, the figure is the report layer's
+    assert sorted(p.name for p in data.iterdir()) == ["polyrisk.csv", "polyrisk.json"]
+    out = save_polyrisk(res, tmp_path / "pr")
     assert sorted(p.name for p in out.iterdir()) == ["polyrisk.csv", "polyrisk.json", "polyrisk.png"]
     doc = json.loads((out / "polyrisk.json").read_text())
     assert doc["hazards"] == ["a", "b"] and doc["runs"] == [BASELINE, "a_alone", "b_alone", ALL]
@@ -213,15 +217,15 @@ def test_hazard_selection_errors_are_user_errors():
         polyrisk(_only(small_cfg()))
 
 
-def test_failed_write_leaves_no_folder(tmp_path):
+def test_failed_write_leaves_no_folder(tmp_path, monkeypatch):
     values = pd.DataFrame({BASELINE: [1.0], "a_alone": [2.0], ALL: [3.0]}, index=["deaths_total"])
     res = PolyRiskResult.from_values(values, ["a"])
 
-    def broken(path, **kw):
+    def broken(result, path, **kw):
         Path(path).write_bytes(b"partial")
         raise RuntimeError("disk full")
 
-    res.figure = broken  # type: ignore[method-assign]
+    monkeypatch.setattr("hssim.report.polyrisk_figure.polyrisk_figure", broken)
     root = tmp_path / "outputs" / "polyrisk"
     with pytest.raises(RuntimeError, match="disk full"):
         _write_run_dir(res, root, __import__("time").localtime(), figure=True, dpi=50)
@@ -236,7 +240,7 @@ TINY = ["population.households=800", "months=6", "spinup_months=2"]
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "HSSIM_DEBUG"}
     return subprocess.run(
-        [sys.executable, "-c", "from hssim.polyrisk import main; main()", *args],
+        [sys.executable, "-c", "from hssim.cli.polyrisk import main; main()", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -14,7 +14,7 @@ import hssim
 from hssim.config.build import build_engine
 from hssim.results import Results
 from hssim.sweep import Store
-from hssim.sweep.cli import main
+from hssim.cli.sweep import main
 from hssim.sweep.models import HssimModel
 from tests.conftest import REPO
 

@@ -28,7 +28,7 @@ SLURM = ["hydra/launcher=submitit_slurm", "hydra.launcher.timeout_min=10", "hydr
 
 def hssim_sweep(args: list[str], cwd, timeout: float = 420) -> subprocess.CompletedProcess:
     """``hssim-sweep`` in a subprocess: a hang fails the test instead of blocking CI."""
-    return subprocess.run([sys.executable, "-c", "from hssim.sweep.cli import main; main()", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-c", "from hssim.cli.sweep import main; main()", *args], cwd=cwd,
                           env=dict(os.environ), capture_output=True, text=True, timeout=timeout)
 
 

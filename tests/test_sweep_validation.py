@@ -8,7 +8,7 @@ import math
 
 import pandas as pd
 
-from hssim.sweep.cli import analyse_main, main
+from hssim.cli.sweep import analyse_main, main
 from hssim.sweep.models import ISHIGAMI_A as A
 from hssim.sweep.models import ISHIGAMI_B as B
 

@@ -59,7 +59,8 @@ Command line::
                   [--early-vs-late EARLY:LATE] [--out DIR | --resume DIR] [--debug] [OVERRIDES...]
 
 The package, one module per job (each imports only those listed after it):
-:mod:`~hssim.compare.cli` (the command line), :mod:`~hssim.compare.running` (runs,
+the command line is :mod:`hssim.cli.compare` (the faces layer, above the report that
+writes the figures and the page); :mod:`~hssim.compare.running` (runs,
 stored runs, workers, resume), :mod:`~hssim.compare.planning` (presets, arms, the
 plan), :mod:`~hssim.compare.result` (:class:`ComparisonResult`),
 :mod:`~hssim.compare.narrative` (plain-language findings), :mod:`~hssim.compare.tables`
@@ -71,7 +72,6 @@ plan), :mod:`~hssim.compare.result` (:class:`ComparisonResult`),
 from __future__ import annotations
 
 # __all__ and the other public names of the single module (hssim/compare.py) that this package replaced
-from .cli import HELP, PROG, USAGE, main  # noqa: F401
 from .narrative import findings  # noqa: F401
 from .outcomes import (  # noqa: F401
     EXTRA_DESCRIPTIONS,
@@ -122,5 +122,4 @@ __all__ = [
     "DEFAULT_ARMS",
     "SUMMARY_OUTCOMES",
     "HIGHER_IS_BETTER",
-    "main",
 ]

@@ -185,24 +185,14 @@ class ComparisonResult:
             }
         )
 
-    def figures(self, dpi: int = 110) -> dict[str, bytes]:
-        """PNG bytes of the figures, by file name (see :mod:`hssim.report.compare_figures`)."""
-        from ..report.compare_figures import comparison_figures
-
-        return comparison_figures(self, dpi=dpi)
-
-    def html(self, figures: Mapping[str, bytes] | None = None) -> str:
-        """The self-contained HTML report (see :mod:`hssim.report.html`)."""
-        from ..report.html import comparison_report
-
-        return comparison_report(self, figures=self.figures() if figures is None else figures)
-
-    def save(self, path: str | os.PathLike, figures: bool = True, dpi: int = 110) -> Path:
+    def save(self, path: str | os.PathLike, extras: Mapping[str, Any] | None = None) -> Path:
         """Write ``runs.csv``, ``differences.csv``, ``costs.csv``, ``cost_breakdown.csv``,
-        ``cost_effectiveness.csv``, ``early_vs_late.csv``, the figures (PNG),
-        ``report.html`` and ``comparison.json`` into the folder ``path`` (created if
-        needed). Each file is written under a temporary name and renamed;
-        ``comparison.json`` comes last and marks a complete folder."""
+        ``cost_effectiveness.csv``, ``early_vs_late.csv`` and ``comparison.json`` into
+        the folder ``path`` (created if needed); the figures and ``report.html`` come
+        from the report layer (:func:`hssim.report.html.save_comparison` writes them
+        through ``extras``: file name -> ``write(temporary_path)``). Each file is written
+        under a temporary name and renamed; ``comparison.json`` comes last and marks a
+        complete folder."""
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
         stale = out / "comparison.json"
@@ -217,11 +207,8 @@ class ComparisonResult:
             ("early_vs_late.csv", self.early_vs_late),
         ):
             atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))
-        pngs = self.figures(dpi=dpi) if figures else {}
-        for name, data in pngs.items():
-            atomic_write(out / name, lambda p, d=data: p.write_bytes(d))
-        page = self.html(figures=pngs)
-        atomic_write(out / "report.html", lambda p: p.write_text(page, encoding="utf-8"))
+        for name, write in (extras or {}).items():
+            atomic_write(out / name, write)
         text = json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
         atomic_write(out / "comparison.json", lambda p: p.write_text(text))
         return out

@@ -1,7 +1,8 @@
 """What the trainer dashboard simulates, free of any web framework.
 
-A :class:`Pair` holds two :class:`hssim.mesa_model.HumanSecurityModel` runs that
-differ **only in their response policy**:
+A :class:`Pair` holds two runs, stepped together month by month by the runs layer's
+:class:`~hssim.runs.lockstep.LockStep` (no Mesa), that differ **only in their response
+policy**:
 
 * ``prevention``: an anticipatory response on a forecast trigger (policy preset
   ``anticipatory_integrated``: readiness, then activation ``lead_months`` ahead);
@@ -34,6 +35,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..outcomes import to_real
+from ..runs.lockstep import LockStep
 from ..runs.paths import set_path
 
 __all__ = [
@@ -42,9 +44,9 @@ __all__ = [
     "ARM_POLICIES",
     "INTERVENTION_GROUPS",
     "PRESETS",
+    "Pair",
     "Preset",
     "Settings",
-    "Pair",
     "arm_config",
 ]
 
@@ -160,7 +162,7 @@ class Settings:
         bad = [k for k in self.interventions if k not in INTERVENTION_GROUPS]
         check("interventions", not bad, f"keys among {', '.join(INTERVENTION_GROUPS)}")
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
@@ -209,25 +211,40 @@ def arm_config(settings: Settings, arm: str) -> dict:
 class Pair:
     """The two arms on the same draws, stepped together one month at a time.
 
-    Thread-safe: the dashboard steps it from a play thread while a page event may read it.
+    A thin layer over :class:`~hssim.runs.lockstep.LockStep` (arms :data:`ARMS`, one
+    seed) that never steps past the horizon. Thread-safe: the dashboard steps it from a
+    play thread while a page event may read it.
 
     Parameters
     ----------
     settings : Settings
+
+    Attributes
+    ----------
+    lockstep : hssim.runs.LockStep  the two arms (engines, reporters, results)
+    build_s : float  seconds spent building both arms (configs, engines, spin-up)
     """
 
     def __init__(self, settings: Settings) -> None:
-        from ..mesa_model import HumanSecurityModel
-
         t0 = time.perf_counter()
         self.settings = settings
         self.lock = threading.RLock()
-        self.models = {arm: HumanSecurityModel(seed=settings.seed, config=arm_config(settings, arm)) for arm in ARMS}
+        self.lockstep = LockStep({arm: arm_config(settings, arm) for arm in ARMS}, seed=settings.seed)
         self.build_s = time.perf_counter() - t0
 
     @property
+    def engines(self) -> dict:
+        """arm -> :class:`hssim.engine.Engine`."""
+        return self.lockstep.engines
+
+    @property
+    def real_households_per_simulated(self) -> float:
+        """Real households per simulated one (the same in both arms)."""
+        return self.lockstep.real_households_per_simulated[ARMS[0]]
+
+    @property
     def month(self) -> int:
-        return self.models[ARMS[0]].month
+        return self.lockstep.month
 
     @property
     def months(self) -> int:
@@ -240,12 +257,7 @@ class Pair:
     def step(self, n: int = 1) -> int:
         """Advance both arms ``n`` months (fewer at the horizon); returns the months stepped."""
         with self.lock:
-            k = 0
-            while k < n and not self.done:
-                for arm in ARMS:
-                    self.models[arm].step()
-                k += 1
-            return k
+            return self.lockstep.step(max(0, min(n, self.months - self.month)))
 
     def advance_to(self, month: int) -> None:
         self.step(max(0, min(month, self.months) - self.month))
@@ -253,25 +265,12 @@ class Pair:
     def frame(self) -> pd.DataFrame:
         """Reporters of both arms: one row per arm and month (columns ``arm`` + the reporters)."""
         with self.lock:
-            parts = []
-            for arm in ARMS:
-                f = self.models[arm].datacollector.get_model_vars_dataframe()
-                f.insert(0, "arm", arm)
-                parts.append(f)
-        return pd.concat(parts, ignore_index=True)
+            return self.lockstep.frame()
 
     def districts(self) -> pd.DataFrame:
         """The latest month by district for both arms (empty before the first month)."""
         with self.lock:
-            if self.month == 0:
-                return pd.DataFrame(columns=["arm", "district", "ipc3plus_frac", "deaths", "displaced_frac", "cost_usd"])
-            parts = []
-            for arm in ARMS:
-                d = self.models[arm].district_indicators()
-                names = d.pop("names")
-                f = pd.DataFrame({"arm": arm, "district": names, **d})
-                parts.append(f)
-        return pd.concat(parts, ignore_index=True)
+            return self.lockstep.district_frame()
 
     def headline(self) -> dict[str, float]:
         """What prevention bought so far: late minus prevention (positive = prevention better)."""
@@ -279,7 +278,7 @@ class Pair:
         if f.empty:
             return {}
         by = {arm: f[f.arm == arm] for arm in ARMS}
-        scale = self.models[ARMS[0]].real_households_per_simulated
+        scale = self.real_households_per_simulated
 
         def last(arm: str, col: str) -> float:
             return float(by[arm][col].iloc[-1])

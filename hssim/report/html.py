@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["comparison_report", "page"]
+__all__ = ["comparison_report", "page", "save_comparison"]
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #222;
@@ -327,3 +327,27 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
                  + _e(", ".join(f"{a} {f}" for a, f in (meta.get("config_fingerprints") or {}).items()) or "n/a")
                  + "</footer>")
     return page(title, "\n".join(parts))
+
+
+def save_comparison(result, path, figures: bool = True, dpi: int = 110):
+    """Write a comparison's folder: its tables and ``comparison.json``
+    (:meth:`hssim.compare.ComparisonResult.save`) plus the figures (PNG, when
+    ``figures``) and the self-contained ``report.html``.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+    path : str or Path  the folder (created if needed)
+    figures : bool  draw the figures at ``dpi`` dots per inch (the page shows them)
+
+    Returns
+    -------
+    Path  the folder
+    """
+    from .compare_figures import comparison_figures
+
+    pngs = comparison_figures(result, dpi=dpi) if figures else {}
+    extras = {name: (lambda p, d=data: p.write_bytes(d)) for name, data in pngs.items()}
+    html = comparison_report(result, figures=pngs)
+    extras["report.html"] = lambda p: p.write_text(html, encoding="utf-8")
+    return result.save(path, extras=extras)

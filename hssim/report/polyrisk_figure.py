@@ -11,7 +11,7 @@ import numpy as np
 
 from ..mpl_text import literal_text
 
-__all__ = ["polyrisk_figure", "TITLES"]
+__all__ = ["polyrisk_figure", "save_polyrisk", "TITLES"]
 
 #: short panel titles of the outcomes (others show their name)
 TITLES: dict[str, str] = {
@@ -193,3 +193,15 @@ def polyrisk_figure(result, path: str | Path, indicators: Sequence[str] | None =
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.62 / height))
     fig.savefig(path, dpi=dpi, format="png")
     plt.close(fig)
+
+
+def save_polyrisk(result, path, figure: bool = True, dpi: int = 110) -> Path:
+    """Write a decomposition's folder: ``polyrisk.csv`` and ``polyrisk.json``
+    (:meth:`hssim.polyrisk.PolyRiskResult.save`) plus ``polyrisk.png`` when ``figure``.
+
+    Returns
+    -------
+    Path  the folder
+    """
+    extras = {"polyrisk.png": lambda p: polyrisk_figure(result, p, dpi=dpi)} if figure else {}
+    return result.save(path, extras=extras)

@@ -9,7 +9,9 @@ the analyses (compare, polyrisk, sweep) and the faces.
 - :mod:`~hssim.runs.execute`: one run, and many in this process or in worker
   processes, with one progress protocol;
 - :mod:`~hssim.runs.store`: the one fingerprint rule and a folder of finished runs
-  that lets work resume.
+  that lets work resume;
+- :mod:`~hssim.runs.lockstep`: several arms stepped together month by month on common
+  random numbers, with their monthly reporters (the dashboard and the Mesa adapter).
 
 It imports nothing from the analyses, the report or the faces.
 """
@@ -20,6 +22,7 @@ from .checks import check_comparable
 from .compose import compose, compose_arm
 from .design import SEED_POLICIES, Design, RunKey, run_seed
 from .execute import Job, ProgressFn, default_workers, execute, run_results, threads_per_worker
+from .lockstep import LockStep
 from .paths import get_path, set_path
 from .store import RunStore, fingerprint, jsonable
 
@@ -27,6 +30,7 @@ __all__ = [
     "SEED_POLICIES",
     "Design",
     "Job",
+    "LockStep",
     "ProgressFn",
     "RunKey",
     "RunStore",

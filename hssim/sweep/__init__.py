@@ -7,7 +7,7 @@ Modules: :mod:`~hssim.sweep.schema` (what an experiment declares),
 (hssim or an analytic test function), :mod:`~hssim.sweep.store` (shards and
 manifest), :mod:`~hssim.sweep.runner` (plan and evaluate chunks),
 :mod:`~hssim.sweep.analysis` and :mod:`~hssim.sweep.figures` (indices, tables,
-figures), :mod:`~hssim.sweep.cli` (``hssim-sweep``, ``hssim-sweep-analyse``).
+figures); the command lines are :mod:`hssim.cli.sweep` (``hssim-sweep``, ``hssim-sweep-analyse``).
 """
 
 from .runner import evaluate_chunk, load_sweep_config, plan, point_table

@@ -2,7 +2,7 @@
 
 Free of Hydra: :func:`plan` takes a validated :class:`~hssim.sweep.schema.SweepConfig`,
 :func:`evaluate_chunk` one chunk of a store. The Hydra driver
-(:mod:`hssim.sweep.cli`) calls :func:`evaluate_chunk` once per Hydra job, so any
+(:mod:`hssim.cli.sweep`) calls :func:`evaluate_chunk` once per Hydra job, so any
 launcher -- basic, joblib, submitit on Slurm -- runs a sweep.
 """
 

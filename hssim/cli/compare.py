@@ -10,9 +10,9 @@ from pathlib import Path
 
 from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
 from ..cliutil import fail as _fail
+from ..compare.planning import DEFAULT_ARMS, check_presets, plan
+from ..compare.running import default_workers, execute, read_spec
 from ..errors import ConfigError, UserError
-from .planning import DEFAULT_ARMS, check_presets, plan
-from .running import default_workers, execute, read_spec
 
 #: memory a finished run's outcomes and cost rows hold in the parent, bytes (generous)
 _BYTES_PER_RUN = 200e3
@@ -167,6 +167,7 @@ def _written(out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point (see :data:`HELP`)."""
     from ..config.build import estimate_memory_bytes
+    from ..report.html import save_comparison
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in argv:
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         result = execute(p, run_dir=out, progress=progress, workers=workers)
-        result.save(out, dpi=first.output.figure_dpi, figures=first.output.figure)
+        save_comparison(result, out, figures=first.output.figure, dpi=first.output.figure_dpi)
     except BaseException as exc:
         has_runs = (out / "runs").is_dir() and any((out / "runs").glob("*.json"))
         if has_runs or a.resume is not None:
@@ -243,4 +244,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+if __name__ == "__main__":  # python -m hssim.cli.compare
     main()

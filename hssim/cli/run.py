@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from .cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
-from .cliutil import fail as _fail
-from .errors import ConfigError, UserError
+from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
+from ..cliutil import fail as _fail
+from ..errors import ConfigError, UserError
 
 __all__ = ["main", "precheck", "RunFolderCallback"]
 
@@ -116,8 +116,8 @@ def precheck(argv: list[str]) -> None:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    from .api import compose
-    from .config.build import estimate_memory_bytes, prepare
+    from ..api import compose
+    from ..config.build import estimate_memory_bytes, prepare
 
     overrides, multirun, passthrough = _user_overrides(argv)
     dirs = config_dirs(argv)
@@ -206,8 +206,8 @@ def _task(cfg) -> None:
     """
     from hydra.core.hydra_config import HydraConfig
 
-    from .api import run
-    from .report.run_report import save_run
+    from ..api import run
+    from ..report.run_report import save_run
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
@@ -306,8 +306,8 @@ def main(argv: list[str] | None = None) -> None:
 
     import hydra
 
-    from .config.store import register_defaults
-    from .paths import configs_dir
+    from ..config.store import register_defaults
+    from ..paths import configs_dir
 
     register_defaults()
     logging_off = ["hydra/job_logging=none", "hydra/hydra_logging=none"]

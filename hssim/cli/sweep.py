@@ -52,8 +52,8 @@ def register_defaults() -> None:
     """Every sweep field at its default, so any can be overridden (``experiment.n=256``)."""
     from hydra.core.config_store import ConfigStore
 
-    from ..config.validate import to_dict
-    from .schema import SweepConfig
+    from ..sweep.schema import SweepConfig
+    from ..validate import to_dict
 
     ConfigStore.instance().store(name=DEFAULTS_NAME, node=to_dict(SweepConfig()))
 
@@ -95,8 +95,8 @@ def compose_sweep(overrides: list[str], hydra_overrides: list[str] = (), config_
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from ..runs.compose import _hydra_reason, _offending_override, hydra_searchpath, refuse_code
     from ..paths import configs_dir
+    from ..runs.compose import _hydra_reason, _offending_override, hydra_searchpath, refuse_code
 
     register_defaults()
     extra = [hydra_searchpath(config_dirs)] if config_dirs else []
@@ -130,7 +130,7 @@ def _chunk_task(cfg) -> dict:
     """One Hydra job: evaluate chunk ``cfg.chunk`` of the store ``cfg.store``."""
     from hydra.core.hydra_config import HydraConfig
 
-    from .runner import evaluate_chunk, load_sweep_config
+    from ..sweep.runner import evaluate_chunk, load_sweep_config
 
     sc = load_sweep_config(cfg)
     launcher = HydraConfig.get().launcher
@@ -190,8 +190,8 @@ def _launch(plan, todo: list[int], sweep_ovr: list[str], hydra_ovr: list[str], c
     """Run the chunks ``todo`` as a Hydra multirun; returns the launcher's error, if any."""
     import hydra
 
-    from ..runs.compose import hydra_quote
     from ..paths import configs_dir
+    from ..runs.compose import hydra_quote
 
     store = plan.store.root
     stamp = _dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
@@ -264,9 +264,9 @@ def _print_report(plan, todo: list[int], wall_s: float, launcher_error: str) -> 
 
 def analyse_store(store_path, dpi: int = 110, quiet: bool = False) -> list[Path]:
     """Indices, tables and figures of a complete store into ``<store>/analysis``."""
-    from .analysis import analyse, save_analysis
-    from .runner import point_table
-    from .store import Store, _write_json
+    from ..sweep.analysis import analyse, save_analysis
+    from ..sweep.runner import point_table
+    from ..sweep.store import Store, _write_json
 
     st = Store(store_path)
     h = st.header()
@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
         argv.remove("--debug")
         os.environ["HSSIM_DEBUG"] = "1"
     handle_signals()
-    from .runner import load_sweep_config, plan
+    from ..sweep.runner import load_sweep_config, plan
 
     try:
         sweep_ovr, hydra_ovr, dirs = _split_argv(argv)
