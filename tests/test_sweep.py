@@ -17,6 +17,7 @@ from hssim.sweep import Store
 from hssim.cli.sweep import main
 from hssim.sweep.models import HssimModel
 from tests.conftest import REPO
+from tests.sweep_faults import install
 
 DATA = REPO / "tests" / "data" / "sweep"
 TINY = ["--config-dir", str(DATA), "experiment=tiny", "progress=false"]
@@ -106,10 +107,14 @@ def test_results_do_not_depend_on_chunking_or_workers(reference, tmp_path):
 
 def test_failed_chunk_is_reported_and_rerun_alone(reference, tmp_path, capsys):
     store = tmp_path / "resume"
-    sweep(*TINY, f"store={store}", "chunk_size=1", "analyse=false", "fail_chunk=2", expect=1)
+    restore = install(2, "raise")  # chunks run in this process (basic launcher)
+    try:
+        sweep(*TINY, f"store={store}", "chunk_size=1", "analyse=false", expect=1)
+    finally:
+        restore()
     out = capsys.readouterr().out
     assert "3 of 4 done" in out and "1 failed" in out
-    assert "chunk 2" in out and "RuntimeError: chunk 2 failed on purpose" in out and "only=[2]" in out
+    assert "chunk 2" in out and "RuntimeError: chunk 2 failed on purpose (test fault)" in out and "only=[2]" in out
     st = Store(store)
     err = json.loads(st.error_file(2).read_text())
     assert "Traceback" in err["traceback"] and err["chunk"] == 2

@@ -20,16 +20,18 @@ import pytest
 
 from hssim.sweep import Store
 from tests.conftest import REPO
+from tests.sweep_faults import fault_env
 
 DATA = REPO / "tests" / "data" / "sweep"
 TINY = ["--config-dir", str(DATA), "experiment=tiny", "progress=false", "analyse=false", "chunk_size=2"]
 SLURM = ["hydra/launcher=submitit_slurm", "hydra.launcher.timeout_min=10", "hydra.launcher.cpus_per_task=1"]
 
 
-def hssim_sweep(args: list[str], cwd, timeout: float = 420) -> subprocess.CompletedProcess:
+def hssim_sweep(args: list[str], cwd, timeout: float = 420, env: dict | None = None) -> subprocess.CompletedProcess:
     """``hssim-sweep`` in a subprocess: a hang fails the test instead of blocking CI."""
     return subprocess.run([sys.executable, "-c", "from hssim.cli.sweep import main; main()", *args], cwd=cwd,
-                          env=dict(os.environ), capture_output=True, text=True, timeout=timeout)
+                          env=dict(os.environ) if env is None else env, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 def runs(store) -> pd.DataFrame:
@@ -78,7 +80,7 @@ def test_sweep_runs_every_chunk_as_a_slurm_job_and_equals_the_local_run(slurm_cl
 
 def test_a_chunk_killed_on_slurm_is_reported_then_recomputed(slurm_cluster, local_store, tmp_path):
     store = tmp_path / "killed"
-    p = hssim_sweep([*TINY, *SLURM, f"store={store}", "fail_chunk=1", "fail_mode=kill"], cwd=tmp_path)
+    p = hssim_sweep([*TINY, *SLURM, f"store={store}"], cwd=tmp_path, env=fault_env(1, "kill"))
     assert p.returncode == 1, p.stdout + p.stderr
     st = Store(store)
     lost = {c.chunk: c for c in st.status()}[1]

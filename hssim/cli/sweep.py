@@ -134,9 +134,8 @@ def _chunk_task(cfg) -> dict:
 
     sc = load_sweep_config(cfg)
     launcher = HydraConfig.get().launcher
-    fail = sc.fail_mode if sc.fail_chunk is not None and sc.fail_chunk == sc.chunk else None
     return evaluate_chunk(sc.store, sc.chunk, threads=sc.threads, concurrent_workers=_concurrent_workers(launcher),
-                          launcher=str(launcher.get("_target_", "")).rsplit(".", 1)[-1], fail=fail)
+                          launcher=str(launcher.get("_target_", "")).rsplit(".", 1)[-1])
 
 
 class _Monitor:

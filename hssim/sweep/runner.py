@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import signal
 import socket
 import time
 import traceback
@@ -179,16 +178,12 @@ def _model_of(store: Store):
 
 
 def evaluate_chunk(store_root: str | os.PathLike, chunk: int, threads: int = 0, concurrent_workers: int | None = 1,
-                   launcher: str = "", fail: str | None = None) -> dict[str, Any]:
+                   launcher: str = "") -> dict[str, Any]:
     """Compute one chunk and write its shard; never raises for a failing run.
 
     An exception is written to the chunk's ``error.json`` (type, message,
     traceback, job id) and returned as ``status: failed``, so one bad chunk does
     not stop the others; re-running the sweep (or ``only=[chunk]``) retries it.
-
-    Parameters
-    ----------
-    fail : 'raise' | 'kill' | None  testing aid: fail on purpose after starting
     """
     import numba
 
@@ -207,10 +202,6 @@ def evaluate_chunk(store_root: str | os.PathLike, chunk: int, threads: int = 0, 
     t0 = time.perf_counter()
     try:
         numba.set_num_threads(n_threads)
-        if fail == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
-        if fail == "raise":
-            raise RuntimeError(f"chunk {chunk} failed on purpose (fail_chunk testing aid)")
         frame, hh_months = _compute(store, lo, hi)
         wall = time.perf_counter() - t0
         meta = {**info, "fingerprint": h["fingerprint"], "rows": len(frame), "household_months": hh_months,

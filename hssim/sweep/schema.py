@@ -196,5 +196,3 @@ class SweepConfig:
     progress: bool = True
     analyse: bool = True
     figures_dpi: int = fr(110, 30, 600, "resolution of the analysis figures")
-    fail_chunk: int | None = fr(None, 0, None, "testing aid: this chunk fails on purpose")
-    fail_mode: str = _choice("raise", ("raise", "kill"), "testing aid: how the chunk fails (kill = SIGKILL, no result)")
