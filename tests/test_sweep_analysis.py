@@ -13,6 +13,7 @@ from SALib.sample import fast_sampler, latin
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from hssim.report.sweep_report import save_analysis
 from hssim.sweep.analysis import (
     CONDITION_COLUMNS,
     DISTRIBUTION_COLUMNS,
@@ -20,7 +21,6 @@ from hssim.sweep.analysis import (
     SECOND_ORDER_COLUMNS,
     SweepAnalysis,
     analyse,
-    save_analysis,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

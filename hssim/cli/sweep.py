@@ -263,7 +263,8 @@ def _print_report(plan, todo: list[int], wall_s: float, launcher_error: str) -> 
 
 def analyse_store(store_path, dpi: int = 110, quiet: bool = False) -> list[Path]:
     """Indices, tables and figures of a complete store into ``<store>/analysis``."""
-    from ..sweep.analysis import analyse, save_analysis
+    from ..report.sweep_report import save_analysis
+    from ..sweep.analysis import analyse
     from ..sweep.runner import point_table
     from ..sweep.store import Store, _write_json
 

@@ -6,8 +6,9 @@ Modules: :mod:`~hssim.sweep.schema` (what an experiment declares),
 :mod:`~hssim.sweep.design` (sample, seeds, chunks), :mod:`~hssim.sweep.models`
 (hssim or an analytic test function), :mod:`~hssim.sweep.store` (shards and
 manifest), :mod:`~hssim.sweep.runner` (plan and evaluate chunks),
-:mod:`~hssim.sweep.analysis` and :mod:`~hssim.sweep.figures` (indices, tables,
-figures); the command lines are :mod:`hssim.cli.sweep` (``hssim-sweep``, ``hssim-sweep-analyse``).
+:mod:`~hssim.sweep.analysis` (indices and tables; the report layer's
+:mod:`~hssim.report.sweep_report` writes them with their figures); the command
+lines are :mod:`hssim.cli.sweep` (``hssim-sweep``, ``hssim-sweep-analyse``).
 """
 
 from .runner import evaluate_chunk, load_sweep_config, plan, point_table
