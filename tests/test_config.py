@@ -8,7 +8,7 @@ import pytest
 
 import hssim
 from hssim.config.schema import Config, HouseholdConfig
-from hssim.config.validate import from_mapping
+from hssim.validate import from_mapping
 from hssim.errors import ConfigError
 
 

@@ -17,7 +17,7 @@ from scipy.stats import binom
 import hssim
 from hssim.config.build import prepare
 from hssim.config.schema import DroughtConfig
-from hssim.config.validate import from_mapping
+from hssim.validate import from_mapping
 from hssim.engine import Engine, InvariantError
 from hssim.hazards.conflict import Conflict
 from hssim.hazards.drought import simulate_index

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hssim.config.validate import from_mapping
+from hssim.validate import from_mapping
 from hssim.errors import ConfigError
 from hssim.sweep import design
 from hssim.sweep.schema import ExperimentConfig

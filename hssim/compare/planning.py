@@ -107,7 +107,7 @@ class ComparisonPlan:
         return dataclasses.replace(self.configs[arm], seed=self.design.seed(replicate))
 
     def fingerprint(self, arm: str, replicate: int) -> str:
-        from ..config.validate import to_dict
+        from ..validate import to_dict
 
         return _fingerprint(to_dict(self.config(arm, replicate)))
 

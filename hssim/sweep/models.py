@@ -102,7 +102,7 @@ class HssimModel:
         overrides and the arm's, validated and resolved to plain values."""
         from ..config.build import load_config
         from ..runs.compose import compose
-        from ..config.validate import to_dict
+        from ..validate import to_dict
 
         out = {}
         arms = exp.arms or {"run": ()}

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config.validate import from_mapping, to_dict
+from ..validate import from_mapping, to_dict
 from ..errors import ConfigError
 from ..runs.design import Design
 from . import design

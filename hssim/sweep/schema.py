@@ -8,7 +8,7 @@ runner settings (:class:`SweepConfig`, the root of ``configs/sweep.yaml``) decla
 Changing the runner settings never changes a result; changing the experiment does,
 so a store records the experiment's fingerprint and refuses another one.
 
-Validation goes through :func:`hssim.config.validate.from_mapping`: an unknown key,
+Validation goes through :func:`hssim.validate.from_mapping`: an unknown key,
 a wrong type or a value out of range raises a :class:`~hssim.errors.ConfigError`
 naming the dotted path (``experiment.parameters.budget.bounds``).
 """
