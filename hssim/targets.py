@@ -12,7 +12,9 @@ its droughts included); ``low`` and
 ``high`` the band the model must land in (either may be empty: no bound); ``value``
 the published figure the band is built around (may be empty); ``source`` the
 publisher, year and document, or ``assumed`` where the band is a modelling
-judgement. :func:`load_targets` checks the file as :func:`hssim.scenario.load_scenario`
+judgement. An optional ``role`` column says what a fit may do with the row
+(:data:`ROLES`: ``calibration``, the default, or ``validation``: held out, never used
+by :mod:`hssim.calibrate`). :func:`load_targets` checks the file as :func:`hssim.scenario.load_scenario`
 checks the district table (every problem with its file, row and column, at once).
 
 :func:`measure` turns the results of no-shock runs (several seeds) into the same
@@ -34,7 +36,7 @@ from .results import derived_sums
 from .scenario import Scenario, resolve_scenario_path
 from .state import DISTRICT_FIELDS
 
-__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
+__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "OPTIONAL_COLUMNS", "ROLES", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
            "load_targets", "normal_months", "measure", "compare"]
 
 #: indicator -> what it measures (all from a no-shock run over the recorded horizon)
@@ -62,6 +64,10 @@ TARGET_INDICATORS: dict[str, str] = {
 }
 
 TARGET_COLUMNS = ("indicator", "district", "period", "low", "high", "value", "source", "note")
+#: columns a table may add: ``role`` (empty = calibration)
+OPTIONAL_COLUMNS = ("role",)
+#: ``calibration``: a fit may use the target; ``validation``: held out, never used by a fit
+ROLES = ("calibration", "validation")
 #: "normal years": the district-months away from droughts (see :func:`normal_months`);
 #: "all years": the whole horizon, the model's own random droughts included
 PERIODS = ("normal years", "all years")
@@ -80,6 +86,7 @@ class Target:
     source: str
     note: str
     row: int
+    role: str = "calibration"
 
     @property
     def assumed(self) -> bool:
@@ -120,8 +127,8 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
         problems.append(ScenarioError(fname, message, row, column))
 
     for h in header:
-        if h not in TARGET_COLUMNS:
-            problem(f"unknown column; allowed: {', '.join(TARGET_COLUMNS)}", 1, h)
+        if h not in TARGET_COLUMNS + OPTIONAL_COLUMNS:
+            problem(f"unknown column; allowed: {', '.join(TARGET_COLUMNS + OPTIONAL_COLUMNS)}", 1, h)
     for c in TARGET_COLUMNS:
         if c not in header:
             problem("required column missing", 1, c)
@@ -174,6 +181,10 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
         if not cells["source"]:
             problem("empty; expected the publisher, year and document, or 'assumed'", rowno, "source")
             ok = False
+        role = cells.get("role", "") or "calibration"
+        if role not in ROLES:
+            problem(f"{role!r} is not a role; allowed: {', '.join(ROLES)} (empty = calibration)", rowno, "role")
+            ok = False
         key = (cells["indicator"], d, cells["period"])
         if key in seen:
             problem(f"the same indicator, district and period as row {seen[key]}", rowno, "indicator")
@@ -182,7 +193,7 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
             seen[key] = rowno
         if ok:
             out.append(Target(cells["indicator"], d, cells["period"], nums["low"], nums["high"], nums["value"],
-                              cells["source"], cells["note"], rowno))
+                              cells["source"], cells["note"], rowno, role))
     if problems:
         raise ScenarioErrors(problems)
     return out
@@ -315,5 +326,5 @@ def compare(targets: list[Target], measured: pd.DataFrame) -> pd.DataFrame:
     for t in targets:
         x = float(measured.loc[(t.indicator, t.district, t.period), "mean"])
         out.append({"indicator": t.indicator, "district": t.district, "period": t.period, "low": t.low, "high": t.high, "value": t.value,
-                    "model": x, "ok": t.contains(x), "assumed": t.assumed, "row": t.row})
+                    "model": x, "ok": t.contains(x), "assumed": t.assumed, "role": t.role, "row": t.row})
     return pd.DataFrame(out)

@@ -12,6 +12,7 @@ import pytest
 
 import hssim
 
+from .mariadb import MariaDB, mariadb_available
 from .slurm import SlurmCluster, slurm_available
 
 REPO = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float 
 
 #: fixtures that start a system component once per worker: the tests that use one run on
 #: one pytest-xdist worker (``--dist loadgroup``), so the component starts once per run
-_SHARED_COMPONENTS = {"slurm_cluster": "slurm", "dashboard_url": "chromium"}
+_SHARED_COMPONENTS = {"slurm_cluster": "slurm", "dashboard_url": "chromium", "mariadb_server": "mariadb"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -96,3 +97,17 @@ def slurm_cluster(tmp_path_factory):
             else:
                 os.environ[key] = value
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server(tmp_path_factory):
+    """A real MariaDB server (``tests/mariadb.py``) for the session; skips with the reason
+    when it cannot run here."""
+    reason = mariadb_available()
+    if reason is not None:
+        pytest.skip(reason)
+    db = MariaDB.start(tmp_path_factory.mktemp("mariadb"))
+    try:
+        yield db
+    finally:
+        db.stop()

@@ -1,0 +1,80 @@
+"""Calibration: fit free parameters to a scenario's calibration targets with Optuna,
+keep the plausible parameter sets, and say how well each parameter is identified.
+
+::
+
+    from hssim.calibrate import load_calibration, calibrate
+    cal = load_calibration("turkana", ["trials=40"])
+    res = calibrate(cal, out="calibration/turkana", workers=2)
+    res.plausible; res.identification; res.fit; res.save("calibration/turkana")
+
+Modules: :mod:`~hssim.calibrate.schema` (what a calibration declares),
+:mod:`~hssim.calibrate.objective` (a trial: runs over the seeds, the distance to the
+bands), :mod:`~hssim.calibrate.study` (the Optuna study on persistent storage, workers,
+resuming), :mod:`~hssim.calibrate.result` (plausible sets, identification, fit). The
+command line is :mod:`hssim.cli.calibrate` (``hssim-calibrate``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+from .result import CalibrationResult, summarise
+from .schema import CalibrationConfig, FreeParameter
+from .setup import calibration_targets, check_calibration, load_calibration
+
+__all__ = ["CalibrationConfig", "FreeParameter", "CalibrationResult", "load_calibration", "check_calibration",
+           "calibration_targets", "calibrate", "result_of"]
+
+
+def result_of(cal: CalibrationConfig, storage: str, targets) -> CalibrationResult:
+    """The :class:`CalibrationResult` of the study ``cal`` in ``storage`` as it stands."""
+    from .study import open_study, trial_records
+
+    study = open_study(cal, storage)
+    return summarise(cal, trial_records(study), targets, storage=_hide_password(storage))
+
+
+def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: int = 1, storage: str | None = None,
+              config_dirs: Sequence[str] = (), quiet: bool = True) -> CalibrationResult:
+    """Run (or continue) the calibration and return its result (saved to ``out`` when given).
+
+    Parameters
+    ----------
+    cal : CalibrationConfig  (:func:`load_calibration`)
+    out : folder of the study (default storage ``sqlite:///<out>/study.db``) and results
+    workers : processes adding trials to the one study
+    storage : a study storage URL (default: SQLite in ``out``; required without ``out``)
+    """
+    from .study import default_storage, optimize
+
+    if storage is None and out is None:
+        raise UserError("calibrate: give an output folder (out=) or a study storage (storage=)")
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+    url = storage or default_storage(out)
+    _, scenario, targets = check_calibration(cal, config_dirs)
+    optimize(cal, url, targets, scenario, workers=workers, config_dirs=config_dirs, quiet=quiet)
+    res = result_of(cal, url, targets)
+    if out is not None:
+        res.save(out)
+    return res
+
+
+def _hide_password(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for display
+        return url
+
+
+def replace(cal: CalibrationConfig, **changes) -> CalibrationConfig:
+    """A validated copy of ``cal`` with ``changes``."""
+    new = dataclasses.replace(cal, **changes)
+    new.validate()
+    return new

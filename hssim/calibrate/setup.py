@@ -1,0 +1,111 @@
+"""Reading and checking a calibration: the YAML file of the ``calibration`` group, its
+overrides, its targets, and everything a trial needs (checked before any trial runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import ConfigError, UserError
+from .schema import CalibrationConfig
+
+__all__ = ["load_calibration", "calibration_targets", "check_calibration"]
+
+
+def _find(name: str, config_dirs: Sequence[str]) -> Path:
+    from ..paths import configs_dir
+
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml"):
+        if not p.is_file():
+            raise UserError(f"calibration file not found: {p}")
+        return p
+    for d in [*config_dirs, str(configs_dir())]:
+        f = Path(d) / "calibration" / f"{name}.yaml"
+        if f.is_file():
+            return f
+    have = sorted({f.stem for d in [*config_dirs, str(configs_dir())] for f in (Path(d) / "calibration").glob("*.yaml")})
+    raise ConfigError("calibration", name, "a calibration of the group 'calibration' (" + ", ".join(have) + ")"
+                      if have else "a calibration file")
+
+
+def load_calibration(name: str, overrides: Sequence[str] = (), config_dirs: Sequence[str] = ()) -> CalibrationConfig:
+    """Read, override and validate a calibration.
+
+    Parameters
+    ----------
+    name : str  a name of the ``calibration`` group (``configs/calibration/<name>.yaml``
+        or ``<config_dir>/calibration/<name>.yaml``) or a path to a YAML file
+    overrides : list of str  ``key=value`` on the calibration's fields (``trials=20``,
+        ``parameters.p_mam_per_gap.high=0.9``)
+    config_dirs : folders searched before the shipped configs
+
+    Raises
+    ------
+    hssim.ConfigError  naming the field (unknown key, wrong type, out of range, bounds
+        reversed, unknown config path, target or district).
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from ..validate import from_mapping
+
+    file = _find(name, config_dirs)
+    try:
+        data = OmegaConf.load(file)
+        for o in overrides:
+            if "=" not in o:
+                raise ConfigError("override", o, "key=value")
+            key, value = o.split("=", 1)
+            OmegaConf.update(data, key, OmegaConf.create(f"v: {value}")["v"] if value else "", force_add=True)
+        plain = OmegaConf.to_container(data, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise UserError(f"{file}: {exc}") from None
+    if not isinstance(plain, dict):
+        raise ConfigError("calibration", plain, f"a mapping in {file}")
+    cal = from_mapping(CalibrationConfig, plain, "")
+    cal.validate()
+    return cal
+
+
+def calibration_targets(cal: CalibrationConfig, scenario=None, role: str = "calibration"):
+    """The targets of ``cal`` with ``role`` (``targets_used`` narrows the calibration ones)."""
+    from ..targets import load_targets
+
+    folder = cal.targets or (scenario.name if scenario is not None else cal.scenario)
+    targets = [t for t in load_targets(folder, scenario) if t.role == role]
+    if role == "calibration" and cal.targets_used:
+        by = {f"{t.indicator}|{t.district}|{t.period}": t for t in targets}
+        by.update({t.indicator: t for t in targets if sum(u.indicator == t.indicator for u in targets) == 1})
+        for i, u in enumerate(cal.targets_used):
+            if u not in by:
+                raise ConfigError(f"targets_used[{i}]", u,
+                                  "a calibration target of the table: an indicator, or indicator|district|period")
+        chosen = {id(by[u]) for u in cal.targets_used}
+        targets = [t for t in targets if id(t) in chosen]
+    if role == "calibration" and not targets:
+        raise ConfigError("targets", folder, "a targets table with at least one calibration row")
+    return targets
+
+
+def check_calibration(cal: CalibrationConfig, config_dirs: Sequence[str] = ()):
+    """Everything a calibration needs, checked before any trial: the composed base config,
+    every parameter path in it (a number), the scenario and its calibration targets.
+
+    Returns
+    -------
+    (base config dict, Scenario, targets)
+    """
+    from ..runs.paths import get_path
+    from ..scenario import load_scenario
+    from .objective import base_config
+
+    base = base_config(cal, config_dirs)
+    for k, p in cal.parameters.items():
+        v = get_path(base, p.path, where=f"parameters.{k}.path")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"parameters.{k}.path", p.path, "the path of a number in the run config")
+    sc = base["scenario"]
+    scenario = load_scenario(sc.get("path") or sc["name"]) if isinstance(sc, dict) else load_scenario(str(sc))
+    targets = calibration_targets(cal, scenario)
+    return base, scenario, targets

@@ -1,0 +1,142 @@
+"""The command line, ``hssim-calibrate`` (see :data:`HELP`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..cliutil import fail as _fail
+from ..cliutil import handle_signals, interrupted, os_error_message
+from ..errors import UserError
+
+PROG = "hssim-calibrate"
+USAGE = (f"usage: {PROG} [calibration=NAME | calibration=FILE.yaml] [--config-dir DIR] [--out DIR] "
+         "[--storage URL] [--workers N] [--report-only] [--debug] [KEY=VALUE...]")
+HELP = f"""{USAGE}
+
+Fit a scenario's free parameters to its calibration targets (targets.csv rows with role
+calibration; validation rows are held out) with an Optuna study on persistent storage.
+Every trial runs the calibration's seeds (common random numbers). Writes trials.csv,
+plausible.csv (the parameter sets whose every target lands in its band), identification.csv,
+fit.csv and calibration.json (last) into the output folder.
+
+  calibration=NAME      configs/calibration/NAME.yaml (or DIR/calibration/NAME.yaml), or a
+                        YAML file (default: default)
+  --config-dir DIR      a folder searched first (its calibration/ and scenario/ groups)
+  --out DIR             output folder (default: outputs/calibration/NAME); the study is
+                        DIR/study.db unless --storage says otherwise
+  --storage URL         a study storage shared by several workers or machines, e.g.
+                        mysql+pymysql://user:password@host/db or sqlite:////path/study.db
+  --workers N           processes adding trials to the one study (default 1)
+  --report-only         no new trial: summarise the study as it stands
+  --debug               show tracebacks (also HSSIM_DEBUG=1)
+  KEY=VALUE             a calibration field, e.g. trials=80 seeds=[1,2,3]
+                        parameters.p_mam_per_gap.high=0.9
+
+Running the same command again continues the study: finished trials are kept and only
+the missing ones run. A mistake prints one line and exits with status 2 before anything
+runs."""
+
+
+def _parse(argv: list[str]):
+    name, dirs, out, storage, workers, report_only, overrides = "default", [], None, None, 1, False, []
+    it = iter(argv)
+    for a in it:
+        if a in ("-h", "--help"):
+            return None
+        if a in ("--config-dir", "--out", "--storage", "--workers"):
+            value = next(it, None)
+            if value is None:
+                raise UserError(f"{a} needs a value")
+            if a == "--config-dir":
+                if not Path(value).is_dir():
+                    raise UserError(f"--config-dir {value}: not a folder")
+                dirs.append(str(Path(value).resolve()))
+            elif a == "--out":
+                out = value
+            elif a == "--storage":
+                storage = value
+            else:
+                if not value.isdigit() or int(value) < 1:
+                    raise UserError(f"--workers {value}: expected an integer >= 1")
+                workers = int(value)
+        elif a == "--report-only":
+            report_only = True
+        elif a.startswith("calibration="):
+            name = a.split("=", 1)[1]
+        elif a.startswith("-"):
+            raise UserError(f"unknown option {a}; {USAGE}")
+        elif "=" in a:
+            overrides.append(a)
+        else:
+            raise UserError(f"{a!r}: expected KEY=VALUE; {USAGE}")
+    return name, dirs, out, storage, workers, report_only, overrides
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point (see :data:`HELP`)."""
+    from ..calibrate import check_calibration, load_calibration, result_of
+    from ..calibrate.study import default_storage, optimize
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in argv:
+        argv = [x for x in argv if x != "--debug"]
+        os.environ["HSSIM_DEBUG"] = "1"
+    handle_signals()
+    try:
+        parsed = _parse(argv)
+        if parsed is None:
+            print(HELP)
+            return
+        name, dirs, out, storage, workers, report_only, overrides = parsed
+        cal = load_calibration(name, overrides, dirs)
+        out_dir = Path(out) if out else Path("outputs") / "calibration" / cal.name
+        _, scenario, targets = check_calibration(cal, dirs)
+        if storage is None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        url = storage or default_storage(out_dir)
+        from ..calibrate.study import complete_trials, open_study
+
+        done = complete_trials(open_study(cal, url))
+    except UserError as exc:
+        _fail(exc, prog=PROG)
+    except OSError as exc:
+        if err := os_error_message(exc, "could not prepare the calibration folder"):
+            _fail(err, prog=PROG)
+        raise
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "nothing was run")
+
+    todo = 0 if report_only else max(0, cal.trials - done)
+    print(f"{PROG}: {cal.name} on scenario {cal.scenario}: {len(cal.parameters)} free parameters, "
+          f"{len(targets)} calibration targets, seeds {list(cal.seeds)}; study {cal.study_name!r} holds "
+          f"{done} of {cal.trials} trials; {todo} to run with {workers} worker(s)", flush=True)
+    t0 = time.perf_counter()
+    try:
+        if todo:
+            optimize(cal, url, targets, scenario, workers=workers, config_dirs=dirs)
+        res = result_of(cal, url, targets)
+        res.save(out_dir)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "finished trials are kept in the study; run the same command to continue")
+    except UserError as exc:
+        _fail(exc, prog=PROG)
+    except OSError as exc:
+        if err := os_error_message(exc, "could not write the calibration folder"):
+            _fail(err, prog=PROG)
+        raise
+    n_in = int(res.fit["best_in_band"].sum())
+    print(f"{PROG}: {len(res.trials)} trials ({time.perf_counter() - t0:.0f} s now); "
+          f"{len(res.plausible)} plausible set(s) ({'every band met' if res.all_in_bands else 'closest trials: no trial meets every band'}); "
+          f"best trial meets {n_in} of {len(res.fit)} targets", flush=True)
+    for _, r in res.identification.iterrows():
+        print(f"  {r['parameter']:<28} plausible {r['plausible_p05']:.4g}..{r['plausible_p95']:.4g} "
+              f"(median {r['plausible_median']:.4g}; prior {r['prior_low']:.4g}..{r['prior_high']:.4g}; "
+              f"range ratio {r['range_ratio']:.2f})")
+    print(f"{PROG}: wrote {out_dir}/calibration.json, fit.csv, identification.csv, plausible.csv, trials.csv")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
