@@ -36,7 +36,8 @@ from .results import derived_sums
 from .scenario import Scenario, resolve_scenario_path
 from .state import DISTRICT_FIELDS
 
-__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "OPTIONAL_COLUMNS", "ROLES", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
+__all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "OPTIONAL_COLUMNS", "ROLES", "parse_calendar_period",
+           "horizon_months", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
            "load_targets", "normal_months", "measure", "compare"]
 
 #: indicator -> what it measures (all from a no-shock run over the recorded horizon)
@@ -64,8 +65,9 @@ TARGET_INDICATORS: dict[str, str] = {
 }
 
 TARGET_COLUMNS = ("indicator", "district", "period", "low", "high", "value", "source", "note")
-#: columns a table may add: ``role`` (empty = calibration)
-OPTIONAL_COLUMNS = ("role",)
+#: columns a table may add: ``role`` (empty = calibration) and ``storyline`` (empty = the
+#: no-shock run; else a storyline of ``configs/storyline/`` that replays a dated crisis)
+OPTIONAL_COLUMNS = ("role", "storyline")
 #: ``calibration``: a fit may use the target; ``validation``: held out, never used by a fit
 ROLES = ("calibration", "validation")
 #: "normal years": the district-months away from droughts (see :func:`normal_months`);
@@ -87,6 +89,13 @@ class Target:
     note: str
     row: int
     role: str = "calibration"
+    storyline: str = ""
+
+    @property
+    def calendar(self) -> tuple[int, int] | None:
+        """(first, last) calendar month of a dated period as ``year * 12 + month - 1``;
+        None for "normal years" and "all years"."""
+        return parse_calendar_period(self.period)
 
     @property
     def assumed(self) -> bool:
@@ -136,7 +145,7 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
         raise ScenarioErrors(problems)
     districts = None if scenario is None else set(scenario.names)
     out: list[Target] = []
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[str, str, str, str], int] = {}
     for i, r in enumerate(rows[1:]):
         rowno = i + 2
         if len(r) != len(header):
@@ -154,8 +163,24 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
         elif d != "all" and districts is not None and d not in districts:
             problem(f"{d!r} is not a district of the scenario", rowno, "district")
             ok = False
-        if cells["period"] not in PERIODS:
-            problem(f"{cells['period']!r} is not a period; allowed: {', '.join(PERIODS)}", rowno, "period")
+        storyline = cells.get("storyline", "")
+        dated = parse_calendar_period(cells["period"])
+        if cells["period"] not in PERIODS and dated is None:
+            problem(f"{cells['period']!r} is not a period; allowed: {', '.join(PERIODS)}, or calendar months "
+                    "'YYYY-MM..YYYY-MM' (first..last, with a storyline)", rowno, "period")
+            ok = False
+        elif dated is not None and dated[1] < dated[0]:
+            problem(f"{cells['period']!r} ends before it starts", rowno, "period")
+            ok = False
+        elif dated is not None and not storyline:
+            problem("a calendar period needs the storyline that replays it (column storyline)", rowno, "storyline")
+            ok = False
+        elif dated is not None and cells["indicator"] in HORIZON_INDICATORS:
+            problem(f"{cells['indicator']} describes the whole horizon: period 'normal years' or 'all years'",
+                    rowno, "period")
+            ok = False
+        if storyline and not _storyline_exists(storyline):
+            problem(f"{storyline!r} is not a storyline of configs/storyline/", rowno, "storyline")
             ok = False
         nums = {}
         for c in ("low", "high", "value"):
@@ -185,18 +210,52 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
         if role not in ROLES:
             problem(f"{role!r} is not a role; allowed: {', '.join(ROLES)} (empty = calibration)", rowno, "role")
             ok = False
-        key = (cells["indicator"], d, cells["period"])
+        key = (cells["indicator"], d, cells["period"], storyline)
         if key in seen:
-            problem(f"the same indicator, district and period as row {seen[key]}", rowno, "indicator")
+            problem(f"the same indicator, district, period and storyline as row {seen[key]}", rowno, "indicator")
             ok = False
         else:
             seen[key] = rowno
         if ok:
             out.append(Target(cells["indicator"], d, cells["period"], nums["low"], nums["high"], nums["value"],
-                              cells["source"], cells["note"], rowno, role))
+                              cells["source"], cells["note"], rowno, role, storyline))
     if problems:
         raise ScenarioErrors(problems)
     return out
+
+
+def parse_calendar_period(period: str) -> tuple[int, int] | None:
+    """``'YYYY-MM..YYYY-MM'`` -> (first, last) as ``year * 12 + month - 1``; None otherwise."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})\s*", period)
+    if not m:
+        return None
+    y1, m1, y2, m2 = (int(g) for g in m.groups())
+    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+        return None
+    return y1 * 12 + m1 - 1, y2 * 12 + m2 - 1
+
+
+def _storyline_exists(name: str) -> bool:
+    from .paths import configs_dir
+
+    return (configs_dir() / "storyline" / f"{name}.yaml").is_file()
+
+
+def horizon_months(first_month: str, period: str) -> tuple[int, int]:
+    """The 1-based horizon months (first, last) a dated ``period`` covers in a run whose
+    horizon month 1 is the calendar month ``first_month`` ('YYYY-MM').
+
+    Raises
+    ------
+    ValueError  when the period starts before horizon month 1.
+    """
+    start = int(first_month[:4]) * 12 + int(first_month[5:]) - 1
+    a, b = parse_calendar_period(period)
+    if a < start:
+        raise ValueError(f"period {period} starts before the storyline's first month {first_month}")
+    return a - start + 1, b - start + 1
 
 
 #: indicators of the whole horizon whatever the period: growth, sizes and the scale of the
@@ -225,6 +284,24 @@ def normal_months(res) -> np.ndarray:
     return ~affected
 
 
+def _period_mask(res, period: str) -> np.ndarray:
+    """bool[months, D]: the recorded district-months a period covers."""
+    shape = res.district_series.shape[:2]
+    if period == "normal years":
+        return normal_months(res)
+    if period == "all years":
+        return np.ones(shape, bool)
+    first = res.config["storyline"].get("first_month", "")
+    if not first:
+        raise ValueError(f"period {period!r} needs a dated storyline (storyline.first_month); the run has none")
+    a, b = horizon_months(first, period)
+    if b > shape[0]:
+        raise ValueError(f"period {period} ends in horizon month {b}; the run has {shape[0]} months")
+    mask = np.zeros(shape, bool)
+    mask[a - 1 : b] = True
+    return mask
+
+
 def _one_run(res, district: str, real_per_sim: float, period: str) -> dict[str, float]:
     """The indicators of one run in one district (or 'all') over one period.
 
@@ -235,7 +312,7 @@ def _one_run(res, district: str, real_per_sim: float, period: str) -> dict[str, 
     g = lambda k: res.indicator(k, district=district).to_numpy(dtype=np.float64)  # noqa: E731
     days = float(res.config["households"]["days_per_month"])
     cols = list(range(len(res.districts))) if district == "all" else [list(res.districts).index(district)]
-    mask = (normal_months(res) if period == "normal years" else np.ones(res.district_series.shape[:2], bool))[:, cols]
+    mask = _period_mask(res, period)[:, cols]
     sums = derived_sums(res.sums[:, cols].sum(axis=2))  # name -> [months, len(cols)]
     field_names = [f.name for f in DISTRICT_FIELDS]
     events = res.district_series[:, cols, field_names.index("conflict_events")]  # [months, len(cols)]

@@ -204,3 +204,35 @@ def test_shipped_calibrations_are_valid():
         _, scenario, targets = check_calibration(cal)
         assert targets and all(t.role == "calibration" for t in targets), name
         assert all(p.source for p in cal.parameters.values()), f"{name}: every free parameter names its source"
+
+
+def test_validation_runs_every_target_with_crisis_hindcasts_and_writes_the_page(tmp_path, capsys):
+    """Turkana, tiny: two trials, then the best set against every row of its table (both
+    roles), the crisis rows as hindcasts of their dated storylines."""
+    import pandas as pd
+
+    from hssim.targets import load_targets
+
+    out = tmp_path / "out"
+    main(["calibration=turkana", "--out", str(out), "households=150", "months=24", "trials=2", "seeds=[1]",
+          "startup_trials=2", "validation_sets=1"])
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "validation.csv")
+    table["storyline"] = table["storyline"].fillna("")  # no-shock rows: empty
+    every = load_targets("turkana", load_scenario("turkana"))
+    assert len(table) == len(every) and set(table["role"]) == {"calibration", "validation"}
+    crisis = table[table["storyline"] != ""]
+    assert set(crisis["storyline"]) == {t.storyline for t in every if t.storyline} and (crisis["role"] == "validation").all()
+    assert table["coverage"].between(0, 1).all() and table["model_median"].notna().all()
+    k, n = int(table[table.role == "validation"]["in_band"].sum()), int((table.role == "validation").sum())
+    assert f"validation targets inside their band at the plausible sets' median: {k} of {n}" in printed
+    # the hindcast's months carry their calendar month: horizon month 1 is the storyline's first month
+    series = pd.read_csv(out / "hindcasts.csv")
+    first = series[(series.storyline == "turkana_2016_2017") & (series.month == 1)]["calendar"].unique()
+    assert list(first) == ["2016-01"]
+    last = series[series.storyline == "turkana_2016_2017"]["month"].max()
+    assert last == 21 + 12  # the last dated row (Sept 2017, month 21) and a year of recovery
+    html = (out / "report.html").read_text()
+    assert "Validation targets (held out" in html and html.count("data:image/png;base64,") == 2
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["storyline"]) == {"no shock", "turkana_2016_2017", "turkana_2020_2022"}

@@ -27,7 +27,7 @@ from .schema import CalibrationConfig, FreeParameter
 from .setup import calibration_targets, check_calibration, load_calibration
 
 __all__ = ["CalibrationConfig", "FreeParameter", "CalibrationResult", "load_calibration", "check_calibration",
-           "calibration_targets", "calibrate", "result_of"]
+           "calibration_targets", "calibrate", "result_of", "validate"]
 
 
 def result_of(cal: CalibrationConfig, storage: str, targets) -> CalibrationResult:
@@ -62,6 +62,18 @@ def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: in
     if out is not None:
         res.save(out)
     return res
+
+
+def validate(cal: CalibrationConfig, result: CalibrationResult, config_dirs: Sequence[str] = (), progress=None):
+    """Every target of the scenario (both roles, no-shock and crisis hindcasts) against the
+    model at the best ``cal.validation_sets`` plausible sets
+    (:func:`hssim.calibrate.validation.validate_fit`)."""
+    from .validation import validate_fit
+
+    _, scenario, _ = check_calibration(cal, config_dirs)
+    every = calibration_targets(cal, scenario, role=None)
+    sets = result.parameter_sets()[: max(1, cal.validation_sets)]
+    return validate_fit(cal, sets, every, scenario, config_dirs, progress=progress)
 
 
 def _hide_password(url: str) -> str:

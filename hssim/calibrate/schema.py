@@ -69,6 +69,7 @@ class CalibrationConfig:
     startup_trials: int = fr(10, 0, 100_000, "trials drawn at random before TPE models the others")
     plausible: str = "in_bands"
     best_fraction: float = fr(0.1, 0.001, 1.0, "share of the best trials kept when no trial lands in every band")
+    validation_sets: int = fr(5, 0, 1000, "plausible sets (best first) run against every target after the fit; 0 = none")
     storage: str = ""
     study: str = ""
 

@@ -68,12 +68,26 @@ def load_calibration(name: str, overrides: Sequence[str] = (), config_dirs: Sequ
     return cal
 
 
-def calibration_targets(cal: CalibrationConfig, scenario=None, role: str = "calibration"):
-    """The targets of ``cal`` with ``role`` (``targets_used`` narrows the calibration ones)."""
+def calibration_targets(cal: CalibrationConfig, scenario=None, role: str | None = "calibration"):
+    """The targets of ``cal`` with ``role`` (None: every row; ``targets_used`` narrows the
+    calibration ones).
+
+    Raises
+    ------
+    ConfigError  a calibration row that names a storyline: the fit runs the no-shock world
+        only, so crisis rows are validation rows (hindcasts) for now.
+    """
     from ..targets import load_targets
 
     folder = cal.targets or (scenario.name if scenario is not None else cal.scenario)
-    targets = [t for t in load_targets(folder, scenario) if t.role == role]
+    every = load_targets(folder, scenario)
+    targets = [t for t in every if role is None or t.role == role]
+    if role == "calibration":
+        for t in targets:
+            if t.storyline:
+                raise ConfigError(f"targets (row {t.row})", t.storyline,
+                                  "no storyline on a calibration row: crisis rows are held out (role validation); "
+                                  "the fit runs the no-shock world")
     if role == "calibration" and cal.targets_used:
         by = {f"{t.indicator}|{t.district}|{t.period}": t for t in targets}
         by.update({t.indicator: t for t in targets if sum(u.indicator == t.indicator for u in targets) == 1})

@@ -112,6 +112,7 @@ def open_study(cal: CalibrationConfig, url: str, worker: int | None = None):
     :func:`sampler_seed`); None to read the study only."""
     import optuna
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # hssim reports progress itself
     storage = _rdb(url)
     study = optuna.create_study(study_name=cal.study_name, storage=storage, direction="minimize",
                                 sampler=_sampler(cal), load_if_exists=True)

@@ -13,14 +13,16 @@ from ..errors import UserError
 
 PROG = "hssim-calibrate"
 USAGE = (f"usage: {PROG} [calibration=NAME | calibration=FILE.yaml] [--config-dir DIR] [--out DIR] "
-         "[--storage URL] [--workers N] [--report-only] [--debug] [KEY=VALUE...]")
+         "[--storage URL] [--workers N] [--report-only] [--no-validation] [--debug] [KEY=VALUE...]")
 HELP = f"""{USAGE}
 
 Fit a scenario's free parameters to its calibration targets (targets.csv rows with role
 calibration; validation rows are held out) with an Optuna study on persistent storage.
 Every trial runs the calibration's seeds (common random numbers). Writes trials.csv,
 plausible.csv (the parameter sets whose every target lands in its band), identification.csv,
-fit.csv and calibration.json (last) into the output folder.
+fit.csv and calibration.json into the output folder; then runs the best plausible sets
+against every target, held-out and crisis hindcasts included, and writes the validation
+page report.html with validation.csv, hindcasts.csv and metrics.csv.
 
   calibration=NAME      configs/calibration/NAME.yaml (or DIR/calibration/NAME.yaml), or a
                         YAML file (default: default)
@@ -31,6 +33,7 @@ fit.csv and calibration.json (last) into the output folder.
                         mysql+pymysql://user:password@host/db or sqlite:////path/study.db
   --workers N           processes adding trials to the one study (default 1)
   --report-only         no new trial: summarise the study as it stands
+  --no-validation       skip the validation runs and page (report.html)
   --debug               show tracebacks (also HSSIM_DEBUG=1)
   KEY=VALUE             a calibration field, e.g. trials=80 seeds=[1,2,3]
                         parameters.p_mam_per_gap.high=0.9
@@ -42,6 +45,7 @@ runs."""
 
 def _parse(argv: list[str]):
     name, dirs, out, storage, workers, report_only, overrides = "default", [], None, None, 1, False, []
+    no_validation = False
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
@@ -64,6 +68,8 @@ def _parse(argv: list[str]):
                 workers = int(value)
         elif a == "--report-only":
             report_only = True
+        elif a == "--no-validation":
+            no_validation = True
         elif a.startswith("calibration="):
             name = a.split("=", 1)[1]
         elif a.startswith("-"):
@@ -72,7 +78,7 @@ def _parse(argv: list[str]):
             overrides.append(a)
         else:
             raise UserError(f"{a!r}: expected KEY=VALUE; {USAGE}")
-    return name, dirs, out, storage, workers, report_only, overrides
+    return name, dirs, out, storage, workers, report_only, no_validation, overrides
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         if parsed is None:
             print(HELP)
             return
-        name, dirs, out, storage, workers, report_only, overrides = parsed
+        name, dirs, out, storage, workers, report_only, no_validation, overrides = parsed
         cal = load_calibration(name, overrides, dirs)
         out_dir = Path(out) if out else Path("outputs") / "calibration" / cal.name
         _, scenario, targets = check_calibration(cal, dirs)
@@ -136,6 +142,24 @@ def main(argv: list[str] | None = None) -> None:
               f"(median {r['plausible_median']:.4g}; prior {r['prior_low']:.4g}..{r['prior_high']:.4g}; "
               f"range ratio {r['range_ratio']:.2f})")
     print(f"{PROG}: wrote {out_dir}/calibration.json, fit.csv, identification.csv, plausible.csv, trials.csv")
+    if cal.validation_sets and not no_validation and len(res.plausible):
+        try:
+            from ..calibrate import validate
+            from ..calibrate.validation import first_month
+            from ..report.calibration_report import save_calibration
+
+            def progress(k: int, n: int) -> None:
+                print(f"  validation run {k}/{n}", file=sys.stderr, flush=True)
+
+            val = validate(cal, res, dirs, progress=progress)
+            stories = sorted(set(val.table["storyline"]) - {""})
+            save_calibration(res, val, out_dir, {s: first_month(s, dirs) for s in stories},
+                             command=" ".join([PROG, *("<storage URL>" if a == storage else a for a in argv)]))
+        except KeyboardInterrupt as exc:
+            interrupted(exc, PROG, "the study and its tables are kept; run the same command to validate again")
+        for role, (k, n) in sorted(val.counts().items()):
+            print(f"{PROG}: {role} targets inside their band at the plausible sets' median: {k} of {n}")
+        print(f"{PROG}: wrote {out_dir}/report.html (validation page), validation.csv, hindcasts.csv, metrics.csv")
 
 
 if __name__ == "__main__":  # pragma: no cover

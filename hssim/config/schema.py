@@ -63,6 +63,20 @@ class StorylineConfig:
     name: str = "none"
     description: str = ""
     events: tuple[StorylineEvent, ...] = ()
+    #: the calendar month of horizon month 1, "YYYY-MM" (a storyline that replays a
+    #: documented crisis; crisis targets name calendar months); "" = not dated
+    first_month: str = ""
+
+    def validate(self, path: str) -> None:
+        if self.first_month and not _is_year_month(self.first_month):
+            raise ConfigError(f"{path}.first_month", self.first_month, "a calendar month 'YYYY-MM' (or empty)")
+
+
+def _is_year_month(text: str) -> bool:
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    return bool(m) and 1 <= int(m.group(2)) <= 12
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,13 @@ class Config:
                 self.households.meal_cut_crisis_frac,
                 f"a share >= households.meal_cut_stress_frac ({self.households.meal_cut_stress_frac})",
             )
+        if self.storyline.first_month:
+            month = int(self.storyline.first_month[5:])
+            if month != self.scenario.start_calendar_month:
+                raise ConfigError(
+                    "storyline.first_month", self.storyline.first_month,
+                    f"a month that agrees with scenario.start_calendar_month ({self.scenario.start_calendar_month})",
+                )
         for i, ev in enumerate(self.storyline.events):
             end = ev.end if ev.end is not None else ev.start
             if end > self.months:

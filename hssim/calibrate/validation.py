@@ -1,0 +1,201 @@
+"""Validation of a fit: every target of the scenario (calibration and held-out validation
+rows, no-shock and crisis) against the model at the plausible parameter sets.
+
+For each plausible set (the best ``max_sets``) and each seed of the calibration, the
+model runs once without storyline (the no-shock rows) and once per storyline that a
+crisis row names (a hindcast: the storyline replays the documented crisis, the response
+is the calibration's, ``policy=none`` for the shipped ones). Each target gets the
+distribution of its indicator over those runs (sets x seeds) against the observed band.
+
+**Error metrics**, as displacement and epidemic modellers report them:
+
+- ``rel_error``: (model median - observed value) / observed value, where a value is given;
+- ``coverage``: the share of the runs whose value lies in the band;
+- ``in_band``: the model median lies in the band;
+- ``mase`` (per storyline, in :attr:`Validation.metrics`): the mean absolute error of the
+  model median over the storyline's dated targets (band midpoints), scaled by the mean
+  absolute error of the naive forecast "the no-shock model median" for the same targets.
+  Below 1: the hindcast says more about the crisis than "a normal year" would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..targets import Target, horizon_months, measure
+from .objective import base_config, trial_configs
+from .schema import CalibrationConfig
+
+__all__ = ["Validation", "validate_fit", "first_month", "HINDCAST_SERIES"]
+
+#: monthly series kept from every hindcast (all districts)
+HINDCAST_SERIES = ("ipc3plus_frac", "ipc5_frac", "acute_malnutrition_frac", "cdr_per_10k_day")
+#: months a hindcast runs past the last month a crisis row names (to show the recovery)
+RECOVERY_MONTHS = 12
+
+
+@dataclass
+class Validation:
+    """Targets against the model at the plausible sets (see the module docstring).
+
+    Attributes
+    ----------
+    table : DataFrame  one row per target: ``indicator, district, period, storyline, role,
+        low, high, value, model_median, model_p05, model_p95, in_band, coverage, rel_error,
+        source``
+    series : DataFrame  hindcast months: ``storyline, set, seed, month, calendar`` and
+        :data:`HINDCAST_SERIES`
+    metrics : DataFrame  per storyline (and ``no shock``) and role: targets, in band,
+        mean coverage, MASE
+    sets : list of dict  the parameter sets run (best first)
+    """
+
+    table: pd.DataFrame
+    series: pd.DataFrame
+    metrics: pd.DataFrame
+    sets: list = field(default_factory=list)
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """role -> (targets in band, targets)."""
+        out = {}
+        for role, g in self.table.groupby("role"):
+            out[str(role)] = (int(g["in_band"].sum()), int(len(g)))
+        return out
+
+
+def _calendar(first_month: str, m: int) -> str:
+    start = int(first_month[:4]) * 12 + int(first_month[5:]) - 1 + (m - 1)
+    return f"{start // 12:04d}-{start % 12 + 1:02d}"
+
+
+def _storyline_base(cal: CalibrationConfig, storyline: str, months: int, config_dirs: Sequence[str]) -> dict:
+    keep = [o for o in cal.overrides if not o.lstrip("+~").startswith(("storyline=", "months="))]
+    hind = dataclasses.replace(cal, overrides=(*keep, f"storyline={storyline}"), months=months)
+    return base_config(hind, config_dirs)
+
+
+def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence[Target], scenario,
+                 config_dirs: Sequence[str] = (), progress=None) -> Validation:
+    """Run the plausible ``sets`` (name -> value, best first) over the calibration's seeds
+    and compare every target (both roles) with the runs.
+
+    ``progress(done, total)`` after each run.
+    """
+    from ..runs.execute import run_results
+
+    sets = [dict(s) for s in sets]
+    if not sets:
+        raise ValueError("no parameter set to validate")
+    plain = [t for t in targets if not t.storyline]
+    crisis: dict[str, list[Target]] = {}
+    for t in targets:
+        if t.storyline:
+            crisis.setdefault(t.storyline, []).append(t)
+    bases = {"": base_config(cal, config_dirs)} if plain or crisis else {}
+    for name, ts in crisis.items():
+        first = first_month(name, config_dirs)
+        last = max(horizon_months(first, t.period)[1] for t in ts)
+        bases[name] = _storyline_base(cal, name, last + RECOVERY_MONTHS, config_dirs)
+    total = len(bases) * len(sets) * len(cal.seeds)
+    done = 0
+    runs: dict[str, list] = {name: [] for name in bases}
+    labels: dict[str, list[tuple[int, int]]] = {name: [] for name in bases}
+    for name, base in bases.items():
+        for k, params in enumerate(sets):
+            for cfg in trial_configs(cal, base, params):
+                runs[name].append(run_results(cfg))
+                labels[name].append((k, int(cfg["seed"])))
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+
+    rows = []
+    naive: dict[tuple[str, str], float] = {}  # (indicator, district) -> no-shock median over all years
+    if "" in runs:
+        ind_d = sorted({(t.indicator, t.district) for ts in crisis.values() for t in ts} |
+                       {(t.indicator, t.district) for t in plain})
+        districts = tuple(sorted({d for _, d in ind_d}, key=lambda d: (d != "all", d)))
+        m0 = measure(runs[""], scenario, districts=districts, periods=("normal years", "all years"))
+        for ind, d in ind_d:
+            naive[(ind, d)] = float(np.nanmedian(m0.loc[(ind, d, "all years")].drop("mean").to_numpy(np.float64)))
+        rows += _rows(plain, m0)
+    for name, ts in crisis.items():
+        districts = tuple(sorted({t.district for t in ts}, key=lambda d: (d != "all", d)))
+        m = measure(runs[name], scenario, districts=districts, periods=tuple(sorted({t.period for t in ts})))
+        rows += [dict(r, storyline=name) for r in _rows(ts, m)]
+    table = pd.DataFrame(rows, columns=["indicator", "district", "period", "storyline", "role", "low", "high", "value",
+                                        "model_median", "model_p05", "model_p95", "in_band", "coverage", "rel_error",
+                                        "source", "row"])
+
+    series = []
+    for name in crisis:
+        first = first_month(name, config_dirs)
+        for (k, seed), res in zip(labels[name], runs[name]):
+            frame = pd.DataFrame({s: res.indicator(s).to_numpy(np.float64) for s in HINDCAST_SERIES})
+            frame.insert(0, "calendar", [_calendar(first, m) for m in range(1, len(frame) + 1)])
+            frame.insert(0, "month", np.arange(1, len(frame) + 1))
+            frame.insert(0, "seed", seed)
+            frame.insert(0, "set", k)
+            frame.insert(0, "storyline", name)
+            series.append(frame)
+    series_frame = pd.concat(series, ignore_index=True) if series else pd.DataFrame(
+        columns=["storyline", "set", "seed", "month", "calendar", *HINDCAST_SERIES])
+
+    metrics = []
+    for (story, role), g in table.groupby([table["storyline"].replace("", "no shock"), "role"], sort=False):
+        entry = {"storyline": story, "role": role, "targets": int(len(g)), "in_band": int(g["in_band"].sum()),
+                 "mean_coverage": float(g["coverage"].mean()), "mase": math.nan}
+        if story != "no shock" and naive:
+            obs = g.apply(lambda r: _midpoint(r["low"], r["high"], r["value"]), axis=1).to_numpy(np.float64)
+            model = g["model_median"].to_numpy(np.float64)
+            ref = np.array([naive.get((i, d), math.nan) for i, d in zip(g["indicator"], g["district"])])
+            den = np.nanmean(np.abs(ref - obs))
+            entry["mase"] = float(np.nanmean(np.abs(model - obs)) / den) if den > 0 else math.nan
+        metrics.append(entry)
+    return Validation(table, series_frame, pd.DataFrame(metrics), sets)
+
+
+def _midpoint(low: float, high: float, value: float) -> float:
+    if not math.isnan(value):
+        return value
+    if not math.isnan(low) and not math.isnan(high):
+        return (low + high) / 2
+    return low if not math.isnan(low) else high
+
+
+def _rows(targets: Sequence[Target], measured: pd.DataFrame) -> list[dict]:
+    out = []
+    for t in targets:
+        vals = measured.loc[(t.indicator, t.district, t.period)].drop("mean").to_numpy(np.float64)
+        finite = vals[np.isfinite(vals)]
+        med = float(np.median(finite)) if len(finite) else math.nan
+        p05, p95 = (np.quantile(finite, [0.05, 0.95]) if len(finite) else (math.nan, math.nan))
+        out.append({"indicator": t.indicator, "district": t.district, "period": t.period, "storyline": t.storyline,
+                    "role": t.role, "low": t.low, "high": t.high, "value": t.value, "model_median": med,
+                    "model_p05": float(p05), "model_p95": float(p95), "in_band": bool(t.contains(med)),
+                    "coverage": float(np.mean([t.contains(float(v)) for v in vals])) if len(vals) else math.nan,
+                    "rel_error": (med - t.value) / t.value if not math.isnan(t.value) and t.value != 0 else math.nan,
+                    "source": t.source, "row": t.row})
+    return out
+
+
+def first_month(storyline: str, config_dirs: Sequence[str]) -> str:
+    from omegaconf import OmegaConf
+
+    from ..paths import configs_dir
+
+    for d in [*config_dirs, str(configs_dir())]:
+        f = Path(d) / "storyline" / f"{storyline}.yaml"
+        if f.is_file():
+            first = str(OmegaConf.load(f).get("first_month", "") or "")
+            if not first:
+                raise ValueError(f"storyline {storyline!r} has no first_month: crisis targets need a dated storyline")
+            return first
+    raise ValueError(f"no storyline {storyline!r}")
