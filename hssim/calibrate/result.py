@@ -93,11 +93,38 @@ class CalibrationResult:
             **self.extra,
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Write ``trials.csv``, ``plausible.csv``, ``identification.csv``, ``fit.csv`` and
-        ``calibration.json`` (last) into ``path`` (each to a temporary name, then renamed)."""
+    def fitted_yaml(self, command: str = "") -> str:
+        """The best parameter set as a Hydra config (``# @package _global_``): copy it to
+        ``configs/fitted/<name>.yaml`` and run with ``fitted=<name>``."""
+        cal = self.config
+        today = _dt.date.today().isoformat()
+        lines = ["# @package _global_",
+                 f"# Fitted by hssim-calibrate on {today}: calibration {cal.name!r}, scenario {cal.scenario!r},",
+                 f"# {len(self.trials)} trials, seeds {list(cal.seeds)}, {cal.households} households, {cal.months} months.",
+                 f"# {'Every calibration band met' if self.all_in_bands else 'No trial met every calibration band'}"
+                 f" ({len(self.plausible)} plausible set(s); this is the best).",
+                 "# Command: " + (command or f"hssim-calibrate calibration={cal.name}"),
+                 "# Plausible 5-95% ranges: see calibration.json / identification.csv of that run."]
+        tree: dict = {}
+        for k, v in self.best.items():
+            node = tree
+            parts = cal.parameters[k].path.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = float(f"{v:.4g}")
+        import yaml
+
+        return "\n".join(lines) + "\n" + yaml.safe_dump(tree, sort_keys=False)
+
+    def save(self, path: str | Path, command: str = "") -> Path:
+        """Write ``trials.csv``, ``plausible.csv``, ``identification.csv``, ``fit.csv``,
+        ``fitted.yaml`` (:meth:`fitted_yaml`) and ``calibration.json`` (last) into ``path``
+        (each to a temporary name, then renamed)."""
         out = Path(path)
         out.mkdir(parents=True, exist_ok=True)
+        if len(self.trials):
+            text_yaml = self.fitted_yaml(command)
+            atomic_write(out / "fitted.yaml", lambda p: p.write_text(text_yaml, encoding="utf-8"))
         for name, frame in (("trials.csv", self.trials), ("plausible.csv", self.plausible),
                             ("identification.csv", self.identification), ("fit.csv", self.fit)):
             atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))

@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
         if todo:
             optimize(cal, url, targets, scenario, workers=workers, config_dirs=dirs)
         res = result_of(cal, url, targets)
-        res.save(out_dir)
+        command = " ".join([PROG, *("<storage URL>" if a == storage else a for a in argv)])
+        res.save(out_dir, command=command)
     except KeyboardInterrupt as exc:
         interrupted(exc, PROG, "finished trials are kept in the study; run the same command to continue")
     except UserError as exc:
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {r['parameter']:<28} plausible {r['plausible_p05']:.4g}..{r['plausible_p95']:.4g} "
               f"(median {r['plausible_median']:.4g}; prior {r['prior_low']:.4g}..{r['prior_high']:.4g}; "
               f"range ratio {r['range_ratio']:.2f})")
-    print(f"{PROG}: wrote {out_dir}/calibration.json, fit.csv, identification.csv, plausible.csv, trials.csv")
+    print(f"{PROG}: wrote {out_dir}/calibration.json, fit.csv, identification.csv, plausible.csv, trials.csv, "
+          "fitted.yaml (the best set: copy to configs/fitted/ and run with fitted=NAME)")
     if cal.validation_sets and not no_validation and len(res.plausible):
         try:
             from ..calibrate import validate
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
             val = validate(cal, res, dirs, progress=progress)
             stories = sorted(set(val.table["storyline"]) - {""})
             save_calibration(res, val, out_dir, {s: first_month(s, dirs) for s in stories},
-                             command=" ".join([PROG, *("<storage URL>" if a == storage else a for a in argv)]))
+                             command=command)
         except KeyboardInterrupt as exc:
             interrupted(exc, PROG, "the study and its tables are kept; run the same command to validate again")
         for role, (k, n) in sorted(val.counts().items()):
