@@ -49,12 +49,37 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: float 
 _SHARED_COMPONENTS = {"slurm_cluster": "slurm", "dashboard_url": "chromium", "mariadb_server": "mariadb"}
 
 
+def _warm_numba_cache() -> None:
+    """Compile every numba kernel once, in this process, before any worker starts: the
+    kernels are cached on disk (``cache=True``), so the pytest-xdist workers and the
+    command lines the tests start load them instead of each compiling them again
+    (about 40 s of CPU each on a cold cache)."""
+    for extra in ([], ["policy=anticipatory_integrated", "storyline=two_failed_seasons", "months=30"]):
+        hssim.run(hssim.compose(["population.households=60", "months=3", "spinup_months=1", "output.figure=false",
+                                 *extra]))
+
+
+def pytest_configure(config):
+    # the controller (or a run without xdist) compiles; workers find the cache written
+    if hasattr(config, "workerinput") or config.option.help or config.option.collectonly:
+        return
+    _warm_numba_cache()
+
+
+#: modules whose module-scoped fixtures are long simulations: their tests run on one worker,
+#: so each fixture is built once per run instead of once per worker
+_ONE_WORKER_MODULES = {"test_drought.py", "test_normal_years.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for fixture, group in _SHARED_COMPONENTS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group(group))
                 break
+        else:
+            if item.path.name in _ONE_WORKER_MODULES:
+                item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.hookimpl(hookwrapper=True)

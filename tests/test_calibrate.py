@@ -54,7 +54,7 @@ def made_targets(tmp_path_factory):
 
 
 def write_cal(folder, name="recover", **changes):
-    data = {"name": name, **SMALL, "parameters": PARAMETERS, "trials": 32, "startup_trials": 10, **changes}
+    data = {"name": name, **SMALL, "parameters": PARAMETERS, "trials": 24, "startup_trials": 8, **changes}
     (folder / "calibration").mkdir(parents=True, exist_ok=True)
     path = folder / "calibration" / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -74,7 +74,7 @@ def test_distance_is_zero_in_the_band_and_grows_with_the_gap():
 def test_recovers_known_parameters_from_targets_made_by_the_model(made_targets, tmp_path):
     cal = load_calibration(str(write_cal(tmp_path, targets=str(made_targets))))
     res = calibrate(cal, out=tmp_path / "out")
-    assert len(res.trials) == 32
+    assert len(res.trials) == 24
     # the held-out row is not fitted
     assert list(res.fit["indicator"]) == list(INDICATORS) and set(res.fit["role"]) == {"calibration"}
     assert res.all_in_bands and len(res.plausible) >= 1 and res.plausible["in_bands"].all()
@@ -85,12 +85,12 @@ def test_recovers_known_parameters_from_targets_made_by_the_model(made_targets, 
     ident = res.identification.set_index("parameter")
     assert ident.loc["conflict_scale", "plausible_p05"] > 0.3 * 1.5 and ident.loc["conflict_scale", "plausible_p95"] < 2.0
     doc = json.loads((tmp_path / "out" / "calibration.json").read_text())
-    assert doc["complete_trials"] == 32 and doc["all_in_bands"] and doc["plausible_sets"][0] == res.parameter_sets()[0]
+    assert doc["complete_trials"] == 24 and doc["all_in_bands"] and doc["plausible_sets"][0] == res.parameter_sets()[0]
     for name in ("trials.csv", "plausible.csv", "identification.csv", "fit.csv"):
         assert (tmp_path / "out" / name).stat().st_size > 0
     # the same command again finds the study complete and adds nothing
     again = calibrate(cal, out=tmp_path / "out")
-    assert len(again.trials) == 32  # nothing to add
+    assert len(again.trials) == 24  # nothing to add
 
 
 def test_resuming_adds_trials_and_loses_none(made_targets, tmp_path):

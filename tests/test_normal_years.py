@@ -229,26 +229,38 @@ def test_sam_episode_outcomes_in_the_ranges_cmam_programmes_report():
 
 
 def test_each_scenario_readme_lists_its_targets():
-    """The README's "Normal-years targets" table has one row per row of targets.csv,
-    with the same band and value (kept in step with the data)."""
+    """The README's "Normal-years targets" table has one row per no-shock row of
+    targets.csv, and its "Crisis targets" table one per storyline row, with the same band
+    and value (kept in step with the data)."""
     import csv
     import re
+
+    def table_of(text: str, heading: str) -> dict:
+        section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+        rows = {}
+        # "(district)" for normal years, "(district; period)" for another period,
+        # "(district; period; storyline)" for a crisis row
+        for line in section.splitlines():
+            m = re.match(r"^\| `([a-z0-9_]+)` \(([^)]*)\) \| ([^|]*) \| ([^|]*) \|", line)
+            if m:
+                rows[(m.group(1), m.group(2))] = (m.group(3).strip(), m.group(4).strip())
+        return rows
 
     for name in SCENARIOS:
         folder = scenarios_dir() / name
         text = (folder / "README.md").read_text(encoding="utf-8")
         assert "## Normal-years targets" in text, name
-        section = text.split("## Normal-years targets", 1)[1].split("\n## ", 1)[0]
-        rows = {}
-        # "(district)" for normal years, "(district; period)" for another period
-        for line in section.splitlines():
-            m = re.match(r"^\| `([a-z0-9_]+)` \(([^)]*)\) \| ([^|]*) \| ([^|]*) \|", line)
-            if m:
-                rows[(m.group(1), m.group(2))] = (m.group(3).strip(), m.group(4).strip())
+        plain = table_of(text, "## Normal-years targets")
         with open(folder / "targets.csv", newline="", encoding="utf-8") as fh:
             table = list(csv.DictReader(fh))
-        assert len(rows) == len(table), name
+        crisis_rows = [r for r in table if r.get("storyline")]
+        crisis = table_of(text, "## Crisis targets") if crisis_rows else {}
+        assert len(plain) == len(table) - len(crisis_rows) and len(crisis) == len(crisis_rows), name
         for r in table:
             band = f"{r['low'] or '-inf'} .. {r['high'] or 'inf'}"
+            if r.get("storyline"):
+                where = f"{r['district']}; {r['period']}; {r['storyline']}"
+                assert crisis[(r["indicator"], where)] == (band, r["value"]), (name, r["indicator"], where)
+                continue
             where = r["district"] if r["period"] == "normal years" else f"{r['district']}; {r['period']}"
-            assert rows[(r["indicator"], where)] == (band, r["value"]), (name, r["indicator"], where)
+            assert plain[(r["indicator"], where)] == (band, r["value"]), (name, r["indicator"], where)
