@@ -60,8 +60,19 @@ def _warm_numba_cache() -> None:
 
 
 def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        # an xdist worker: its share of the cores. Two workers with two OpenMP threads each
+        # on two cores make numba's parallel kernels spin against each other (measured: a
+        # test 10 times slower than alone). Tests that compare thread counts set their own.
+        import numba
+
+        from hssim.runs.execute import default_workers
+
+        share = max(1, default_workers() // max(1, int(config.workerinput.get("workercount", 1))))
+        numba.set_num_threads(min(share, numba.config.NUMBA_NUM_THREADS))
+        return
     # the controller (or a run without xdist) compiles; workers find the cache written
-    if hasattr(config, "workerinput") or config.option.help or config.option.collectonly:
+    if config.option.help or config.option.collectonly:
         return
     _warm_numba_cache()
 
