@@ -53,6 +53,15 @@ def made_targets(tmp_path_factory):
     return folder
 
 
+def read_table(path):
+    """A result table with its storyline column as text ("" for the no-shock rows)."""
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    frame["storyline"] = ["" if pd.isna(x) else str(x) for x in frame["storyline"]]
+    return frame
+
+
 def write_cal(folder, name="recover", **changes):
     data = {"name": name, **SMALL, "parameters": PARAMETERS, "trials": 24, "startup_trials": 8, **changes}
     (folder / "calibration").mkdir(parents=True, exist_ok=True)
@@ -217,12 +226,17 @@ def test_validation_runs_every_target_with_crisis_hindcasts_and_writes_the_page(
     main(["calibration=turkana", "--out", str(out), "households=150", "months=24", "trials=2", "seeds=[1]",
           "startup_trials=2", "validation_sets=1"])
     printed = capsys.readouterr().out
-    table = pd.read_csv(out / "validation.csv")
-    table["storyline"] = table["storyline"].fillna("")  # no-shock rows: empty
+    table = read_table(out / "validation.csv")  # no-shock rows: empty
     every = load_targets("turkana", load_scenario("turkana"))
     assert len(table) == len(every) and set(table["role"]) == {"calibration", "validation"}
     crisis = table[table["storyline"] != ""]
-    assert set(crisis["storyline"]) == {t.storyline for t in every if t.storyline} and (crisis["role"] == "validation").all()
+    assert set(crisis["storyline"]) == {t.storyline for t in every if t.storyline}
+    # every row keeps its role: the crisis row the fit sees, the held-out ones
+    roles = {(t.indicator, t.district, t.period, t.storyline): t.role for t in every}
+    assert [roles[(r.indicator, r.district, r.period, r.storyline)] for r in table.itertuples()] == list(table["role"])
+    assert set(crisis["role"]) == {"calibration", "validation"}
+    fit = read_table(out / "fit.csv")
+    assert (fit["role"] == "calibration").all() and (fit["storyline"] != "").sum() == 1  # the fitted crisis row
     assert table["coverage"].between(0, 1).all() and table["model_median"].notna().all()
     k, n = int(table[table.role == "validation"]["in_band"].sum()), int((table.role == "validation").sum())
     assert f"validation targets inside their band at the plausible sets' median: {k} of {n}" in printed
@@ -236,3 +250,26 @@ def test_validation_runs_every_target_with_crisis_hindcasts_and_writes_the_page(
     assert "Validation targets (held out" in html and html.count("data:image/png;base64,") == 2
     metrics = pd.read_csv(out / "metrics.csv")
     assert set(metrics["storyline"]) == {"no shock", "turkana_2016_2017", "turkana_2020_2022"}
+
+
+def test_shipped_fitted_parameters_still_land_in_their_calibration_bands():
+    """Each shipped fitted set (configs/fitted/<scenario>.yaml) rerun with its calibration's
+    runs: every calibration target its fit met (scenarios/<folder>/calibration/fit.csv)
+    is still in its band, so a model change that moves a fitted scenario shows up here."""
+    import pandas as pd
+
+    from hssim.calibrate import check_calibration
+    from hssim.calibrate.objective import evaluate, run_bases, target_key
+    from hssim.paths import configs_dir, scenarios_dir
+
+    fitted = sorted(p.stem for p in (configs_dir() / "fitted").glob("*.yaml") if p.stem != "none")
+    assert fitted, "configs/fitted/ ships fitted parameter sets"
+    for name in fitted:
+        cal = load_calibration(name, ["overrides=[policy=none,storyline=none,fitted=" + name + "]"])
+        _, scenario, targets = check_calibration(cal)
+        met = read_table(scenarios_dir() / cal.targets / "calibration" / "fit.csv")
+        expected = {(r.indicator, r.district, r.period, r.storyline) for r in met.itertuples() if r.best_in_band}
+        assert expected, name
+        runs = evaluate(cal, run_bases(cal, targets), {}, targets, scenario)  # the fitted file sets the values
+        missed = [target_key(t) for t in targets if target_key(t) in expected and not t.contains(runs.model[target_key(t)])]
+        assert not missed, (name, missed, {k: runs.model[k] for k in missed})

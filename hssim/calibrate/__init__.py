@@ -70,7 +70,9 @@ def validate(cal: CalibrationConfig, result: CalibrationResult, config_dirs: Seq
     (:func:`hssim.calibrate.validation.validate_fit`)."""
     from .validation import validate_fit
 
-    _, scenario, _ = check_calibration(cal, config_dirs)
+    base, scenario, _ = check_calibration(cal, config_dirs)
+    if not cal.targets:  # the scenario's own table
+        cal = dataclasses.replace(cal, targets=base["scenario"].get("path") or base["scenario"]["name"])
     every = calibration_targets(cal, scenario, role=None)
     sets = result.parameter_sets()[: max(1, cal.validation_sets)]
     return validate_fit(cal, sets, every, scenario, config_dirs, progress=progress)

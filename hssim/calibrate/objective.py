@@ -28,8 +28,8 @@ import pandas as pd
 from ..targets import Target, measure
 from .schema import CalibrationConfig
 
-__all__ = ["MIN_SCALE", "MISSING_PENALTY", "TrialRuns", "target_distance", "distance", "base_config",
-           "trial_configs", "evaluate"]
+__all__ = ["MIN_SCALE", "MISSING_PENALTY", "RECOVERY_MONTHS", "TrialRuns", "target_key", "target_distance",
+           "distance", "base_config", "first_month", "storyline_base", "run_bases", "trial_configs", "evaluate"]
 
 MIN_SCALE = 1e-6
 MISSING_PENALTY = 1e6
@@ -51,10 +51,14 @@ def target_distance(t: Target, x: float) -> float:
     return ((x - bound) / scale) ** 2
 
 
-def distance(targets: Sequence[Target], model: Mapping[tuple[str, str, str], float]) -> float:
-    """The sum of :func:`target_distance` over ``targets`` (model values by
-    (indicator, district, period))."""
-    return float(sum(target_distance(t, model[(t.indicator, t.district, t.period)]) for t in targets))
+def target_key(t: Target) -> tuple[str, str, str, str]:
+    """(indicator, district, period, storyline): a target's key in the model values."""
+    return (t.indicator, t.district, t.period, t.storyline)
+
+
+def distance(targets: Sequence[Target], model: Mapping[tuple[str, str, str, str], float]) -> float:
+    """The sum of :func:`target_distance` over ``targets`` (model values by :func:`target_key`)."""
+    return float(sum(target_distance(t, model[target_key(t)]) for t in targets))
 
 
 def base_config(cal: CalibrationConfig, config_dirs: Sequence[str] = ()) -> dict:
@@ -68,6 +72,57 @@ def base_config(cal: CalibrationConfig, config_dirs: Sequence[str] = ()) -> dict
                  f"population.households={cal.households}", "output.figure=false"]
     cfg = compose(overrides, config_dirs=config_dirs)
     return OmegaConf.to_container(cfg, resolve=True)
+
+
+def first_month(storyline: str, config_dirs: Sequence[str] = ()) -> str:
+    """The ``first_month`` ('YYYY-MM') of a storyline of the config group ``storyline``.
+
+    Raises
+    ------
+    ConfigError  no such storyline, or one without ``first_month`` (crisis targets need a dated one).
+    """
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    from ..errors import ConfigError
+    from ..paths import configs_dir
+
+    for d in [*config_dirs, str(configs_dir())]:
+        f = Path(d) / "storyline" / f"{storyline}.yaml"
+        if f.is_file():
+            first = str(OmegaConf.load(f).get("first_month", "") or "")
+            if not first:
+                raise ConfigError(f"storyline {storyline}: first_month", "", "a dated storyline ('YYYY-MM') for crisis targets")
+            return first
+    raise ConfigError("storyline", storyline, "a storyline of configs/storyline/")
+
+
+#: months a crisis run goes on past the last month a target names (the recovery)
+RECOVERY_MONTHS = 12
+
+
+def storyline_base(cal: CalibrationConfig, storyline: str, months: int, config_dirs: Sequence[str] = ()) -> dict:
+    """The composed config of a crisis run: the calibration's, with ``storyline`` and ``months``."""
+    import dataclasses
+
+    keep = [o for o in cal.overrides if not o.lstrip("+~").startswith(("storyline=", "months="))]
+    return base_config(dataclasses.replace(cal, overrides=(*keep, f"storyline={storyline}"), months=months), config_dirs)
+
+
+def run_bases(cal: CalibrationConfig, targets: Sequence[Target], config_dirs: Sequence[str] = ()) -> dict[str, dict]:
+    """storyline -> the composed config its targets are measured on ("" = the no-shock run
+    of ``cal.months``; a storyline runs to its last dated target plus :data:`RECOVERY_MONTHS`)."""
+    from ..targets import horizon_months
+
+    out: dict[str, dict] = {}
+    if any(not t.storyline for t in targets):
+        out[""] = base_config(cal, config_dirs)
+    for name in sorted({t.storyline for t in targets if t.storyline}):
+        first = first_month(name, config_dirs)
+        last = max(horizon_months(first, t.period)[1] for t in targets if t.storyline == name)
+        out[name] = storyline_base(cal, name, max(12, last + RECOVERY_MONTHS), config_dirs)
+    return out
 
 
 def trial_configs(cal: CalibrationConfig, base: Mapping, params: Mapping[str, float]) -> list[dict]:
@@ -91,8 +146,8 @@ class TrialRuns:
     Attributes
     ----------
     distance : float  sum of the target distances (0: every target in its band)
-    model : dict (indicator, district, period) -> float  the seeds' mean of each target
-    per_seed : dict (indicator, district, period) -> list of float  each seed's value
+    model : dict :func:`target_key` -> float  the seeds' mean of each target
+    per_seed : dict :func:`target_key` -> list of float  each seed's value
     """
 
     distance: float
@@ -100,22 +155,27 @@ class TrialRuns:
     per_seed: dict
 
     def in_band(self, targets: Sequence[Target]) -> list[bool]:
-        return [t.contains(self.model[(t.indicator, t.district, t.period)]) for t in targets]
+        return [t.contains(self.model[target_key(t)]) for t in targets]
 
 
-def evaluate(cal: CalibrationConfig, base: Mapping, params: Mapping[str, float], targets: Sequence[Target],
-             scenario: Any) -> TrialRuns:
-    """Run every seed at ``params`` (in this process) and measure ``targets``."""
+def evaluate(cal: CalibrationConfig, bases: Mapping[str, Mapping], params: Mapping[str, float],
+             targets: Sequence[Target], scenario: Any) -> TrialRuns:
+    """Run every seed at ``params`` (in this process) on each run the targets need
+    (``bases`` from :func:`run_bases`: the no-shock run and one per crisis storyline) and
+    measure ``targets``."""
     from ..runs.execute import run_results
 
-    results = [run_results(cfg) for cfg in trial_configs(cal, base, params)]
-    districts = tuple(sorted({t.district for t in targets}, key=lambda d: (d != "all", d)))
-    periods = tuple(sorted({t.period for t in targets}))
-    measured: pd.DataFrame = measure(results, scenario, districts=districts, periods=periods)
     model, per_seed = {}, {}
-    for t in targets:
-        key = (t.indicator, t.district, t.period)
-        row = measured.loc[key]
-        model[key] = float(row["mean"])
-        per_seed[key] = [float(v) for v in row.drop("mean").to_numpy(dtype=np.float64)]
+    for story, base in bases.items():
+        mine = [t for t in targets if t.storyline == story]
+        if not mine:
+            continue
+        results = [run_results(cfg) for cfg in trial_configs(cal, base, params)]
+        districts = tuple(sorted({t.district for t in mine}, key=lambda d: (d != "all", d)))
+        periods = tuple(sorted({t.period for t in mine}))
+        measured: pd.DataFrame = measure(results, scenario, districts=districts, periods=periods)
+        for t in mine:
+            row = measured.loc[(t.indicator, t.district, t.period)]
+            model[target_key(t)] = float(row["mean"])
+            per_seed[target_key(t)] = [float(v) for v in row.drop("mean").to_numpy(dtype=np.float64)]
     return TrialRuns(distance(targets, model), model, per_seed)

@@ -146,7 +146,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _key(t: Target) -> str:
-    return f"{t.indicator}|{t.district}|{t.period}"
+    """The target's column in :attr:`CalibrationResult.trials`: indicator|district|period|storyline
+    (the storyline empty for the no-shock run)."""
+    return f"{t.indicator}|{t.district}|{t.period}|{t.storyline}"
 
 
 def summarise(cal: CalibrationConfig, records: Sequence[dict], targets: Sequence[Target], storage: str = "") -> CalibrationResult:
@@ -191,7 +193,8 @@ def summarise(cal: CalibrationConfig, records: Sequence[dict], targets: Sequence
     for t, key in zip(targets, keys):
         vals = plausible[key].to_numpy(dtype=np.float64) if len(plausible) else np.array([])
         share = float(np.mean([t.contains(float(x)) for x in trials[key]])) if len(trials) else math.nan
-        fit.append({"indicator": t.indicator, "district": t.district, "period": t.period, "role": t.role,
+        fit.append({"indicator": t.indicator, "district": t.district, "period": t.period, "storyline": t.storyline,
+                    "role": t.role,
                     "low": t.low, "high": t.high, "value": t.value,
                     "best": float(best[key]) if best is not None else math.nan,
                     "plausible_min": float(np.nanmin(vals)) if len(vals) else math.nan,

@@ -72,29 +72,22 @@ def calibration_targets(cal: CalibrationConfig, scenario=None, role: str | None 
     """The targets of ``cal`` with ``role`` (None: every row; ``targets_used`` narrows the
     calibration ones).
 
-    Raises
-    ------
-    ConfigError  a calibration row that names a storyline: the fit runs the no-shock world
-        only, so crisis rows are validation rows (hindcasts) for now.
     """
     from ..targets import load_targets
 
-    folder = cal.targets or (scenario.name if scenario is not None else cal.scenario)
+    folder = cal.targets or getattr(scenario, "folder", "") or cal.scenario
     every = load_targets(folder, scenario)
     targets = [t for t in every if role is None or t.role == role]
-    if role == "calibration":
-        for t in targets:
-            if t.storyline:
-                raise ConfigError(f"targets (row {t.row})", t.storyline,
-                                  "no storyline on a calibration row: crisis rows are held out (role validation); "
-                                  "the fit runs the no-shock world")
+
     if role == "calibration" and cal.targets_used:
-        by = {f"{t.indicator}|{t.district}|{t.period}": t for t in targets}
+        by = {f"{t.indicator}|{t.district}|{t.period}|{t.storyline}": t for t in targets}
+        by.update({f"{t.indicator}|{t.district}|{t.period}": t for t in targets if not t.storyline})
         by.update({t.indicator: t for t in targets if sum(u.indicator == t.indicator for u in targets) == 1})
         for i, u in enumerate(cal.targets_used):
             if u not in by:
                 raise ConfigError(f"targets_used[{i}]", u,
-                                  "a calibration target of the table: an indicator, or indicator|district|period")
+                                  "a calibration target of the table: an indicator, indicator|district|period, "
+                                  "or indicator|district|period|storyline")
         chosen = {id(by[u]) for u in cal.targets_used}
         targets = [t for t in targets if id(t) in chosen]
     if role == "calibration" and not targets:
@@ -120,6 +113,11 @@ def check_calibration(cal: CalibrationConfig, config_dirs: Sequence[str] = ()):
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ConfigError(f"parameters.{k}.path", p.path, "the path of a number in the run config")
     sc = base["scenario"]
-    scenario = load_scenario(sc.get("path") or sc["name"]) if isinstance(sc, dict) else load_scenario(str(sc))
+    folder = sc.get("path") or sc["name"]
+    scenario = load_scenario(folder)
+    if not cal.targets:  # the scenario's own table
+        import dataclasses
+
+        cal = dataclasses.replace(cal, targets=folder)
     targets = calibration_targets(cal, scenario)
     return base, scenario, targets

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 
 from ..errors import UserError
 from ..validate import to_dict
-from .objective import base_config, evaluate
+from .objective import evaluate, run_bases
 from .schema import CalibrationConfig
 
 __all__ = ["default_storage", "open_study", "run_worker", "optimize", "HEARTBEAT_S", "GRACE_S"]
@@ -136,12 +136,12 @@ def complete_trials(study) -> int:
     return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
 
 
-def _objective_factory(cal: CalibrationConfig, targets, scenario, base):
+def _objective_factory(cal: CalibrationConfig, targets, scenario, bases):
     import optuna
 
     def objective(trial: optuna.Trial) -> float:
         params = {name: trial.suggest_float(name, p.low, p.high, log=p.log) for name, p in cal.parameters.items()}
-        runs = evaluate(cal, base, params, targets, scenario)
+        runs = evaluate(cal, bases, params, targets, scenario)
         # every target's seeds' mean and per-seed values, for the result and the report
         trial.set_user_attr("model", {"|".join(k): v for k, v in runs.model.items()})
         trial.set_user_attr("per_seed", {"|".join(k): v for k, v in runs.per_seed.items()})
@@ -168,7 +168,7 @@ def run_worker(cal: CalibrationConfig, url: str, targets, scenario, config_dirs:
     before = complete_trials(study)
     if before >= cal.trials:
         return 0
-    base = base_config(cal, config_dirs)
+    bases = run_bases(cal, targets, config_dirs)
     stop = MaxTrialsCallback(cal.trials, states=(optuna.trial.TrialState.COMPLETE,))
     mine = 0
 
@@ -178,7 +178,7 @@ def run_worker(cal: CalibrationConfig, url: str, targets, scenario, config_dirs:
             mine += 1
 
     # n_trials bounds a lone worker; with several, MaxTrialsCallback stops each at the total
-    study.optimize(_objective_factory(cal, targets, scenario, base), n_trials=cal.trials - before,
+    study.optimize(_objective_factory(cal, targets, scenario, bases), n_trials=cal.trials - before,
                    callbacks=[stop, count], catch=())
     return mine
 

@@ -20,25 +20,21 @@ distribution of its indicator over those runs (sets x seeds) against the observe
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..targets import Target, horizon_months, measure
-from .objective import base_config, trial_configs
+from ..targets import Target, measure
+from .objective import first_month, run_bases, trial_configs
 from .schema import CalibrationConfig
 
 __all__ = ["Validation", "validate_fit", "first_month", "HINDCAST_SERIES"]
 
 #: monthly series kept from every hindcast (all districts)
 HINDCAST_SERIES = ("ipc3plus_frac", "ipc5_frac", "acute_malnutrition_frac", "cdr_per_10k_day")
-#: months a hindcast runs past the last month a crisis row names (to show the recovery)
-RECOVERY_MONTHS = 12
 
 
 @dataclass
@@ -75,12 +71,6 @@ def _calendar(first_month: str, m: int) -> str:
     return f"{start // 12:04d}-{start % 12 + 1:02d}"
 
 
-def _storyline_base(cal: CalibrationConfig, storyline: str, months: int, config_dirs: Sequence[str]) -> dict:
-    keep = [o for o in cal.overrides if not o.lstrip("+~").startswith(("storyline=", "months="))]
-    hind = dataclasses.replace(cal, overrides=(*keep, f"storyline={storyline}"), months=months)
-    return base_config(hind, config_dirs)
-
-
 def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence[Target], scenario,
                  config_dirs: Sequence[str] = (), progress=None) -> Validation:
     """Run the plausible ``sets`` (name -> value, best first) over the calibration's seeds
@@ -98,11 +88,9 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
     for t in targets:
         if t.storyline:
             crisis.setdefault(t.storyline, []).append(t)
-    bases = {"": base_config(cal, config_dirs)} if plain or crisis else {}
-    for name, ts in crisis.items():
-        first = first_month(name, config_dirs)
-        last = max(horizon_months(first, t.period)[1] for t in ts)
-        bases[name] = _storyline_base(cal, name, last + RECOVERY_MONTHS, config_dirs)
+    # the no-shock run also gives the naive "normal year" forecast the MASE compares with
+    bases = run_bases(cal, [*targets, Target("ipc3plus_frac", "all", "all years", 0, 1, math.nan, "", "", 0)],
+                      config_dirs)
     total = len(bases) * len(sets) * len(cal.seeds)
     done = 0
     runs: dict[str, list] = {name: [] for name in bases}
@@ -184,18 +172,3 @@ def _rows(targets: Sequence[Target], measured: pd.DataFrame) -> list[dict]:
                     "rel_error": (med - t.value) / t.value if not math.isnan(t.value) and t.value != 0 else math.nan,
                     "source": t.source, "row": t.row})
     return out
-
-
-def first_month(storyline: str, config_dirs: Sequence[str]) -> str:
-    from omegaconf import OmegaConf
-
-    from ..paths import configs_dir
-
-    for d in [*config_dirs, str(configs_dir())]:
-        f = Path(d) / "storyline" / f"{storyline}.yaml"
-        if f.is_file():
-            first = str(OmegaConf.load(f).get("first_month", "") or "")
-            if not first:
-                raise ValueError(f"storyline {storyline!r} has no first_month: crisis targets need a dated storyline")
-            return first
-    raise ValueError(f"no storyline {storyline!r}")
