@@ -34,7 +34,7 @@ from .errors import ConfigError, UserError
 
 __all__ = [
     "EXIT_USER_ERROR", "EXIT_INTERRUPTED", "EXIT_TERMINATED", "MARKER",
-    "Terminated", "debug", "fail", "handle_signals", "interrupted", "RunFolder",
+    "Terminated", "debug", "take_debug", "fail", "handle_signals", "interrupted", "RunFolder",
     "check_memory", "check_disk", "check_name", "available_memory_bytes", "die_with_parent",
     "os_error_message",
 ]
@@ -52,6 +52,14 @@ _ENV_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPER
 def debug() -> bool:
     """True when ``--debug`` or ``HSSIM_DEBUG=1`` asks for tracebacks."""
     return os.environ.get("HSSIM_DEBUG", "") not in ("", "0")
+
+
+def take_debug(argv: list[str]) -> list[str]:
+    """``argv`` without ``--debug``; when it was there, ``HSSIM_DEBUG=1`` is set (:func:`debug`)."""
+    if "--debug" in argv:
+        os.environ["HSSIM_DEBUG"] = "1"
+        return [a for a in argv if a != "--debug"]
+    return list(argv)
 
 
 def fail(exc: BaseException, prog: str = "hssim") -> NoReturn:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 from ..cliutil import fail as _fail
-from ..cliutil import handle_signals, interrupted, os_error_message
+from ..cliutil import handle_signals, interrupted, os_error_message, take_debug
 from ..errors import UserError
 
 PROG = "hssim-calibrate"
@@ -87,9 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     from ..calibrate.study import default_storage, optimize
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--debug" in argv:
-        argv = [x for x in argv if x != "--debug"]
-        os.environ["HSSIM_DEBUG"] = "1"
+    argv = take_debug(argv)
     handle_signals()
     try:
         parsed = _parse(argv)

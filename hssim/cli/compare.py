@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
+from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message, take_debug
 from ..cliutil import fail as _fail
 from ..compare.planning import DEFAULT_ARMS, check_presets, plan
 from ..compare.running import default_workers, execute, read_spec
@@ -170,9 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     from ..report.html import save_comparison
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--debug" in argv:
-        argv = [x for x in argv if x != "--debug"]
-        os.environ["HSSIM_DEBUG"] = "1"
+    argv = take_debug(argv)
     handle_signals()
     started = time.localtime()
     folder: RunFolder | None = None

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ..cliutil import fail as _fail
-from ..cliutil import handle_signals, interrupted, os_error_message
+from ..cliutil import handle_signals, interrupted, os_error_message, take_debug
 from ..errors import ConfigError, UserError
 from ..polyrisk import PolyRiskResult, polyrisk, select_hazards
 from ..report.polyrisk_figure import save_polyrisk
@@ -118,9 +118,7 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     handle_signals()
-    if "--debug" in argv:
-        argv = [a for a in argv if a != "--debug"]
-        os.environ["HSSIM_DEBUG"] = "1"
+    argv = take_debug(argv)
     started = time.localtime()
     try:
         overrides, hazards, want_help = _parse_argv(argv)

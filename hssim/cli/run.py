@@ -9,12 +9,11 @@ folder is made; ``--debug`` or ``HSSIM_DEBUG=1`` shows the traceback instead.
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 import time
 from pathlib import Path
 
-from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message
+from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message, take_debug
 from ..cliutil import fail as _fail
 from ..errors import ConfigError, UserError
 
@@ -293,9 +292,7 @@ def _print_summary(res, out: Path, wall_s: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if "--debug" in argv:
-        argv.remove("--debug")
-        os.environ["HSSIM_DEBUG"] = "1"
+    argv = take_debug(argv)
     handle_signals()
     try:
         precheck(argv)

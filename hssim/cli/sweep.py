@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ..cliutil import fail as _cli_fail
-from ..cliutil import handle_signals, interrupted
+from ..cliutil import handle_signals, interrupted, take_debug
 from ..errors import ConfigError, UserError
 
 __all__ = ["main", "analyse_main", "compose_sweep", "analyse_store"]
@@ -303,9 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return
-    if "--debug" in argv:
-        argv.remove("--debug")
-        os.environ["HSSIM_DEBUG"] = "1"
+    argv = take_debug(argv)
     handle_signals()
     from ..sweep.runner import load_sweep_config, plan
 
@@ -348,9 +346,7 @@ def analyse_main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     prog = "hssim-sweep-analyse"
     handle_signals()
-    if "--debug" in argv:
-        argv.remove("--debug")
-        os.environ["HSSIM_DEBUG"] = "1"
+    argv = take_debug(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(f"usage: {prog} STORE [--dpi N]\n\nIndices with confidence intervals (CSV), figures (PNG) and the "
               "per-point table of a complete sweep store, into STORE/analysis.")
