@@ -32,10 +32,10 @@ __all__ = ["CalibrationConfig", "FreeParameter", "CalibrationResult", "load_cali
 
 def result_of(cal: CalibrationConfig, storage: str, targets) -> CalibrationResult:
     """The :class:`CalibrationResult` of the study ``cal`` in ``storage`` as it stands."""
-    from .study import open_study, trial_records
+    from .study import hide_password, open_study, trial_records
 
     study = open_study(cal, storage)
-    return summarise(cal, trial_records(study), targets, storage=_hide_password(storage))
+    return summarise(cal, trial_records(study), targets, storage=hide_password(storage))
 
 
 def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: int = 1, storage: str | None = None,
@@ -76,19 +76,3 @@ def validate(cal: CalibrationConfig, result: CalibrationResult, config_dirs: Seq
     every = calibration_targets(cal, scenario, role=None)
     sets = result.parameter_sets()[: max(1, cal.validation_sets)]
     return validate_fit(cal, sets, every, scenario, config_dirs, progress=progress)
-
-
-def _hide_password(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - only for display
-        return url
-
-
-def replace(cal: CalibrationConfig, **changes) -> CalibrationConfig:
-    """A validated copy of ``cal`` with ``changes``."""
-    new = dataclasses.replace(cal, **changes)
-    new.validate()
-    return new

@@ -94,14 +94,18 @@ def _rdb(url: str):
                         f"{' '.join(str(exc).split())[:300]}") from None
 
 
-def _shown(url: str) -> str:
-    """The URL with any password hidden (for messages)."""
+def hide_password(url: str) -> str:
+    """The storage URL with any password hidden (for messages and saved results)."""
     try:
         from sqlalchemy.engine import make_url
 
-        return repr(make_url(url).render_as_string(hide_password=True))
+        return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - only for display
         return "(unparseable URL)"
+
+
+def _shown(url: str) -> str:
+    return repr(hide_password(url))
 
 
 def open_study(cal: CalibrationConfig, url: str, worker: int | None = None):
