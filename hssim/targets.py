@@ -35,9 +35,10 @@ from .errors import ScenarioError, ScenarioErrors
 from .results import derived_sums
 from .scenario import Scenario, resolve_scenario_path
 from .state import DISTRICT_FIELDS
+from .validate import year_month, year_month_text
 
 __all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "OPTIONAL_COLUMNS", "ROLES", "parse_calendar_period",
-           "horizon_months", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
+           "calendar_month", "horizon_months", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
            "load_targets", "normal_months", "measure", "compare"]
 
 #: indicator -> what it measures (all from a no-shock run over the recorded horizon)
@@ -108,8 +109,11 @@ class Target:
         return (math.isnan(self.low) or x >= self.low) and (math.isnan(self.high) or x <= self.high)
 
 
-def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Target]:
+def load_targets(path: str | Path, scenario: Scenario | None = None, config_dirs=()) -> list[Target]:
     """Read and check ``targets.csv`` of a scenario folder (or a bare scenario name).
+
+    ``config_dirs``: folders searched, before hssim's configs, for the storylines that
+    crisis rows name (``<dir>/storyline/<name>.yaml``).
 
     Checked: missing and unknown columns, rows with too few or too many fields,
     unknown indicators and periods, districts not in the scenario (when given),
@@ -179,8 +183,9 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
             problem(f"{cells['indicator']} describes the whole horizon: period 'normal years' or 'all years'",
                     rowno, "period")
             ok = False
-        if storyline and not _storyline_exists(storyline):
-            problem(f"{storyline!r} is not a storyline of configs/storyline/", rowno, "storyline")
+        if storyline and not _storyline_exists(storyline, config_dirs):
+            problem(f"{storyline!r} is not a storyline of configs/storyline/ (or of a config folder given)",
+                    rowno, "storyline")
             ok = False
         nums = {}
         for c in ("low", "high", "value"):
@@ -225,22 +230,22 @@ def load_targets(path: str | Path, scenario: Scenario | None = None) -> list[Tar
 
 
 def parse_calendar_period(period: str) -> tuple[int, int] | None:
-    """``'YYYY-MM..YYYY-MM'`` -> (first, last) as ``year * 12 + month - 1``; None otherwise."""
-    import re
-
-    m = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*\.\.\s*(\d{4})-(\d{2})\s*", period)
-    if not m:
-        return None
-    y1, m1, y2, m2 = (int(g) for g in m.groups())
-    if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
-        return None
-    return y1 * 12 + m1 - 1, y2 * 12 + m2 - 1
+    """``'YYYY-MM..YYYY-MM'`` -> (first, last) month counts (:func:`hssim.validate.year_month`);
+    None otherwise."""
+    parts = period.split("..")
+    ends = [year_month(p) for p in parts] if len(parts) == 2 else [None]
+    return None if None in ends else (ends[0], ends[1])
 
 
-def _storyline_exists(name: str) -> bool:
-    from .paths import configs_dir
+def _storyline_exists(name: str, config_dirs=()) -> bool:
+    from .paths import group_file
 
-    return (configs_dir() / "storyline" / f"{name}.yaml").is_file()
+    return group_file("storyline", name, config_dirs) is not None
+
+
+def calendar_month(first_month: str, month: int) -> str:
+    """'YYYY-MM' of 1-based horizon ``month`` in a run whose month 1 is ``first_month``."""
+    return year_month_text(year_month(first_month) + month - 1)
 
 
 def horizon_months(first_month: str, period: str) -> tuple[int, int]:
@@ -251,7 +256,7 @@ def horizon_months(first_month: str, period: str) -> tuple[int, int]:
     ------
     ValueError  when the period starts before horizon month 1.
     """
-    start = int(first_month[:4]) * 12 + int(first_month[5:]) - 1
+    start = year_month(first_month)
     a, b = parse_calendar_period(period)
     if a < start:
         raise ValueError(f"period {period} starts before the storyline's first month {first_month}")

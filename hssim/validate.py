@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from .errors import ConfigError
 
-__all__ = ["from_mapping", "field_range", "to_dict"]
+__all__ = ["from_mapping", "field_range", "to_dict", "year_month", "year_month_text"]
 
 T = TypeVar("T")
 
@@ -162,3 +162,19 @@ def to_dict(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {k: to_dict(v) for k, v in obj.items()}
     return obj
+
+
+def year_month(text: str) -> int | None:
+    """A calendar month ``'YYYY-MM'`` as a month count (``year * 12 + month - 1``), so
+    that months subtract; None when ``text`` is not one."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d{4})-(\d{2})\s*", str(text))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return int(m.group(1)) * 12 + int(m.group(2)) - 1
+
+
+def year_month_text(count: int) -> str:
+    """The inverse of :func:`year_month`: a month count as ``'YYYY-MM'``."""
+    return f"{count // 12:04d}-{count % 12 + 1:02d}"

@@ -71,8 +71,9 @@ def pytest_configure(config):
         share = max(1, default_workers() // max(1, int(config.workerinput.get("workercount", 1))))
         numba.set_num_threads(min(share, numba.config.NUMBA_NUM_THREADS))
         return
-    # the controller (or a run without xdist) compiles; workers find the cache written
-    if config.option.help or config.option.collectonly:
+    # the xdist controller compiles before its workers start; they find the cache written
+    # (a run in one process compiles on demand, as every other program does)
+    if config.option.help or config.option.collectonly or not getattr(config.option, "numprocesses", None):
         return
     _warm_numba_cache()
 

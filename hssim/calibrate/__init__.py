@@ -39,7 +39,7 @@ def result_of(cal: CalibrationConfig, storage: str, targets) -> CalibrationResul
 
 
 def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: int = 1, storage: str | None = None,
-              config_dirs: Sequence[str] = (), quiet: bool = True) -> CalibrationResult:
+              config_dirs: Sequence[str] = ()) -> CalibrationResult:
     """Run (or continue) the calibration and return its result (saved to ``out`` when given).
 
     Parameters
@@ -57,7 +57,7 @@ def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: in
         Path(out).mkdir(parents=True, exist_ok=True)
     url = storage or default_storage(out)
     _, scenario, targets = check_calibration(cal, config_dirs)
-    optimize(cal, url, targets, scenario, workers=workers, config_dirs=config_dirs, quiet=quiet)
+    optimize(cal, url, targets, scenario, workers=workers, config_dirs=config_dirs)
     res = result_of(cal, url, targets)
     if out is not None:
         res.save(out)
@@ -73,6 +73,6 @@ def validate(cal: CalibrationConfig, result: CalibrationResult, config_dirs: Seq
     base, scenario, _ = check_calibration(cal, config_dirs)
     if not cal.targets:  # the scenario's own table
         cal = dataclasses.replace(cal, targets=base["scenario"].get("path") or base["scenario"]["name"])
-    every = calibration_targets(cal, scenario, role=None)
+    every = calibration_targets(cal, scenario, role=None, config_dirs=config_dirs)
     sets = result.parameter_sets()[: max(1, cal.validation_sets)]
     return validate_fit(cal, sets, every, scenario, config_dirs, progress=progress)

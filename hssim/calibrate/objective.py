@@ -81,21 +81,18 @@ def first_month(storyline: str, config_dirs: Sequence[str] = ()) -> str:
     ------
     ConfigError  no such storyline, or one without ``first_month`` (crisis targets need a dated one).
     """
-    from pathlib import Path
-
     from omegaconf import OmegaConf
 
     from ..errors import ConfigError
-    from ..paths import configs_dir
+    from ..paths import group_file
 
-    for d in [*config_dirs, str(configs_dir())]:
-        f = Path(d) / "storyline" / f"{storyline}.yaml"
-        if f.is_file():
-            first = str(OmegaConf.load(f).get("first_month", "") or "")
-            if not first:
-                raise ConfigError(f"storyline {storyline}: first_month", "", "a dated storyline ('YYYY-MM') for crisis targets")
-            return first
-    raise ConfigError("storyline", storyline, "a storyline of configs/storyline/")
+    f = group_file("storyline", storyline, config_dirs)
+    if f is None:
+        raise ConfigError("storyline", storyline, "a storyline of configs/storyline/")
+    first = str(OmegaConf.load(f).get("first_month", "") or "")
+    if not first:
+        raise ConfigError(f"storyline {storyline}: first_month", "", "a dated storyline ('YYYY-MM') for crisis targets")
+    return first
 
 
 #: months a crisis run goes on past the last month a target names (the recovery)
@@ -110,13 +107,15 @@ def storyline_base(cal: CalibrationConfig, storyline: str, months: int, config_d
     return base_config(dataclasses.replace(cal, overrides=(*keep, f"storyline={storyline}"), months=months), config_dirs)
 
 
-def run_bases(cal: CalibrationConfig, targets: Sequence[Target], config_dirs: Sequence[str] = ()) -> dict[str, dict]:
+def run_bases(cal: CalibrationConfig, targets: Sequence[Target], config_dirs: Sequence[str] = (),
+              no_shock: bool = False) -> dict[str, dict]:
     """storyline -> the composed config its targets are measured on ("" = the no-shock run
-    of ``cal.months``; a storyline runs to its last dated target plus :data:`RECOVERY_MONTHS`)."""
+    of ``cal.months``, there when a target needs it or ``no_shock``; a storyline runs to its
+    last dated target plus :data:`RECOVERY_MONTHS`)."""
     from ..targets import horizon_months
 
     out: dict[str, dict] = {}
-    if any(not t.storyline for t in targets):
+    if no_shock or any(not t.storyline for t in targets):
         out[""] = base_config(cal, config_dirs)
     for name in sorted({t.storyline for t in targets if t.storyline}):
         first = first_month(name, config_dirs)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -60,7 +60,6 @@ class CalibrationResult:
     identification: pd.DataFrame
     fit: pd.DataFrame
     storage: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def best(self) -> dict[str, float]:
@@ -90,7 +89,6 @@ class CalibrationResult:
             "plausible_sets": self.parameter_sets(),
             "identification": self.identification.to_dict(orient="records"),
             "fit": _records(self.fit),
-            **self.extra,
         }
 
     def fitted_yaml(self, command: str = "") -> str:

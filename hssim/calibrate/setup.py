@@ -13,18 +13,17 @@ __all__ = ["load_calibration", "calibration_targets", "check_calibration"]
 
 
 def _find(name: str, config_dirs: Sequence[str]) -> Path:
-    from ..paths import configs_dir
+    from ..paths import group_file, group_names
 
     p = Path(name)
     if p.suffix in (".yaml", ".yml"):
         if not p.is_file():
             raise UserError(f"calibration file not found: {p}")
         return p
-    for d in [*config_dirs, str(configs_dir())]:
-        f = Path(d) / "calibration" / f"{name}.yaml"
-        if f.is_file():
-            return f
-    have = sorted({f.stem for d in [*config_dirs, str(configs_dir())] for f in (Path(d) / "calibration").glob("*.yaml")})
+    found = group_file("calibration", name, config_dirs)
+    if found is not None:
+        return found
+    have = group_names("calibration", config_dirs)
     raise ConfigError("calibration", name, "a calibration of the group 'calibration' (" + ", ".join(have) + ")"
                       if have else "a calibration file")
 
@@ -52,12 +51,11 @@ def load_calibration(name: str, overrides: Sequence[str] = (), config_dirs: Sequ
 
     file = _find(name, config_dirs)
     try:
-        data = OmegaConf.load(file)
         for o in overrides:
             if "=" not in o:
                 raise ConfigError("override", o, "key=value")
-            key, value = o.split("=", 1)
-            OmegaConf.update(data, key, OmegaConf.create(f"v: {value}")["v"] if value else "", force_add=True)
+        # values parse as YAML (seeds=[1,2], trials=80), as in a Hydra override
+        data = OmegaConf.merge(OmegaConf.load(file), OmegaConf.from_dotlist(list(overrides)))
         plain = OmegaConf.to_container(data, resolve=True)
     except OmegaConfBaseException as exc:
         raise UserError(f"{file}: {exc}") from None
@@ -68,7 +66,8 @@ def load_calibration(name: str, overrides: Sequence[str] = (), config_dirs: Sequ
     return cal
 
 
-def calibration_targets(cal: CalibrationConfig, scenario=None, role: str | None = "calibration"):
+def calibration_targets(cal: CalibrationConfig, scenario=None, role: str | None = "calibration",
+                        config_dirs: Sequence[str] = ()):
     """The targets of ``cal`` with ``role`` (None: every row; ``targets_used`` narrows the
     calibration ones).
 
@@ -76,7 +75,7 @@ def calibration_targets(cal: CalibrationConfig, scenario=None, role: str | None 
     from ..targets import load_targets
 
     folder = cal.targets or getattr(scenario, "folder", "") or cal.scenario
-    every = load_targets(folder, scenario)
+    every = load_targets(folder, scenario, config_dirs)
     targets = [t for t in every if role is None or t.role == role]
 
     if role == "calibration" and cal.targets_used:
@@ -119,5 +118,5 @@ def check_calibration(cal: CalibrationConfig, config_dirs: Sequence[str] = ()):
         import dataclasses
 
         cal = dataclasses.replace(cal, targets=folder)
-    targets = calibration_targets(cal, scenario)
+    targets = calibration_targets(cal, scenario, config_dirs=config_dirs)
     return base, scenario, targets

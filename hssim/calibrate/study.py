@@ -156,7 +156,7 @@ def _objective_factory(cal: CalibrationConfig, targets, scenario, bases):
 
 
 def run_worker(cal: CalibrationConfig, url: str, targets, scenario, config_dirs: Sequence[str] = (),
-               threads: int | None = None, quiet: bool = True, worker: int = 0) -> int:
+               threads: int | None = None, worker: int = 0) -> int:
     """Add trials to the study until it holds ``cal.trials`` complete ones; returns the
     trials this worker completed."""
     import optuna
@@ -166,8 +166,6 @@ def run_worker(cal: CalibrationConfig, url: str, targets, scenario, config_dirs:
         import numba
 
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    if quiet:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(cal, url, worker=worker)
     before = complete_trials(study)
     if before >= cal.trials:
@@ -205,11 +203,11 @@ def _worker_main(data, url, config_dirs, threads, parent, worker) -> int:
 
 
 def optimize(cal: CalibrationConfig, url: str, targets, scenario, workers: int = 1, config_dirs: Sequence[str] = (),
-             threads: int | None = None, quiet: bool = True) -> int:
+             threads: int | None = None) -> int:
     """Fill the study to ``cal.trials`` complete trials with ``workers`` processes (1: in
     this process); returns the trials completed now."""
     if workers <= 1:
-        return run_worker(cal, url, targets, scenario, config_dirs, threads=threads, quiet=quiet)
+        return run_worker(cal, url, targets, scenario, config_dirs, threads=threads)
     open_study(cal, url)  # tables and study made here, once, before the workers open them
     from ..runs.execute import threads_per_worker
 

@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..targets import Target, measure
+from ..targets import Target, calendar_month, measure
 from .objective import first_month, run_bases, trial_configs
 from .schema import CalibrationConfig
 
@@ -51,12 +51,14 @@ class Validation:
     metrics : DataFrame  per storyline (and ``no shock``) and role: targets, in band,
         mean coverage, MASE
     sets : list of dict  the parameter sets run (best first)
+    first_months : dict storyline -> 'YYYY-MM'  the calendar month of each hindcast's month 1
     """
 
     table: pd.DataFrame
     series: pd.DataFrame
     metrics: pd.DataFrame
     sets: list = field(default_factory=list)
+    first_months: dict = field(default_factory=dict)
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """role -> (targets in band, targets)."""
@@ -64,11 +66,6 @@ class Validation:
         for role, g in self.table.groupby("role"):
             out[str(role)] = (int(g["in_band"].sum()), int(len(g)))
         return out
-
-
-def _calendar(first_month: str, m: int) -> str:
-    start = int(first_month[:4]) * 12 + int(first_month[5:]) - 1 + (m - 1)
-    return f"{start // 12:04d}-{start % 12 + 1:02d}"
 
 
 def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence[Target], scenario,
@@ -89,8 +86,7 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
         if t.storyline:
             crisis.setdefault(t.storyline, []).append(t)
     # the no-shock run also gives the naive "normal year" forecast the MASE compares with
-    bases = run_bases(cal, [*targets, Target("ipc3plus_frac", "all", "all years", 0, 1, math.nan, "", "", 0)],
-                      config_dirs)
+    bases = run_bases(cal, targets, config_dirs, no_shock=True)
     total = len(bases) * len(sets) * len(cal.seeds)
     done = 0
     runs: dict[str, list] = {name: [] for name in bases}
@@ -105,15 +101,13 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
                     progress(done, total)
 
     rows = []
-    naive: dict[tuple[str, str], float] = {}  # (indicator, district) -> no-shock median over all years
-    if "" in runs:
-        ind_d = sorted({(t.indicator, t.district) for ts in crisis.values() for t in ts} |
-                       {(t.indicator, t.district) for t in plain})
-        districts = tuple(sorted({d for _, d in ind_d}, key=lambda d: (d != "all", d)))
-        m0 = measure(runs[""], scenario, districts=districts, periods=("normal years", "all years"))
-        for ind, d in ind_d:
-            naive[(ind, d)] = float(np.nanmedian(m0.loc[(ind, d, "all years")].drop("mean").to_numpy(np.float64)))
-        rows += _rows(plain, m0)
+    # (indicator, district) -> the no-shock median over all years: the "normal year" forecast
+    ind_d = sorted({(t.indicator, t.district) for t in targets})
+    districts = tuple(sorted({d for _, d in ind_d}, key=lambda d: (d != "all", d)))
+    m0 = measure(runs[""], scenario, districts=districts, periods=("normal years", "all years"))
+    naive = {(ind, d): float(np.nanmedian(m0.loc[(ind, d, "all years")].drop("mean").to_numpy(np.float64)))
+             for ind, d in ind_d}
+    rows += _rows(plain, m0)
     for name, ts in crisis.items():
         districts = tuple(sorted({t.district for t in ts}, key=lambda d: (d != "all", d)))
         m = measure(runs[name], scenario, districts=districts, periods=tuple(sorted({t.period for t in ts})))
@@ -122,12 +116,12 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
                                         "model_median", "model_p05", "model_p95", "in_band", "coverage", "rel_error",
                                         "source", "row"])
 
+    firsts = {name: first_month(name, config_dirs) for name in crisis}
     series = []
-    for name in crisis:
-        first = first_month(name, config_dirs)
+    for name, first in firsts.items():
         for (k, seed), res in zip(labels[name], runs[name]):
             frame = pd.DataFrame({s: res.indicator(s).to_numpy(np.float64) for s in HINDCAST_SERIES})
-            frame.insert(0, "calendar", [_calendar(first, m) for m in range(1, len(frame) + 1)])
+            frame.insert(0, "calendar", [calendar_month(first, m) for m in range(1, len(frame) + 1)])
             frame.insert(0, "month", np.arange(1, len(frame) + 1))
             frame.insert(0, "seed", seed)
             frame.insert(0, "set", k)
@@ -140,14 +134,14 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
     for (story, role), g in table.groupby([table["storyline"].replace("", "no shock"), "role"], sort=False):
         entry = {"storyline": story, "role": role, "targets": int(len(g)), "in_band": int(g["in_band"].sum()),
                  "mean_coverage": float(g["coverage"].mean()), "mase": math.nan}
-        if story != "no shock" and naive:
+        if story != "no shock":
             obs = g.apply(lambda r: _midpoint(r["low"], r["high"], r["value"]), axis=1).to_numpy(np.float64)
             model = g["model_median"].to_numpy(np.float64)
             ref = np.array([naive.get((i, d), math.nan) for i, d in zip(g["indicator"], g["district"])])
             den = np.nanmean(np.abs(ref - obs))
             entry["mase"] = float(np.nanmean(np.abs(model - obs)) / den) if den > 0 else math.nan
         metrics.append(entry)
-    return Validation(table, series_frame, pd.DataFrame(metrics), sets)
+    return Validation(table, series_frame, pd.DataFrame(metrics), sets, firsts)
 
 
 def _midpoint(low: float, high: float, value: float) -> float:

@@ -144,16 +144,13 @@ def main(argv: list[str] | None = None) -> None:
     if cal.validation_sets and not no_validation and len(res.plausible):
         try:
             from ..calibrate import validate
-            from ..calibrate.validation import first_month
             from ..report.calibration_report import save_calibration
 
             def progress(k: int, n: int) -> None:
                 print(f"  validation run {k}/{n}", file=sys.stderr, flush=True)
 
             val = validate(cal, res, dirs, progress=progress)
-            stories = sorted(set(val.table["storyline"]) - {""})
-            save_calibration(res, val, out_dir, {s: first_month(s, dirs) for s in stories},
-                             command=command)
+            save_calibration(res, val, out_dir, command=command)
         except KeyboardInterrupt as exc:
             interrupted(exc, PROG, "the study and its tables are kept; run the same command to validate again")
         for role, (k, n) in sorted(val.counts().items()):

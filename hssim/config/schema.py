@@ -28,6 +28,7 @@ from ..households.displacement import DisplacementConfig
 from ..households.dynamics import HouseholdConfig, PopulationConfig
 from ..policies.schema import PolicyConfig
 from ..validate import field_range as fr
+from ..validate import year_month
 
 __all__ = [
     "PopulationConfig",
@@ -68,15 +69,8 @@ class StorylineConfig:
     first_month: str = ""
 
     def validate(self, path: str) -> None:
-        if self.first_month and not _is_year_month(self.first_month):
+        if self.first_month and year_month(self.first_month) is None:
             raise ConfigError(f"{path}.first_month", self.first_month, "a calendar month 'YYYY-MM' (or empty)")
-
-
-def _is_year_month(text: str) -> bool:
-    import re
-
-    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    return bool(m) and 1 <= int(m.group(2)) <= 12
 
 
 @dataclass(frozen=True)
@@ -137,7 +131,7 @@ class Config:
                 f"a share >= households.meal_cut_stress_frac ({self.households.meal_cut_stress_frac})",
             )
         if self.storyline.first_month:
-            month = int(self.storyline.first_month[5:])
+            month = year_month(self.storyline.first_month) % 12 + 1
             if month != self.scenario.start_calendar_month:
                 raise ConfigError(
                     "storyline.first_month", self.storyline.first_month,

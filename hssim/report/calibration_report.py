@@ -26,7 +26,7 @@ _LABELS = {"ipc3plus_frac": "people in IPC phase 3+", "ipc5_frac": "people in IP
            "acute_malnutrition_frac": "under-fives acutely malnourished (GAM)", "cdr_per_10k_day": "deaths / 10,000 / day"}
 
 
-def hindcast_figure(validation, storyline: str, first_month: str, dpi: int = 110) -> bytes:
+def hindcast_figure(validation, storyline: str, dpi: int = 110) -> bytes:
     """PNG: the hindcast's monthly IPC3+ and GAM (median and 5-95% over sets and seeds)
     with the observed bands of the storyline's all-district rows over their periods."""
     import matplotlib
@@ -48,7 +48,7 @@ def hindcast_figure(validation, storyline: str, first_month: str, dpi: int = 110
                         alpha=0.6, label="model, 5-95% over sets and seeds")
         ax.plot(months, np.nanmedian(v, axis=1), color="#08519c", lw=1.8, label="model median")
         for _, r in rows[rows["indicator"] == col].iterrows():
-            a, b = horizon_months(first_month, r["period"])
+            a, b = horizon_months(validation.first_months[storyline], r["period"])
             lo = 0.0 if math.isnan(r["low"]) else r["low"]
             hi = r["high"] if not math.isnan(r["high"]) else lo
             colour = "#31a354" if r["role"] == "validation" else "#e6550d"
@@ -131,8 +131,7 @@ def calibration_page(result, validation, figures: dict[str, bytes], command: str
     return page(f"hssim calibration: {cal.name}", "\n".join(body))
 
 
-def save_calibration(result, validation, path, first_months: dict[str, str], dpi: int = 110,
-                     command: str = "") -> Path:
+def save_calibration(result, validation, path, dpi: int = 110, command: str = "") -> Path:
     """Write ``validation.csv``, ``hindcasts.csv``, ``metrics.csv`` and ``report.html``
     (with one hindcast figure per storyline) into ``path``."""
     out = Path(path)
@@ -141,8 +140,8 @@ def save_calibration(result, validation, path, first_months: dict[str, str], dpi
                         ("metrics.csv", validation.metrics)):
         atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))
     figures: dict[str, Any] = {}
-    for story in sorted(set(validation.table["storyline"]) - {""}):
-        figures[f"{story}.png"] = hindcast_figure(validation, story, first_months[story], dpi=dpi)
+    for story in sorted(validation.first_months):
+        figures[f"{story}.png"] = hindcast_figure(validation, story, dpi=dpi)
     html = calibration_page(result, validation, figures, command)
     atomic_write(out / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
     return out
