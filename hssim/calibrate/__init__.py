@@ -30,12 +30,14 @@ __all__ = ["CalibrationConfig", "FreeParameter", "CalibrationResult", "load_cali
            "calibration_targets", "calibrate", "result_of", "validate"]
 
 
-def result_of(cal: CalibrationConfig, storage: str, targets) -> CalibrationResult:
-    """The :class:`CalibrationResult` of the study ``cal`` in ``storage`` as it stands."""
+def result_of(cal: CalibrationConfig, storage: str, targets, scenario_name: str = "") -> CalibrationResult:
+    """The :class:`CalibrationResult` of the study ``cal`` in ``storage`` as it stands
+    (``scenario_name``: ``scenario.name`` of the fitted runs, recorded with the sets)."""
     from .study import hide_password, open_study, trial_records
 
     study = open_study(cal, storage)
-    return summarise(cal, trial_records(study), targets, storage=hide_password(storage))
+    return summarise(cal, trial_records(study), targets, storage=hide_password(storage),
+                     scenario_name=scenario_name)
 
 
 def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: int = 1, storage: str | None = None,
@@ -56,9 +58,9 @@ def calibrate(cal: CalibrationConfig, out: str | Path | None = None, workers: in
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
     url = storage or default_storage(out)
-    _, scenario, targets = check_calibration(cal, config_dirs)
+    base, scenario, targets = check_calibration(cal, config_dirs)
     optimize(cal, url, targets, scenario, workers=workers, config_dirs=config_dirs)
-    res = result_of(cal, url, targets)
+    res = result_of(cal, url, targets, base["scenario"]["name"])
     if out is not None:
         res.save(out)
     return res

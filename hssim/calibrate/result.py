@@ -51,6 +51,8 @@ class CalibrationResult:
     identification : DataFrame  one row per parameter
     fit : DataFrame  one row per calibration target
     storage : str  the study's storage URL (password hidden)
+    scenario_name : str  ``scenario.name`` of the fitted runs (what
+        :func:`hssim.runs.parameter_sets.load_parameter_sets` checks a run against)
     """
 
     config: CalibrationConfig
@@ -60,6 +62,7 @@ class CalibrationResult:
     identification: pd.DataFrame
     fit: pd.DataFrame
     storage: str = ""
+    scenario_name: str = ""
 
     @property
     def best(self) -> dict[str, float]:
@@ -78,6 +81,7 @@ class CalibrationResult:
         return {
             "calibration": cal.name,
             "scenario": cal.scenario,
+            "scenario_name": self.scenario_name,
             "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "config": to_dict(cal),
             "storage": self.storage,
@@ -149,7 +153,8 @@ def _key(t: Target) -> str:
     return f"{t.indicator}|{t.district}|{t.period}|{t.storyline}"
 
 
-def summarise(cal: CalibrationConfig, records: Sequence[dict], targets: Sequence[Target], storage: str = "") -> CalibrationResult:
+def summarise(cal: CalibrationConfig, records: Sequence[dict], targets: Sequence[Target], storage: str = "",
+              scenario_name: str = "") -> CalibrationResult:
     """Turn the study's complete trials (:func:`hssim.calibrate.study.trial_records`)
     into a :class:`CalibrationResult`."""
     names = list(cal.parameters)
@@ -199,4 +204,4 @@ def summarise(cal: CalibrationConfig, records: Sequence[dict], targets: Sequence
                     "plausible_max": float(np.nanmax(vals)) if len(vals) else math.nan,
                     "best_in_band": bool(best is not None and t.contains(float(best[key]))),
                     "trials_in_band_frac": share, "source": t.source})
-    return CalibrationResult(cal, trials, plausible, all_in, identification, pd.DataFrame(fit), storage)
+    return CalibrationResult(cal, trials, plausible, all_in, identification, pd.DataFrame(fit), storage, scenario_name)

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
         name, dirs, out, storage, workers, report_only, no_validation, overrides = parsed
         cal = load_calibration(name, overrides, dirs)
         out_dir = Path(out) if out else Path("outputs") / "calibration" / cal.name
-        _, scenario, targets = check_calibration(cal, dirs)
+        base, scenario, targets = check_calibration(cal, dirs)
         if storage is None:
             out_dir.mkdir(parents=True, exist_ok=True)
         url = storage or default_storage(out_dir)
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if todo:
             optimize(cal, url, targets, scenario, workers=workers, config_dirs=dirs)
-        res = result_of(cal, url, targets)
+        res = result_of(cal, url, targets, base["scenario"]["name"])
         command = " ".join([PROG, *("<storage URL>" if a == storage else a for a in argv)])
         res.save(out_dir, command=command)
     except KeyboardInterrupt as exc:

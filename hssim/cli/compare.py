@@ -10,7 +10,7 @@ from pathlib import Path
 from ..cliutil import RunFolder, check_memory, handle_signals, interrupted, os_error_message, take_debug
 from ..cliutil import fail as _fail
 from ..compare.planning import DEFAULT_ARMS, check_presets, plan
-from ..compare.running import default_workers, execute, read_spec
+from ..compare.running import stored_sets, default_workers, execute, read_spec
 from ..errors import ConfigError, UserError
 
 #: memory a finished run's outcomes and cost rows hold in the parent, bytes (generous)
@@ -21,7 +21,8 @@ _BYTES_PER_RUN = 200e3
 
 PROG = "hssim-compare"
 USAGE = (f"usage: {PROG} [--arms a,b,c] [--arm LABEL:OVERRIDES] [--replicates R] [--reference NAME] "
-         "[--early-vs-late EARLY:LATE] [--workers N] [--out DIR | --resume DIR] [--debug] [OVERRIDES...]")
+         "[--early-vs-late EARLY:LATE] [--parameters calibrated|DIR] [--workers N] [--out DIR | --resume DIR] "
+         "[--debug] [OVERRIDES...]")
 HELP = f"""{USAGE}
 
 Run policy arms on the same seeds (common random numbers) and report, against the
@@ -40,6 +41,10 @@ comparison.json (written last: its presence marks a complete folder).
   --reference NAME      the arm the others are compared with (default: the first)
   --early-vs-late E:L   an extra (early, late) pair; anticipatory_<x> / reactive_<x>
                         pairs are found by name
+  --parameters P        draw parameter uncertainty as well as seeds: 'calibrated' (the
+                        scenario's shipped calibration, scenarios/<folder>/calibration/)
+                        or a folder written by hssim-calibrate; replicate r of every arm
+                        runs at plausible set r mod K (take R a multiple of K)
   --workers N           worker processes (default: the cores available); the results
                         do not depend on it
   --out DIR             output folder (default: outputs/compare/<date>/<time>/)
@@ -63,9 +68,11 @@ class _Args:
     overrides: list[str] = field(default_factory=list)
     help: bool = False
     workers: int | None = None
+    parameters: str | None = None
 
 
-_VALUED = ("--arms", "--arm", "--replicates", "--reference", "--early-vs-late", "--out", "--resume", "--workers")
+_VALUED = ("--arms", "--arm", "--replicates", "--reference", "--early-vs-late", "--out", "--resume", "--workers",
+           "--parameters")
 
 
 def _parse_argv(argv: list[str]) -> _Args:
@@ -108,6 +115,8 @@ def _parse_argv(argv: list[str]) -> _Args:
                 a.pairs.append((e, lt))
             elif opt == "--out":
                 a.out = value
+            elif opt == "--parameters":
+                a.parameters = value
             else:
                 a.resume = value
         elif arg.startswith("-"):
@@ -117,8 +126,8 @@ def _parse_argv(argv: list[str]) -> _Args:
         i += 1
     if a.out is not None and a.resume is not None:
         raise UserError("--out and --resume exclude each other (a resumed comparison writes into its own folder)")
-    if a.resume is not None and (a.presets or a.custom or a.overrides or a.reference or a.pairs):
-        raise UserError(f"--resume {a.resume} takes the arms, overrides and reference stored in its spec.json; "
+    if a.resume is not None and (a.presets or a.custom or a.overrides or a.reference or a.pairs or a.parameters):
+        raise UserError(f"--resume {a.resume} takes the arms, overrides, reference and parameter sets stored in its spec.json; "
                         "give only --replicates besides it")
     return a
 
@@ -182,10 +191,11 @@ def main(argv: list[str] | None = None) -> None:
             spec = read_spec(a.resume)
             p = plan(spec["arms"], spec["replicates"] if a.replicates is None else a.replicates, spec["base_seed"],
                      spec.get("reference"), spec.get("overrides", []),
-                     [tuple(x) for x in spec.get("early_vs_late", [])])
+                     [tuple(x) for x in spec.get("early_vs_late", [])], stored_sets(spec, a.resume))
         else:
             arms = _cli_arms(a)
-            p = plan(arms, 20 if a.replicates is None else a.replicates, None, a.reference, a.overrides, a.pairs)
+            p = plan(arms, 20 if a.replicates is None else a.replicates, None, a.reference, a.overrides, a.pairs,
+                     a.parameters)
         workers = default_workers() if a.workers is None else a.workers
         first = p.configs[next(iter(p.configs))]
         n = p.replicates * len(p.arms)
@@ -201,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{PROG}: {first.scenario.name}, storyline {first.storyline.name}, {first.months} months; "
         f"arms {', '.join(p.arms)}; {p.replicates} replicates (seeds {p.base_seed}..{p.base_seed + p.replicates - 1}); "
-        f"{n} runs",
+        f"{n} runs" + ("" if p.parameter_sets is None else f"; {p.parameter_sets.describe()}"),
         flush=True,
     )
     last = [time.perf_counter()]

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError, UserError
 from ..runs import Design, check_comparable, compose_arm, fingerprint
+from ..runs.parameter_sets import ParameterSets, load_parameter_sets
 
 #: the five response policies, in the order a planner reads them
 DEFAULT_ARMS: tuple[str, ...] = (
@@ -82,7 +83,9 @@ def _fingerprint(config_dict: Mapping[str, Any]) -> str:
 
 @dataclass
 class ComparisonPlan:
-    """Validated arms, ready to run: ``configs`` arm -> validated Config (base seed)."""
+    """Validated arms, ready to run: ``configs`` arm -> validated Config (base seed);
+    ``parameter_sets``: the calibration's plausible sets replicate ``r`` runs at (set
+    ``r mod K`` in every arm; :mod:`hssim.runs.parameter_sets`), or None."""
 
     arms: dict[str, list[str]]
     overrides: list[str]
@@ -92,6 +95,7 @@ class ComparisonPlan:
     pairs: list[tuple[str, str]]
     configs: dict[str, Any] = field(repr=False)
     scenario: Any = field(repr=False, default=None)
+    parameter_sets: ParameterSets | None = field(repr=False, default=None)
 
     @property
     def design(self) -> Design:
@@ -104,7 +108,12 @@ class ComparisonPlan:
         return [self.design.seed(r) for r in range(self.replicates)]
 
     def config(self, arm: str, replicate: int):
-        return dataclasses.replace(self.configs[arm], seed=self.design.seed(replicate))
+        """The validated Config of run ``replicate`` of ``arm``: its seed, and its
+        parameter set when the comparison draws from a calibration."""
+        cfg = dataclasses.replace(self.configs[arm], seed=self.design.seed(replicate))
+        if self.parameter_sets is None:
+            return cfg
+        return _with_set(cfg, self.parameter_sets, replicate)
 
     def fingerprint(self, arm: str, replicate: int) -> str:
         from ..validate import to_dict
@@ -120,7 +129,18 @@ class ComparisonPlan:
             "base_seed": self.base_seed,
             "reference": self.reference,
             "early_vs_late": [list(p) for p in self.pairs],
+            "parameter_sets": None if self.parameter_sets is None else self.parameter_sets.to_json(),
         }
+
+
+def _with_set(cfg, sets: ParameterSets, replicate: int):
+    """``cfg`` (a Config) with the values of the parameter set replicate ``replicate`` runs at."""
+    from ..config.build import load_config
+    from ..validate import to_dict
+
+    plain = to_dict(cfg)
+    sets.apply(plain, replicate)
+    return load_config(plain)
 
 
 def plan(
@@ -130,10 +150,13 @@ def plan(
     reference: str | None = None,
     overrides: Sequence[str] = (),
     early_vs_late: Sequence[tuple[str, str]] | None = None,
+    parameters: str | ParameterSets | None = None,
 ) -> ComparisonPlan:
     """Validate a comparison before anything runs: every arm's config
     (``prepare(compose(overrides + arm overrides))``), the replicates, the reference,
-    the early/late pairs. Raises :class:`UserError` (``ConfigError``) on a problem."""
+    the early/late pairs, and, with ``parameters`` (``"calibrated"``, a calibration
+    folder, or :class:`ParameterSets` read back from a spec), every arm at every
+    parameter set. Raises :class:`UserError` (``ConfigError``) on a problem."""
     try:
         replicates = int(replicates)
     except (TypeError, ValueError):
@@ -171,4 +194,14 @@ def plan(
         if e == lt:
             raise ConfigError("early_vs_late", e, "two different arms")
         pairs.append((e, lt))
-    return ComparisonPlan(arm_map, overrides, replicates, seed, ref, pairs, configs, scenario)
+    sets = parameters if isinstance(parameters, ParameterSets) else load_parameter_sets(
+        parameters, {"name": base_cfg.scenario.name, "path": base_cfg.scenario.path})
+    if sets is not None:
+        for name, cfg in configs.items():
+            for k in range(len(sets)):  # every set valid in every arm, before any run
+                try:
+                    _with_set(cfg, sets, k)
+                except UserError as exc:
+                    raise ConfigError("parameters", f"set {k} of {sets.source}",
+                                      f"values arm {name!r} accepts ({exc})") from exc
+    return ComparisonPlan(arm_map, overrides, replicates, seed, ref, pairs, configs, scenario, sets)

@@ -104,6 +104,10 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
         "households": int(first.population.households),
         "districts": list(p.scenario.names) if p.scenario is not None else [],
         "config_fingerprints": {a: _fingerprint(to_dict(dataclasses.replace(c, seed=0))) for a, c in p.configs.items()},
+        "parameter_sets": None if p.parameter_sets is None else {
+            "calibration": p.parameter_sets.calibration, "source": p.parameter_sets.source,
+            "count": len(p.parameter_sets), "all_in_bands": p.parameter_sets.all_in_bands,
+            "parameters": [n for n, _ in p.parameter_sets.paths], "rule": "replicate r runs at set r mod count"},
         "runs_executed": counts["executed"],
         "runs_stored": counts["stored"],
         "wall_s": round(time.perf_counter() - t0, 3),
@@ -124,6 +128,7 @@ def compare(
     n_boot: int = N_BOOT,
     bootstrap_seed: int = BOOTSTRAP_SEED,
     workers: int = 1,
+    parameters=None,
 ) -> ComparisonResult:
     """Run every arm on the same seeds and compare them with the reference.
 
@@ -141,6 +146,9 @@ def compare(
         ``anticipatory_<x>`` / ``reactive_<x>`` ones
     n_boot, bootstrap_seed : the paired bootstrap of the ratios (analysis only)
     workers : int  worker processes (default 1: in this process); results do not depend on it
+    parameters : ``"calibrated"``, a calibration folder or ParameterSets, optional
+        draw parameter uncertainty as well as seeds: replicate r of every arm runs at the
+        calibration's plausible set ``r mod K`` (:mod:`hssim.runs.parameter_sets`)
 
     Returns
     -------
@@ -150,7 +158,7 @@ def compare(
     ------
     hssim.errors.UserError  for a bad arm, override or setting, before any run.
     """
-    p = plan(arms, replicates, base_seed, reference, overrides, early_vs_late)
+    p = plan(arms, replicates, base_seed, reference, overrides, early_vs_late, parameters)
     return execute(p, run_dir=run_dir, progress=progress, n_boot=n_boot, bootstrap_seed=bootstrap_seed,
                    workers=workers)
 
@@ -199,5 +207,18 @@ def resume(run_dir: str | os.PathLike, progress: ProgressFn | None = None, repli
         early_vs_late=[tuple(x) for x in spec.get("early_vs_late", [])],
         progress=progress,
         run_dir=run_dir,
+        parameters=stored_sets(spec, run_dir),
         **kwargs,
     )
+
+
+def stored_sets(spec: Mapping[str, Any], run_dir) -> Any:
+    """The parameter sets a comparison began with (its spec), not whatever the file holds now."""
+    from ..runs.parameter_sets import ParameterSets
+
+    doc = spec.get("parameter_sets")
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise UserError(f"{Path(run_dir) / 'spec.json'}: field 'parameter_sets' holds {doc!r}; expected stored sets or null")
+    return ParameterSets.from_json(doc, "spec.json: parameter_sets")

@@ -79,6 +79,16 @@ def _ci(lo: Any, hi: Any) -> str:
     return f"{_signed(lo)} to {_signed(hi)}"
 
 
+def _parameter_text(ps) -> str:
+    """How a comparison's parameters were chosen (its meta's ``parameter_sets``)."""
+    if not ps:
+        return "as configured (seeds only: intervals do not include parameter uncertainty)"
+    kind = "plausible sets" if ps.get("all_in_bands", True) else "closest sets (no trial met every band)"
+    return (f"{ps.get('count')} {kind} of calibration {ps.get('calibration')!r} "
+            f"({', '.join(ps.get('parameters', []))}); replicate r runs at set r mod {ps.get('count')} in every "
+            f"arm, so intervals include parameter uncertainty")
+
+
 def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[bool] | None = None,
            row_classes: Sequence[str] | None = None) -> str:
     """An HTML table; ``head`` is plain text (escaped here), cells are HTML already."""
@@ -162,6 +172,7 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
                                     else meta.get("households", "?"))),
         ("districts", _e(", ".join(meta.get("districts", [])) or "n/a")),
         ("common overrides", _e(" ".join(meta.get("overrides", [])) or "(none)")),
+        ("parameters", _e(_parameter_text(meta.get("parameter_sets")))),
     ]
     parts.append(_table(["", ""], [[_e(k), v] for k, v in facts]))
 

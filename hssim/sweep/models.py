@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ConfigError, UserError
 from ..outcomes import SCALE
+from ..runs.parameter_sets import ParameterSets, load_parameter_sets
 from ..runs.paths import set_path
 from .schema import ExperimentConfig, OutputConfig
 
@@ -66,7 +67,7 @@ class IshigamiModel:
     def check(self, X: np.ndarray) -> None:
         self.run("run", X[0], 0)
 
-    def run(self, arm: str, x: np.ndarray, seed: int) -> Run:
+    def run(self, arm: str, x: np.ndarray, seed: int, replicate: int = 0) -> Run:
         values = {}
         for v, par in zip(x, self.exp.parameters.values()):
             for path in par.targets():
@@ -90,11 +91,20 @@ class HssimModel:
     exp : ExperimentConfig
     arm_configs : dict[str, dict]  each arm's resolved run config (plain dict), as
         composed from ``exp.overrides`` + the arm's overrides
+    sets : ParameterSets, optional  replicate r runs at set r mod K
+        (:mod:`hssim.runs.parameter_sets`), applied before the swept values
     """
 
-    def __init__(self, exp: ExperimentConfig, arm_configs: Mapping[str, dict]):
+    def __init__(self, exp: ExperimentConfig, arm_configs: Mapping[str, dict], sets: ParameterSets | None = None):
         self.exp = exp
         self.arms = {a: dict(c) for a, c in arm_configs.items()}
+        self.sets = sets
+
+    @staticmethod
+    def load_sets(exp: ExperimentConfig, arm_configs: Mapping[str, dict]) -> ParameterSets | None:
+        """The parameter sets ``exp.parameter_sets`` names, for the scenario of the first arm."""
+        first = next(iter(arm_configs.values()))
+        return load_parameter_sets(exp.parameter_sets, first["scenario"], where="experiment.parameter_sets")
 
     @staticmethod
     def compose_arms(exp: ExperimentConfig) -> dict[str, dict]:
@@ -118,10 +128,13 @@ class HssimModel:
     def arm_configs(self) -> dict[str, dict]:
         return self.arms
 
-    def config(self, arm: str, x: np.ndarray, seed: int, only: int | None = None) -> dict:
+    def config(self, arm: str, x: np.ndarray, seed: int, only: int | None = None, replicate: int = 0) -> dict:
         """The run config (plain dict) of ``arm`` at parameter values ``x`` [n_params]
-        (with ``only``: just that parameter set, the others as configured)."""
+        (with ``only``: just that parameter set, the others as configured), replicate
+        ``replicate`` (its calibrated parameter set, when the experiment draws them)."""
         cfg = copy.deepcopy(self.arms[arm])
+        if self.sets is not None:
+            self.sets.apply(cfg, replicate, where="experiment.parameter_sets")
         for j, (v, (name, par)) in enumerate(zip(x, self.exp.parameters.items())):
             if only is not None and j != only:
                 continue
@@ -168,6 +181,12 @@ class HssimModel:
                     values = ", ".join(f"{k}={float(v):.6g}" for k, v in zip(self.exp.parameters, X[i]))
                     raise ConfigError("experiment.parameters", f"sample point {i} ({values})",
                                       f"values the run config accepts together in arm {arm!r} ({exc})") from exc
+            for k in range(len(self.sets) if self.sets is not None else 0):
+                try:
+                    load_config(self.config(arm, X[0], 0, replicate=k))
+                except ConfigError as exc:
+                    raise ConfigError("experiment.parameter_sets", f"set {k} of {self.sets.source}",
+                                      f"values arm {arm!r} accepts ({exc})") from exc
             cfg = self.config(arm, X[0], 0)
             try:
                 prepare(cfg)
@@ -207,8 +226,8 @@ class HssimModel:
         engine = build_engine(cfg)
         return Results.from_record(engine.run(), engine.cfg)
 
-    def run(self, arm: str, x: np.ndarray, seed: int) -> Run:
-        cfg = self.config(arm, x, seed)
+    def run(self, arm: str, x: np.ndarray, seed: int, replicate: int = 0) -> Run:
+        cfg = self.config(arm, x, seed, replicate=replicate)
         t0 = time.perf_counter()
         res = self._results(cfg)
         out = Run({name: self._output(res, o) for name, o in self.exp.outputs.items()})
@@ -227,11 +246,13 @@ class HssimModel:
         return v if math.isfinite(v) else float("nan")
 
 
-def make_model(exp: ExperimentConfig, arm_configs: Mapping[str, dict] | None = None):
-    """The model of an experiment; ``arm_configs`` (hssim) come from the store's header,
-    or are composed when not given."""
+def make_model(exp: ExperimentConfig, arm_configs: Mapping[str, dict] | None = None,
+               sets: ParameterSets | None = None):
+    """The model of an experiment; ``arm_configs`` and ``sets`` (hssim) come from the
+    store's header, or are composed and read when not given."""
     if exp.model == "ishigami":
         return IshigamiModel(exp)
     if arm_configs is None:
         arm_configs = HssimModel.compose_arms(exp)
-    return HssimModel(exp, arm_configs)
+        sets = HssimModel.load_sets(exp, arm_configs)
+    return HssimModel(exp, arm_configs, sets)

@@ -24,6 +24,7 @@ from ..validate import from_mapping, to_dict
 from ..errors import ConfigError
 from ..runs.design import Design
 from . import design
+from ..runs.parameter_sets import ParameterSets
 from .models import make_model
 from .schema import ExperimentConfig, SweepConfig
 from .store import FORMAT, Store, fingerprint
@@ -72,7 +73,10 @@ class Plan:
         runs = h["n_points"] * e.replicates * arms
         return (f"{e.name} ({e.method}, {len(e.parameters)} parameters, {h['n_points']:,} points x {e.replicates} "
                 f"replicate{'s' if e.replicates > 1 else ''} x {arms} arm{'s' if arms > 1 else ''} = {runs:,} runs "
-                f"in {h['n_chunks']} chunks of {h['chunk_size']})")
+                f"in {h['n_chunks']} chunks of {h['chunk_size']})"
+                + ("" if not h.get("parameter_sets") else
+                   f"; replicate r at set r mod {len(h['parameter_sets']['sets'])} of calibration "
+                   f"{h['parameter_sets']['calibration']!r}"))
 
 
 #: memory one sample point costs while planning: the matrix, its JSON copy in the store's
@@ -105,8 +109,13 @@ def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool =
     runs_per_point = exp.replicates * len(arms)
     size = cfg.chunk_size or design.auto_chunk_size(n_points, runs_per_point)
     exp_dict = to_dict(exp)
-    decisive = {k: v for k, v in exp_dict.items() if k not in ("name", "description", "conf_level", "num_resamples")}
-    fp = fingerprint({"format": FORMAT, "experiment": decisive, "arms": arms, "sample": X.tolist()})
+    decisive = {k: v for k, v in exp_dict.items() if k not in ("name", "description", "conf_level", "num_resamples", "parameter_sets")}
+    sets = getattr(model, "sets", None)
+    sets_doc = None if sets is None else sets.to_json()
+    # the sets' values decide results (their source file's name does not)
+    decisive_sets = None if sets_doc is None else {"paths": sets_doc["paths"], "sets": sets_doc["sets"]}
+    fp = fingerprint({"format": FORMAT, "experiment": decisive, "arms": arms, "sample": X.tolist(),
+                      **({"parameter_sets": decisive_sets} if decisive_sets is not None else {})})
     st = Store(root)
     if st.exists() and st.header().get("fingerprint") == fp:
         check = False  # checked when the store was made
@@ -125,6 +134,7 @@ def plan(cfg: SweepConfig, store: str | os.PathLike | None = None, check: bool =
         "chunk_size": int(size),
         "n_chunks": design.n_chunks(n_points, size),
         "arms": arms,
+        "parameter_sets": sets_doc,
         "sample": X.tolist(),
     }
     for c in cfg.only:
@@ -172,7 +182,8 @@ def _model_of(store: Store):
     if cached is not None and cached[0] == h["fingerprint"]:
         return cached[1]
     exp = from_mapping(ExperimentConfig, h["experiment"], "experiment")
-    model = make_model(exp, h["arms"])
+    stored = h.get("parameter_sets")
+    model = make_model(exp, h["arms"], None if stored is None else ParameterSets.from_json(stored, "header.parameter_sets"))
     _MODELS[str(store.root)] = (h["fingerprint"], model)
     return model
 
@@ -229,7 +240,7 @@ def _compute(store: Store, lo: int, hi: int) -> tuple[pd.DataFrame, int]:
     hh_months = 0
     runs = Design(tuple(arms), exp.replicates, exp.base_seed, points=len(X), seeds=exp.seeds)
     for key in runs.runs(range(lo, hi)):  # point by point, replicate by replicate, arm by arm
-        run = model.run(key.arm, X[key.point], key.seed)
+        run = model.run(key.arm, X[key.point], key.seed, key.replicate)
         rows["point"].append(key.point)
         rows["replicate"].append(key.replicate)
         rows["arm"].append(key.arm)

@@ -139,6 +139,9 @@ class ExperimentConfig:
                          "common: replicate r uses base_seed + r at every sample point; independent: a seed per point")
     base_seed: int = fr(1, 0, 2**62, "seed of replicate 0")
     overrides: tuple[str, ...] = ()
+    parameter_sets: str = field(default="", metadata={"doc": (
+        "parameter uncertainty besides the swept parameters: 'calibrated' (the scenario's shipped calibration) or "
+        "a folder written by hssim-calibrate; replicate r runs at its plausible set r mod K; empty = as configured")})
     arms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     differences: tuple[tuple[str, str], ...] = ()
     parameters: dict[str, ParameterConfig] = field(default_factory=dict)
@@ -179,6 +182,8 @@ class ExperimentConfig:
             if pair[0] == pair[1]:
                 raise ConfigError(f"{p}differences[{i}]", list(pair), "two different arms")
         if self.model != "hssim":
+            if self.parameter_sets.strip() not in ("", "none"):
+                raise ConfigError(f"{p}parameter_sets", self.parameter_sets, f"none for the analytic model {self.model!r}")
             if self.arms or self.overrides:
                 raise ConfigError(f"{p}arms", dict(self.arms), f"no arms or overrides for the analytic model {self.model!r}")
 
