@@ -52,6 +52,7 @@ SUMS: tuple[str, ...] = (
     "households_layered",  # receiving two or more different kinds
     "households_in_need",  # in IPC-like phase 3+ last month (what any responder should reach)
     "households_need_unmet",  # in need and receiving nothing
+    "herd_tlu_milli",  # livestock held at the end of the month, TLU x1000 (crisis livestock losses)
 )
 N_SUMS = len(SUMS)
 N_CELLS = 64

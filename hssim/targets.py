@@ -14,7 +14,10 @@ the published figure the band is built around (may be empty); ``source`` the
 publisher, year and document, or ``assumed`` where the band is a modelling
 judgement. An optional ``role`` column says what a fit may do with the row
 (:data:`ROLES`: ``calibration``, the default, or ``validation``: held out, never used
-by :mod:`hssim.calibrate`). :func:`load_targets` checks the file as :func:`hssim.scenario.load_scenario`
+by :mod:`hssim.calibrate`), and an optional ``storyline`` column names the dated storyline
+whose hindcast a row with calendar months (``2021-04..2021-09``) in ``period`` is measured
+on. Such crisis rows may also describe a crisis's shape (:data:`PATTERN_INDICATORS`: peak
+level, peak timing, livestock lost). :func:`load_targets` checks the file as :func:`hssim.scenario.load_scenario`
 checks the district table (every problem with its file, row and column, at once).
 
 :func:`measure` turns the results of no-shock runs (several seeds) into the same
@@ -39,7 +42,7 @@ from .validate import year_month, year_month_text
 
 __all__ = ["TARGET_INDICATORS", "TARGET_COLUMNS", "OPTIONAL_COLUMNS", "ROLES", "parse_calendar_period",
            "calendar_month", "horizon_months", "PERIODS", "HORIZON_INDICATORS", "DROUGHT_AFTERMATH_MONTHS", "Target",
-           "load_targets", "normal_months", "measure", "compare"]
+           "load_targets", "normal_months", "measure", "compare", "PATTERN_INDICATORS"]
 
 #: indicator -> what it measures (all from a no-shock run over the recorded horizon)
 TARGET_INDICATORS: dict[str, str] = {
@@ -63,6 +66,13 @@ TARGET_INDICATORS: dict[str, str] = {
     "household_size_end": "mean members alive per household with members, last month",
     "households_died_out_frac": "share of households alive in the first month with nobody alive in the last",
     "real_population_start": "people the simulated population stands for (simulated people x real / simulated households), first month",
+    # crisis patterns (dated periods only: see PATTERN_INDICATORS)
+    "ipc3plus_frac_peak": "highest monthly share of people in IPC-like phase 3 or worse within the period",
+    "acute_malnutrition_frac_peak": "highest monthly GAM prevalence among under-fives within the period",
+    "ipc3plus_peak_month_index": "months from the period's first month to its month with the highest IPC3+ share "
+                                 "(0 = the first month)",
+    "livestock_loss_frac": "share of the livestock (TLU) held at the end of the month before the period that is "
+                           "gone by the end of its last month (deaths, raids, sales and flight, net of births)",
 }
 
 TARGET_COLUMNS = ("indicator", "district", "period", "low", "high", "value", "source", "note")
@@ -71,6 +81,10 @@ TARGET_COLUMNS = ("indicator", "district", "period", "low", "high", "value", "so
 OPTIONAL_COLUMNS = ("role", "storyline")
 #: ``calibration``: a fit may use the target; ``validation``: held out, never used by a fit
 ROLES = ("calibration", "validation")
+#: indicators of a crisis's shape (peak level, peak timing, losses over it): measured on a
+#: dated period of a storyline hindcast only
+PATTERN_INDICATORS = frozenset({"ipc3plus_frac_peak", "acute_malnutrition_frac_peak", "ipc3plus_peak_month_index",
+                                "livestock_loss_frac"})
 #: "normal years": the district-months away from droughts (see :func:`normal_months`);
 #: "all years": the whole horizon, the model's own random droughts included
 PERIODS = ("normal years", "all years")
@@ -178,6 +192,10 @@ def load_targets(path: str | Path, scenario: Scenario | None = None, config_dirs
             ok = False
         elif dated is not None and not storyline:
             problem("a calendar period needs the storyline that replays it (column storyline)", rowno, "storyline")
+            ok = False
+        elif dated is None and cells["indicator"] in PATTERN_INDICATORS:
+            problem(f"{cells['indicator']} describes a crisis's shape: a calendar period 'YYYY-MM..YYYY-MM' "
+                    "with its storyline", rowno, "period")
             ok = False
         elif dated is not None and cells["indicator"] in HORIZON_INDICATORS:
             problem(f"{cells['indicator']} describes the whole horizon: period 'normal years' or 'all years'",
@@ -351,6 +369,8 @@ def _one_run(res, district: str, real_per_sim: float, period: str) -> dict[str, 
     out["violence_deaths_per_event"] = s("deaths_violence") * real_per_sim / n_events if n_events > 0 else 0.0
     # person-months / 12 = person-years
     out["infections_per_1000_per_year"] = ratio(s("new_infections"), s("people") / 12.0) * 1000.0
+    if period not in PERIODS:
+        out.update(_patterns(sums, mask))
 
     # the whole horizon
     people = g("population")
@@ -365,6 +385,37 @@ def _one_run(res, district: str, real_per_sim: float, period: str) -> dict[str, 
     return out
 
 
+def _patterns(sums: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, float]:
+    """The crisis-shape indicators (:data:`PATTERN_INDICATORS`) over the months ``mask``
+    covers (bool[months, districts]): each month's share pooled over its covered
+    districts, then the peak over months; the livestock held before the first covered
+    month against the end of the last one."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    out = dict.fromkeys(PATTERN_INDICATORS, math.nan)
+    if rows.size == 0:
+        return out
+
+    def monthly(num: str, den: str) -> np.ndarray:
+        n = (sums[num] * mask).sum(axis=1)[rows]
+        d = (sums[den] * mask).sum(axis=1)[rows]
+        return np.where(d > 0, n / np.maximum(d, 1e-300), np.nan)
+
+    ipc = monthly("people_ipc3plus", "people")
+    gam = monthly("u5_malnourished", "u5")
+    if np.isfinite(ipc).any():
+        out["ipc3plus_frac_peak"] = float(np.nanmax(ipc))
+        # the first month at the peak, counted from the period's first month
+        out["ipc3plus_peak_month_index"] = float(rows[int(np.nanargmax(ipc))] - rows[0])
+    if np.isfinite(gam).any():
+        out["acute_malnutrition_frac_peak"] = float(np.nanmax(gam))
+    # herds are recorded at the end of each month: the month before the period is its start
+    herd = sums["herd_tlu_milli"]  # [months, districts]
+    before = herd[max(rows[0] - 1, 0)][mask[rows[0]]].sum()
+    after = herd[rows[-1]][mask[rows[-1]]].sum()
+    out["livestock_loss_frac"] = float(1.0 - after / before) if before > 0 else math.nan
+    return out
+
+
 def measure(results, scenario: Scenario, districts=("all",), periods=PERIODS) -> pd.DataFrame:
     """The target indicators of no-shock runs, one column per run and their mean.
 
@@ -373,7 +424,8 @@ def measure(results, scenario: Scenario, districts=("all",), periods=PERIODS) ->
     results : sequence of Results  runs of one scenario (different seeds)
     scenario : Scenario  its district table (for the real-population scale)
     districts : sequence of str  'all' and/or district names
-    periods : sequence of str  of :data:`PERIODS`
+    periods : sequence of str  of :data:`PERIODS`, or calendar periods of a dated storyline run
+        (these add the crisis-shape :data:`PATTERN_INDICATORS`)
 
     Returns
     -------
@@ -391,6 +443,8 @@ def measure(results, scenario: Scenario, districts=("all",), periods=PERIODS) ->
                     real_per_sim = float(scenario.households[d]) / _simulated_households(res, district)
                 per_run.append(_one_run(res, district, real_per_sim, period))
             for name in TARGET_INDICATORS:
+                if name in PATTERN_INDICATORS and period in PERIODS:
+                    continue  # a crisis's shape: dated periods only
                 rows[(name, district, period)] = [r[name] for r in per_run]
     df = pd.DataFrame.from_dict(rows, orient="index", columns=[f"run{k}" for k in range(len(results))])
     df.index = pd.MultiIndex.from_tuples(df.index, names=["indicator", "district", "period"])

@@ -245,7 +245,7 @@ def test_validation_runs_every_target_with_crisis_hindcasts_and_writes_the_page(
     first = series[(series.storyline == "turkana_2016_2017") & (series.month == 1)]["calendar"].unique()
     assert list(first) == ["2016-01"]
     last = series[series.storyline == "turkana_2016_2017"]["month"].max()
-    assert last == 21 + 12  # the last dated row (Sept 2017, month 21) and a year of recovery
+    assert last == 24 + 12  # the last dated row (the GAM peak over Oct 2016-Dec 2017: month 24) and a year
     html = (out / "report.html").read_text()
     assert "Validation targets (held out" in html and html.count("data:image/png;base64,") == 2
     metrics = pd.read_csv(out / "metrics.csv")

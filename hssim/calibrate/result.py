@@ -34,7 +34,7 @@ from ..targets import Target
 from ..validate import to_dict
 from .schema import CalibrationConfig
 
-__all__ = ["CalibrationResult", "summarise"]
+__all__ = ["CalibrationResult", "load_result", "summarise"]
 
 
 @dataclass
@@ -63,6 +63,13 @@ class CalibrationResult:
     fit: pd.DataFrame
     storage: str = ""
     scenario_name: str = ""
+    #: complete trials of the study (0: ``len(trials)``; a result read back without its
+    #: trials.csv keeps the count here)
+    n_trials: int = 0
+
+    @property
+    def complete_trials(self) -> int:
+        return self.n_trials or int(len(self.trials))
 
     @property
     def best(self) -> dict[str, float]:
@@ -85,7 +92,7 @@ class CalibrationResult:
             "written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "config": to_dict(cal),
             "storage": self.storage,
-            "complete_trials": int(len(self.trials)),
+            "complete_trials": self.complete_trials,
             "all_in_bands": bool(self.all_in_bands),
             "best": self.best,
             "parameters": {k: {"path": p.path, "low": p.low, "high": p.high, "log": p.log, "source": p.source}
@@ -102,7 +109,7 @@ class CalibrationResult:
         today = _dt.date.today().isoformat()
         lines = ["# @package _global_",
                  f"# Fitted by hssim-calibrate on {today}: calibration {cal.name!r}, scenario {cal.scenario!r},",
-                 f"# {len(self.trials)} trials, seeds {list(cal.seeds)}, {cal.households} households, {cal.months} months.",
+                 f"# {self.complete_trials} trials, seeds {list(cal.seeds)}, {cal.households} households, {cal.months} months.",
                  f"# {'Every calibration band met' if self.all_in_bands else 'No trial met every calibration band'}"
                  f" ({len(self.plausible)} plausible set(s); this is the best).",
                  "# Command: " + (command or f"hssim-calibrate calibration={cal.name}"),
@@ -133,6 +140,34 @@ class CalibrationResult:
         text = json.dumps(self.to_json(), indent=2, allow_nan=False, default=_plain)
         atomic_write(out / "calibration.json", lambda p: p.write_text(text + "\n", encoding="utf-8"))
         return out
+
+
+def load_result(folder: str | Path) -> CalibrationResult:
+    """A saved calibration read back (``calibration.json``, ``plausible.csv``,
+    ``identification.csv``, ``fit.csv`` and, when present, ``trials.csv``: a shipped
+    scenario's ``calibration/`` folder holds no trials, and the plausible sets stand in).
+
+    Raises
+    ------
+    UserError  naming the folder and the file that is missing or unreadable.
+    """
+    from ..errors import UserError
+    from ..validate import from_mapping
+
+    root = Path(folder)
+    f = root / "calibration.json"
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        cal = from_mapping(CalibrationConfig, doc["config"], "config")
+        frames = {n: pd.read_csv(root / f"{n}.csv") for n in ("plausible", "identification", "fit")}
+        trials = pd.read_csv(root / "trials.csv") if (root / "trials.csv").is_file() else frames["plausible"]
+    except FileNotFoundError as exc:
+        raise UserError(f"{root}: not a calibration folder written by hssim-calibrate ({exc.filename} is missing)") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{root}: unreadable calibration ({type(exc).__name__}: {exc})") from None
+    return CalibrationResult(cal, trials, frames["plausible"], bool(doc.get("all_in_bands", False)),
+                             frames["identification"], frames["fit"], str(doc.get("storage", "")),
+                             str(doc.get("scenario_name", "")), int(doc.get("complete_trials", 0) or 0))
 
 
 def _plain(x: Any) -> Any:

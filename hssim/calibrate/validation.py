@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..targets import Target, calendar_month, measure
+from ..targets import PATTERN_INDICATORS, Target, calendar_month, measure
 from .objective import first_month, run_bases, trial_configs
 from .schema import CalibrationConfig
 
@@ -102,7 +102,7 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
 
     rows = []
     # (indicator, district) -> the no-shock median over all years: the "normal year" forecast
-    ind_d = sorted({(t.indicator, t.district) for t in targets})
+    ind_d = sorted({(t.indicator, t.district) for t in targets if t.indicator not in PATTERN_INDICATORS})
     districts = tuple(sorted({d for _, d in ind_d}, key=lambda d: (d != "all", d)))
     m0 = measure(runs[""], scenario, districts=districts, periods=("normal years", "all years"))
     naive = {(ind, d): float(np.nanmedian(m0.loc[(ind, d, "all years")].drop("mean").to_numpy(np.float64)))
@@ -138,8 +138,9 @@ def validate_fit(cal: CalibrationConfig, sets: Sequence[dict], targets: Sequence
             obs = g.apply(lambda r: _midpoint(r["low"], r["high"], r["value"]), axis=1).to_numpy(np.float64)
             model = g["model_median"].to_numpy(np.float64)
             ref = np.array([naive.get((i, d), math.nan) for i, d in zip(g["indicator"], g["district"])])
-            den = np.nanmean(np.abs(ref - obs))
-            entry["mase"] = float(np.nanmean(np.abs(model - obs)) / den) if den > 0 else math.nan
+            level = np.isfinite(ref)  # the level rows; crisis-shape rows have no naive forecast
+            den = float(np.nanmean(np.abs(ref - obs)[level])) if level.any() else math.nan
+            entry["mase"] = float(np.nanmean(np.abs(model - obs)[level]) / den) if den > 0 else math.nan
         metrics.append(entry)
     return Validation(table, series_frame, pd.DataFrame(metrics), sets, firsts)
 

@@ -12,7 +12,8 @@ from ..errors import UserError
 
 PROG = "hssim-calibrate"
 USAGE = (f"usage: {PROG} [calibration=NAME | calibration=FILE.yaml] [--config-dir DIR] [--out DIR] "
-         "[--storage URL] [--workers N] [--report-only] [--no-validation] [--debug] [KEY=VALUE...]")
+         "[--storage URL] [--workers N] [--report-only] [--no-validation] [--debug] [KEY=VALUE...]\n"
+         f"       {PROG} --revalidate DIR [--config-dir DIR] [--debug]")
 HELP = f"""{USAGE}
 
 Fit a scenario's free parameters to its calibration targets (targets.csv rows with role
@@ -33,6 +34,9 @@ page report.html with validation.csv, hindcasts.csv and metrics.csv.
   --workers N           processes adding trials to the one study (default 1)
   --report-only         no new trial: summarise the study as it stands
   --no-validation       skip the validation runs and page (report.html)
+  --revalidate DIR      no study: validate the saved fit in DIR (a calibration folder,
+                        e.g. scenarios/turkana/calibration) against the scenario's targets
+                        table as it is now, and rewrite DIR's validation page and tables
   --debug               show tracebacks (also HSSIM_DEBUG=1)
   KEY=VALUE             a calibration field, e.g. trials=80 seeds=[1,2,3]
                         parameters.p_mam_per_gap.high=0.9
@@ -44,12 +48,12 @@ runs."""
 
 def _parse(argv: list[str]):
     name, dirs, out, storage, workers, report_only, overrides = "default", [], None, None, 1, False, []
-    no_validation = False
+    no_validation, revalidate = False, None
     it = iter(argv)
     for a in it:
         if a in ("-h", "--help"):
             return None
-        if a in ("--config-dir", "--out", "--storage", "--workers"):
+        if a in ("--config-dir", "--out", "--storage", "--workers", "--revalidate"):
             value = next(it, None)
             if value is None:
                 raise UserError(f"{a} needs a value")
@@ -61,6 +65,8 @@ def _parse(argv: list[str]):
                 out = value
             elif a == "--storage":
                 storage = value
+            elif a == "--revalidate":
+                revalidate = value
             else:
                 if not value.isdigit() or int(value) < 1:
                     raise UserError(f"--workers {value}: expected an integer >= 1")
@@ -77,7 +83,38 @@ def _parse(argv: list[str]):
             overrides.append(a)
         else:
             raise UserError(f"{a!r}: expected KEY=VALUE; {USAGE}")
-    return name, dirs, out, storage, workers, report_only, no_validation, overrides
+    if revalidate is not None and (name != "default" or out or storage or report_only or no_validation or overrides
+                                   or workers != 1):
+        raise UserError("--revalidate DIR takes the fit and its calibration from DIR/calibration.json; "
+                        "give only --config-dir besides it")
+    return name, dirs, out, storage, workers, report_only, no_validation, overrides, revalidate
+
+
+def _revalidate(folder: str, dirs: list[str], argv: list[str]) -> None:
+    """``--revalidate``: the saved fit in ``folder`` against today's targets table."""
+    from ..calibrate import validate
+    from ..calibrate.result import load_result
+    from ..report.calibration_report import save_calibration
+
+    try:
+        res = load_result(folder)
+        if not len(res.plausible):
+            raise UserError(f"{folder}: the saved calibration holds no plausible set to validate")
+        print(f"{PROG}: revalidating {res.config.name} ({len(res.plausible)} plausible set(s), best "
+              f"{min(len(res.plausible), res.config.validation_sets)} run) against the targets as they are now", flush=True)
+
+        def progress(k: int, n: int) -> None:
+            print(f"  validation run {k}/{n}", file=sys.stderr, flush=True)
+
+        val = validate(res.config, res, dirs, progress=progress)
+        save_calibration(res, val, folder, command=" ".join([PROG, *argv]))
+    except UserError as exc:
+        _fail(exc, prog=PROG)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, PROG, "the saved fit is unchanged")
+    for role, (k, n) in sorted(val.counts().items()):
+        print(f"{PROG}: {role} targets inside their band at the plausible sets' median: {k} of {n}")
+    print(f"{PROG}: wrote {folder}/report.html (validation page), validation.csv, hindcasts.csv, metrics.csv")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,7 +130,10 @@ def main(argv: list[str] | None = None) -> None:
         if parsed is None:
             print(HELP)
             return
-        name, dirs, out, storage, workers, report_only, no_validation, overrides = parsed
+        name, dirs, out, storage, workers, report_only, no_validation, overrides, revalidate = parsed
+        if revalidate is not None:
+            _revalidate(revalidate, dirs, argv)
+            return
         cal = load_calibration(name, overrides, dirs)
         out_dir = Path(out) if out else Path("outputs") / "calibration" / cal.name
         base, scenario, targets = check_calibration(cal, dirs)

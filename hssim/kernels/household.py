@@ -88,6 +88,7 @@ from ..sums import (
     S_HOUSEHOLDS,
     S_HOUSEHOLDS_BELOW_TRAP,
     S_HOUSEHOLDS_EMERGENCY,
+    S_HERD_TLU_MILLI,
     S_HS_BIN0,
     S_HS_PEOPLE_MILLI,
     S_MAL0,
@@ -816,6 +817,7 @@ def household_month(
             a[S_BIRTHS] += births
             a[S_GAP_PEOPLE_MILLI] += np.int64(m_month * gap * 1000.0 + 0.5)
             a[S_ASSETS_USD] += np.int64(herd * lprice + assets + 0.5)
+            a[S_HERD_TLU_MILLI] += np.int64(herd * 1000.0 + 0.5)
             if herd * p.livestock_price_norm + assets < trap:
                 a[S_HOUSEHOLDS_BELOW_TRAP] += 1
             a[S_CONSUMPTION_MILLI] += np.int64(m_month * pc * 1000.0 + 0.5)

@@ -93,7 +93,7 @@ _NUMERIC = [False, False, False, False, True, True, True, False, True, True, Fal
 def calibration_page(result, validation, figures: dict[str, bytes], command: str = "") -> str:
     cal = result.config
     body = [f"<h1>Calibration and validation: {_e(cal.name)}</h1>",
-            f"<p>Scenario <strong>{_e(cal.scenario)}</strong>, {len(result.trials)} trials, "
+            f"<p>Scenario <strong>{_e(cal.scenario)}</strong>, {result.complete_trials} trials, "
             f"{len(result.plausible)} plausible parameter set(s) "
             f"({'every calibration band met' if result.all_in_bands else 'no trial meets every calibration band: the closest trials'}); "
             f"validated at the best {len(validation.sets)} set(s) x seeds {list(cal.seeds)}, "
