@@ -150,6 +150,51 @@ def test_two_workers_share_one_mariadb_study(mariadb_server, made_targets, tmp_p
     assert doc["complete_trials"] >= 7 and "calibrate-test" not in json.dumps(doc)  # the password is not written
 
 
+def test_a_killed_workers_trial_is_retried_with_its_parameters(made_targets, tmp_path):
+    """A worker killed mid-trial (SIGKILL: no clean-up) leaves a RUNNING trial; once its
+    heartbeat is stale the next worker marks it failed and re-queues its parameters, so
+    the study loses no trial."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import optuna
+
+    path = write_cal(tmp_path, targets=str(made_targets), trials=400, sampler="random", heartbeat_s=1)
+    cal = load_calibration(str(path))
+    out = tmp_path / "out"
+    url = f"sqlite:///{out / 'study.db'}"
+    env = {k: v for k, v in os.environ.items() if k != "HSSIM_DEBUG"}
+    proc = subprocess.Popen([sys.executable, "-c", "from hssim.cli.calibrate import main; main()",
+                             f"calibration={path}", "--out", str(out), "--no-validation"],
+                            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline, running = time.monotonic() + 300, []
+        while time.monotonic() < deadline and not running:
+            time.sleep(0.3)
+            if (out / "study.db").exists():
+                trials = open_study(cal, url).get_trials(deepcopy=False)
+                running = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING and t.number >= 1]
+        assert running, "the worker never started a trial"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed = open_study(cal, url).get_trials(deepcopy=False)
+    lost = [t for t in killed if t.state == optuna.trial.TrialState.RUNNING]
+    assert len(lost) == 1
+    done_before = sum(t.state == optuna.trial.TrialState.COMPLETE for t in killed)
+    time.sleep(3 * cal.heartbeat_s + 1)  # the heartbeat is stale after three beats
+    calibrate(load_calibration(str(path), [f"trials={done_before + 2}"]), out=out)
+    after = {t.number: t for t in open_study(cal, url).get_trials(deepcopy=False)}
+    assert after[lost[0].number].state == optuna.trial.TrialState.FAIL
+    retried = [t for t in after.values() if t.system_attrs.get("failed_trial") == lost[0].number]
+    assert len(retried) == 1 and retried[0].state == optuna.trial.TrialState.COMPLETE
+    assert retried[0].params == lost[0].params  # the same parameters, run again
+
+
 @pytest.mark.parametrize(
     ("change", "field", "expected"),
     [

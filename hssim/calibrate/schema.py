@@ -69,6 +69,8 @@ class CalibrationConfig:
     startup_trials: int = fr(10, 0, 100_000, "trials drawn at random before TPE models the others")
     plausible: str = "in_bands"
     best_fraction: float = fr(0.1, 0.001, 1.0, "share of the best trials kept when no trial lands in every band")
+    heartbeat_s: int = fr(20, 1, 3600, "seconds between a running trial's heartbeats; a trial silent for three "
+                                       "of them counts as failed (its worker died) and is re-queued once")
     validation_sets: int = fr(5, 0, 1000, "plausible sets (best first) run against every target after the fit; 0 = none")
     storage: str = ""
     study: str = ""

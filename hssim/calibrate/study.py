@@ -37,9 +37,11 @@ from .schema import CalibrationConfig
 
 __all__ = ["default_storage", "open_study", "run_worker", "optimize", "HEARTBEAT_S", "GRACE_S"]
 
-#: seconds between a running trial's heartbeats, and after which a silent trial counts as failed
+#: seconds between a running trial's heartbeats by default (``heartbeat_s``), and after how
+#: many of them a silent trial counts as failed
 HEARTBEAT_S = 20
-GRACE_S = 60
+GRACE_HEARTBEATS = 3
+GRACE_S = HEARTBEAT_S * GRACE_HEARTBEATS
 
 
 def default_storage(out: str | os.PathLike) -> str:
@@ -64,7 +66,7 @@ def _sampler(cal: CalibrationConfig, seed: int | None = None):
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=cal.startup_trials)
 
 
-def _rdb(url: str):
+def _rdb(url: str, heartbeat_s: int = HEARTBEAT_S):
     import warnings
 
     import optuna
@@ -79,7 +81,8 @@ def _rdb(url: str):
                       else {"failed_trial_callback": storages.RetryFailedTrialCallback(max_retry=1)})
             for attempt in range(5):
                 try:
-                    return storages.RDBStorage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S,
+                    return storages.RDBStorage(url, heartbeat_interval=heartbeat_s,
+                                               grace_period=heartbeat_s * GRACE_HEARTBEATS,
                                                engine_kwargs={"pool_pre_ping": True}, **kwargs)
                 except Exception as exc:  # noqa: BLE001
                     # two processes (machines, Slurm jobs) making a new storage's tables at once:
@@ -117,7 +120,7 @@ def open_study(cal: CalibrationConfig, url: str, worker: int | None = None):
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # hssim reports progress itself
-    storage = _rdb(url)
+    storage = _rdb(url, cal.heartbeat_s)
     study = optuna.create_study(study_name=cal.study_name, storage=storage, direction="minimize",
                                 sampler=_sampler(cal), load_if_exists=True)
     if worker is not None:
