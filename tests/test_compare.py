@@ -105,10 +105,23 @@ def test_policy_presets_costs_add_up_and_cost_per_death_uses_the_real_population
     assert scale > 1
     d = res.difference("anticipatory_integrated", "deaths_total")
     ce = res.cost_effectiveness.set_index("metric").loc["cost_per_death_averted"]
-    if -d["mean_diff"] > 0:
+    if d["ci_high"] < 0:  # clearly averted
         assert ce["value"] == pytest.approx(cost["anticipatory_integrated"] / (-d["mean_diff"] * scale), rel=1e-9)
-    else:
+    elif -d["mean_diff"] <= 0:
         assert ce["value"] == math.inf and ce["note"] == "not averted"
+    else:  # the averted deaths' interval includes zero: no number, the reason instead
+        assert math.isnan(ce["value"]) and ce["note"].startswith("undefined: deaths_total averted")
+    # prevalence next to counts: the share-months are the mean IPC3+ share x months, per run
+    wide = res.runs.pivot_table(index=["arm", "replicate"], columns="outcome", values="value")
+    months = int(res.meta["months"])
+    np.testing.assert_allclose(wide["ipc3plus_share_months"], wide["ipc3plus_frac_mean"] * months, rtol=1e-12)
+    assert wide["acute_malnutrition_frac_mean"].between(0, 1).all()
+    # per dollar: the total averted (real population) over the spend in millions, whatever its interval
+    pdl = res.per_dollar.set_index("metric").loc["deaths_averted_per_musd"]
+    assert pdl["value"] == pytest.approx(-d["mean_diff"] * scale / (cost["anticipatory_integrated"] / 1e6), rel=1e-9)
+    assert (pdl["ci_low"], pdl["ci_high"]) == pytest.approx(
+        (-d["ci_high"] * scale / (cost["anticipatory_integrated"] / 1e6),
+         -d["ci_low"] * scale / (cost["anticipatory_integrated"] / 1e6)), rel=1e-9)
 
 
 # -- analysis on made-up runs ----------------------------------------------------------------
@@ -151,7 +164,7 @@ def test_paired_t_interval_matches_hand_computation():
 def test_cost_per_death_averted_bootstrap_not_averted_and_bcr():
     cost = np.array([100.0, 120.0, 90.0, 110.0])
     d_ref = np.array([10.0, 12.0, 15.0, 11.0])
-    d_arm = np.array([8.0, 12.0, 11.0, 6.0])
+    d_arm = np.array([8.0, 10.0, 11.0, 8.0])
     scale = {"real_households_per_simulated": [10.0] * 4}  # counts x 10 = real population, like the money
     runs = _runs({
         "none": {**scale, "deaths_total": d_ref, "ipc3plus_person_months": [50, 50, 50, 50],
@@ -164,7 +177,7 @@ def test_cost_per_death_averted_bootstrap_not_averted_and_bcr():
     res = ComparisonResult.from_runs(runs, n_boot=500, bootstrap_seed=7)
     ce = res.cost_effectiveness.set_index(["arm", "metric"])
     r = ce.loc[("good", "cost_per_death_averted")]
-    averted = (d_ref - d_arm) * 10  # [2, 0, 4, 5] simulated deaths, x 10 real
+    averted = (d_ref - d_arm) * 10  # [2, 2, 4, 3] simulated deaths, x 10 real
     assert r["value"] == pytest.approx(cost.mean() / averted.mean()) and r["note"] == ""
     idx = np.random.default_rng(7).integers(0, 4, size=(500, 4))
     den = averted[idx].mean(1)
@@ -183,6 +196,22 @@ def test_cost_per_death_averted_bootstrap_not_averted_and_bcr():
     assert bcr["value"] == pytest.approx(benefit.mean() / cost.mean())
     assert ce.loc[("bad", "benefit_cost_ratio"), "value"] == 0.0
     assert ratio_of_means([1.0, 1.0], [0.0, -1.0], n_boot=10)["value"] == math.inf
+    # IPC3+ person-months averted [10, 5, 0, 9]: a positive mean whose interval includes zero;
+    # a cost per unit averted is then undefined, with the reason, never a number
+    u = ce.loc[("good", "cost_per_ipc3plus_person_month_averted")]
+    assert math.isnan(u["value"]) and math.isnan(u["ci_low"]) and "not distinguishable from zero" in u["note"]
+    # per million USD: averted (real population) over the extra spend, with the averted
+    # count's paired t interval over the mean spend
+    p = res.per_dollar.set_index(["arm", "metric"]).loc[("good", "deaths_averted_per_musd")]
+    assert p["value"] == pytest.approx(averted.mean() / (cost.mean() / 1e6))
+    st = paired_stats(averted)
+    assert (p["ci_low"], p["ci_high"]) == pytest.approx((st["ci_low"] / (cost.mean() / 1e6),
+                                                         st["ci_high"] / (cost.mean() / 1e6)))
+    # a programme with no effect adds no benefit and averts nothing per dollar
+    assert ce.loc[("bad", "benefit_cost_ratio"), "numerator_mean"] == 0.0
+    zero = res.per_dollar.set_index(["arm", "metric"]).loc[("bad", "ipc3plus_person_months_averted_per_musd")]
+    assert zero["value"] == 0.0 and zero["ci_low"] == 0.0 and zero["ci_high"] == 0.0
+
     # reported in the findings and as null in the JSON
     good, bad = res.summary_sentences()[:2]
     assert good.startswith("good ") and "USD 3.82 per death averted" in good and "benefit-cost ratio of 1.71" in good
@@ -191,6 +220,44 @@ def test_cost_per_death_averted_bootstrap_not_averted_and_bcr():
     doc = res.to_dict()
     row = next(x for x in doc["cost_effectiveness"] if x["arm"] == "bad" and x["metric"] == "cost_per_death_averted")
     assert row["value"] is None and row["note"] == "not averted"
+
+
+def test_shares_fall_when_deaths_are_averted_even_as_person_months_rise():
+    """Survivors add person-months in IPC3+: a programme that averts deaths can raise the
+    count while the share falls. The per-dollar table reports both, each with its sign."""
+    runs = _runs({
+        "none": {"deaths_total": [30, 32, 31, 29], "ipc3plus_person_months": [1000, 1010, 990, 1005],
+                 "ipc3plus_share_months": [3.0, 3.1, 2.9, 3.05]},
+        "cash": {"deaths_total": [20, 21, 22, 20], "ipc3plus_person_months": [1040, 1050, 1030, 1041],
+                 "ipc3plus_share_months": [2.5, 2.6, 2.4, 2.55], "cost_usd_total": [2e6, 2e6, 2e6, 2e6]},
+    })
+    res = ComparisonResult.from_runs(runs, n_boot=100)
+    p = res.per_dollar.set_index("metric")
+    assert p.loc["deaths_averted_per_musd", "value"] == pytest.approx(9.75 / 2)
+    assert p.loc["ipc3plus_person_months_averted_per_musd", "value"] == pytest.approx(-39.0 / 2)
+    assert p.loc["ipc3plus_share_months_averted_per_musd", "value"] == pytest.approx(0.5 / 2)
+    assert p.loc["ipc3plus_share_months_averted_per_musd", "ci_low"] > 0  # the share clearly fell
+
+
+def test_a_ratio_over_equal_spend_is_undefined_with_the_reason():
+    """Two arms spending the same money: per-dollar figures and the BCR of one against the
+    other are undefined (the denominator's interval includes zero), never a huge number."""
+    runs = _runs({
+        "siloed": {"deaths_total": [10, 12, 11, 13], "cost_usd_total": [1e6, 1e6, 1e6, 1e6],
+                   "food_gap_usd": [500, 520, 510, 530], "assets_end_usd": [100, 100, 100, 100]},
+        "integrated": {"deaths_total": [9, 12, 10, 12], "cost_usd_total": [1e6 + 0.5, 1e6 - 0.3, 1e6 + 0.2, 1e6],
+                       "food_gap_usd": [490, 515, 500, 520], "assets_end_usd": [100, 101, 100, 100]},
+    })
+    res = ComparisonResult.from_runs(runs, n_boot=200)
+    bcr = res.cost_effectiveness.set_index(["arm", "metric"]).loc[("integrated", "benefit_cost_ratio")]
+    assert math.isnan(bcr["value"]) and bcr["note"].startswith("undefined")
+    pdl = res.per_dollar.set_index("metric")
+    assert pdl["value"].isna().all() and pdl["note"].str.startswith("undefined").all()
+    # the page says so in words, and still gives the difference
+    from hssim.compare.narrative import decision_sentences
+
+    text = " ".join(decision_sentences(res))
+    assert "undefined" in text and "deaths changed by" in text
 
 
 def test_early_vs_late_pairs_incremental_bcr_and_equal_costs():
@@ -278,7 +345,8 @@ def test_html_report_is_self_contained_and_escapes_labels(tmp_path):
     out = save_comparison(res, tmp_path / "cmp", dpi=40)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["runs.csv", "differences.csv", "costs.csv", "cost_breakdown.csv",
-                            "cost_effectiveness.csv", "early_vs_late.csv", "compare_differences.png",
+                            "cost_effectiveness.csv", "per_dollar.csv", "early_vs_late.csv",
+                            "compare_decision.png", "compare_differences.png",
                             "compare_costs.png", "compare_cost_effectiveness.png", "report.html", "comparison.json"])
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page and "<b>" not in page and "<i>" not in page
@@ -286,7 +354,12 @@ def test_html_report_is_self_contained_and_escapes_labels(tmp_path):
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
     assert "<link" not in page.lower() and "@import" not in page
     imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
-    assert len(imgs) == 3 and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in imgs)
+    assert len(imgs) == 4 and all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in imgs)
+    # the decision summary opens the page: before the arms, the findings and the other figures
+    top = page.index("Decision summary")
+    assert top < page.index("What was compared") < page.index("Main findings")
+    assert page.index("compare_decision.png") < page.index("What was compared")
+    assert "deaths averted per million USD" in page[top:page.index("What was compared")]
     assert "none" in page and "Trigger performance" in page and "illustrative" in page
     assert "Common random numbers" in page
     doc = json.loads((out / "comparison.json").read_text())

@@ -99,6 +99,7 @@ from .tables import (  # noqa: F401
     default_pairs,
     early_vs_late,
     paired_differences,
+    per_dollar,
 )
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "paired_differences",
     "cost_summary",
     "cost_effectiveness",
+    "per_dollar",
     "early_vs_late",
     "default_pairs",
     "count_scale",

@@ -104,3 +104,60 @@ def findings(result: ComparisonResult) -> list[str]:
     if not out:
         out.append("No arm other than the reference was compared.")
     return out
+
+
+#: the per-dollar metrics the decision sentences speak of, with their nouns
+_DECISION_NOUNS = {
+    "deaths_averted_per_musd": "deaths",
+    "ipc3plus_share_months_averted_per_musd": "IPC3+ share-months",
+}
+
+
+def decision_sentences(result: ComparisonResult) -> list[str]:
+    """One plain sentence per arm for the top of the decision page: what a million USD of
+    extra spend over the reference averted, with its interval, or why that is undefined
+    (then the difference itself); then which arm, if any, is clearly best per dollar."""
+    ref = result.reference
+    pdl = result.per_dollar
+    out = []
+    for arm in result.arms:
+        if arm == ref:
+            continue
+        parts = []
+        for metric, noun in _DECISION_NOUNS.items():
+            sel = pdl[(pdl["arm"] == arm) & (pdl["metric"] == metric)] if len(pdl) else pdl
+            if not len(sel):
+                continue
+            r = sel.iloc[0]
+            v, lo, hi = float(r["value"]), float(r["ci_low"]), float(r["ci_high"])
+            if not np.isfinite(v):
+                if metric == "deaths_averted_per_musd":
+                    parts.append(f"per-dollar figures are undefined ({r['note'].removeprefix('undefined: ')})")
+                    try:
+                        d = result.difference(arm, "deaths_total")
+                        parts.append(f"deaths changed by {_signed(d['mean_diff'])} per run (95% CI "
+                                     f"{_signed(d['ci_low'])} to {_signed(d['ci_high'])}, simulated households)")
+                    except KeyError:
+                        pass
+                break
+            if lo > 0:
+                parts.append(f"averted {_count(v)} {noun} per million USD (95% CI {_count(lo)} to {_count(hi)})")
+            elif hi < 0:
+                parts.append(f"added {_count(-v)} {noun} per million USD (95% CI {_count(-hi)} to {_count(-lo)})")
+            else:
+                parts.append(f"averted an estimated {_count(v)} {noun} per million USD, but the 95% CI "
+                             f"({_signed(lo)} to {_signed(hi)}) includes zero: not distinguishable from no change")
+        if parts:
+            out.append(f"{arm}, against {ref}: " + "; ".join(parts) + ".")
+    deaths = pdl[pdl["metric"] == "deaths_averted_per_musd"] if len(pdl) else pdl
+    deaths = deaths[np.isfinite(deaths["value"].astype(float))] if len(deaths) else deaths
+    if len(deaths) >= 2:
+        ranked = deaths.sort_values("value", ascending=False)
+        best, second = ranked.iloc[0], ranked.iloc[1]
+        if best["ci_low"] > second["ci_high"]:
+            out.append(f"Per million USD, {best['arm']} averted the most deaths; its interval lies above every "
+                       "other arm's.")
+        else:
+            out.append(f"Per million USD, {best['arm']} has the highest estimate of deaths averted, but its interval "
+                       f"overlaps {second['arm']}'s: no arm is clearly best per dollar on deaths.")
+    return out

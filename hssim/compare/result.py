@@ -26,6 +26,7 @@ from .tables import (
     default_pairs,
     early_vs_late,
     paired_differences,
+    per_dollar,
 )
 from .wording import _count, _money, _signed
 
@@ -42,6 +43,7 @@ class ComparisonResult:
     differences : DataFrame  paired differences arm - reference (:func:`paired_differences`)
     costs : DataFrame  cost per arm (:func:`cost_summary`)
     cost_effectiveness : DataFrame  (:func:`cost_effectiveness`)
+    per_dollar : DataFrame  outcomes averted per million USD of extra spend (:func:`per_dollar`)
     early_vs_late : DataFrame  (:func:`early_vs_late`)
     cost_breakdown : DataFrame  mean cost by arm and intervention (empty without cost tables)
     cost_runs : DataFrame  per run: ``arm, replicate, intervention, kind, sector, cost_usd,
@@ -61,6 +63,7 @@ class ComparisonResult:
     arms: dict[str, list[str]]
     reference: str
     meta: dict[str, Any] = field(default_factory=dict)
+    per_dollar: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_runs(
@@ -120,6 +123,7 @@ class ComparisonResult:
             arms=arms,
             reference=ref,
             meta=meta,
+            per_dollar=per_dollar(runs, ref, order),
         )
 
     # -- views ---------------------------------------------------------------------------
@@ -173,6 +177,10 @@ class ComparisonResult:
                                             "when nothing is averted on average",
                     "benefit_usd": "(food_gap_usd_ref - food_gap_usd_arm) + (assets_end_usd_arm - assets_end_usd_ref)",
                     "benefit_cost_ratio": "mean benefit_usd / mean incremental cost",
+                    "<x>_averted_per_musd": "mean <x> averted (real population) / mean extra spend over the "
+                                            "reference in millions of USD; 95% percentile paired bootstrap",
+                    "undefined ratio": "null with the reason in 'note' when the 95% interval of its denominator "
+                                       "includes zero",
                     "incremental_bcr": "(benefit_early - benefit_late) / (cost_early - cost_late)",
                     "bcr_ratio": "BCR_early / BCR_late",
                 },
@@ -180,6 +188,7 @@ class ComparisonResult:
                 "costs": self.costs.to_dict(orient="records"),
                 "cost_breakdown": self.cost_breakdown.to_dict(orient="records"),
                 "cost_effectiveness": self.cost_effectiveness.to_dict(orient="records"),
+                "per_dollar": self.per_dollar.to_dict(orient="records"),
                 "early_vs_late": self.early_vs_late.to_dict(orient="records"),
                 "triggers": self.trigger_table().to_dict(orient="records"),
             }
@@ -187,7 +196,7 @@ class ComparisonResult:
 
     def save(self, path: str | os.PathLike, extras: Mapping[str, Any] | None = None) -> Path:
         """Write ``runs.csv``, ``differences.csv``, ``costs.csv``, ``cost_breakdown.csv``,
-        ``cost_effectiveness.csv``, ``early_vs_late.csv`` and ``comparison.json`` into
+        ``cost_effectiveness.csv``, ``per_dollar.csv``, ``early_vs_late.csv`` and ``comparison.json`` into
         the folder ``path`` (created if needed); the figures and ``report.html`` come
         from the report layer (:func:`hssim.report.html.save_comparison` writes them
         through ``extras``: file name -> ``write(temporary_path)``). Each file is written
@@ -204,6 +213,7 @@ class ComparisonResult:
             ("costs.csv", self.costs),
             ("cost_breakdown.csv", self.cost_breakdown),
             ("cost_effectiveness.csv", self.cost_effectiveness),
+            ("per_dollar.csv", self.per_dollar),
             ("early_vs_late.csv", self.early_vs_late),
         ):
             atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))

@@ -145,6 +145,11 @@ def _bcr_ratio(be, ce, bl, cl, n_boot, seed, level) -> tuple[float, float, float
         return math.nan, math.nan, math.nan, "no paired replicates"
     if ce.mean() <= 0 or cl.mean() <= 0:
         return math.nan, math.nan, math.nan, "an arm costs no more than the reference: BCR undefined"
+    for x, who in ((ce, "early"), (cl, "late")):
+        st = paired_stats(x, False, level)
+        if not ((x > 0).all() or st["ci_low"] > 0):  # positive in every replicate, or clearly on average
+            return (math.nan, math.nan, math.nan, f"undefined: the {who} arm's extra cost over the reference is not "
+                    f"distinguishable from zero (95% CI USD {st['ci_low']:,.0f} to {st['ci_high']:,.0f})")
     bcr_l = bl.mean() / cl.mean()
     if bcr_l <= 0:
         return math.nan, math.nan, math.nan, "late action has no positive benefit-cost ratio: ratio of BCRs undefined"

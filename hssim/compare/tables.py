@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .outcomes import NON_OUTCOMES, SCALE, describe_outcome, higher_is_better
+from .outcomes import NON_OUTCOMES, SCALE, SHARE_MONTHS, describe_outcome, higher_is_better
 from .stats import BOOTSTRAP_SEED, LEVEL, N_BOOT, _bcr_ratio, _safe_ratio, paired_stats, ratio_of_means, t_interval
 from .wording import _money
 
@@ -20,6 +20,49 @@ CE_METRICS: dict[str, tuple[str, str]] = {
     "cost_per_death_averted": ("deaths_total", "death"),
     "cost_per_ipc3plus_person_month_averted": ("ipc3plus_person_months", "person-month of IPC3+"),
 }
+
+
+#: per-dollar outcomes: name -> (outcome averted, words, counted in the real population)
+PER_DOLLAR: dict[str, tuple[str, str, bool]] = {
+    "deaths_averted_per_musd": ("deaths_total", "deaths averted", True),
+    "ipc3plus_person_months_averted_per_musd": ("ipc3plus_person_months", "IPC3+ person-months averted", True),
+    "ipc3plus_share_months_averted_per_musd": (SHARE_MONTHS, "IPC3+ share-months averted", False),
+    "malnutrition_u5_months_averted_per_musd": ("acute_malnutrition_u5_months", "child-months of acute malnutrition averted", True),
+    "displaced_person_months_averted_per_musd": ("displaced_person_months", "displaced person-months averted", True),
+    "assets_kept_usd_per_musd": ("assets_end_usd", "USD of productive assets kept", False),
+}
+#: a million US dollars
+MUSD = 1e6
+
+
+def includes_zero(x: np.ndarray, level: float = LEVEL, spend: bool = False) -> tuple[bool, float, float]:
+    """Whether the denominator ``x`` (per replicate) may be zero: the paired t interval of
+    its mean includes 0 (an interval of zero width at 0 does), with the interval's ends. A
+    ratio with such a denominator is undefined: its sign, let alone its size, is not known.
+
+    ``spend``: ``x`` is money spent beyond the reference. Spends within a dollar (or a
+    millionth) of each other are equal, the same budget spent, whatever the interval; a
+    spend above zero in every replicate (a response against no response) is positive even
+    when few replicates leave its t interval wide.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    st = paired_stats(x, False, level)
+    lo, hi = st["ci_low"], st["ci_high"]
+    if st["n"] == 0:
+        return True, lo, hi
+    if spend:
+        if abs(st["mean_diff"]) <= max(1.0, 1e-6 * float(np.abs(x).max())):
+            return True, lo, hi
+        if (x > 0).all():
+            return False, lo, hi
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return True, lo, hi
+    return bool(lo <= 0 <= hi), lo, hi
+
+
+def _undefined(r: dict[str, float]) -> dict[str, float]:
+    return dict(r, value=math.nan, ci_low=math.nan, ci_high=math.nan)
 
 
 # -- analysis of a runs table -------------------------------------------------------------
@@ -176,10 +219,15 @@ def cost_effectiveness(runs: pd.DataFrame, reference: str, arms: Sequence[str] |
             averted = (_per_replicate(runs, outcome, reference) - _per_replicate(runs, outcome, arm)) * scale
             num, den = inc.align(averted, join="inner")
             r = ratio_of_means(num.to_numpy(np.float64), den.to_numpy(np.float64), n_boot, seed, level, math.inf)
+            zero, lo, hi = includes_zero(den.to_numpy(np.float64), level)
             if r["n"] == 0:
                 note = f"{outcome} not recorded"
             elif r["mean_den"] <= 0:
                 note = "not averted"
+            elif zero:
+                r = _undefined(r)
+                note = (f"undefined: {outcome} averted is not distinguishable from zero (95% CI {lo:,.4g} to "
+                        f"{hi:,.4g}); read the per-dollar table")
             elif r["mean_num"] < 0:
                 note = "cost saving"
             elif r["mean_num"] == 0:
@@ -190,10 +238,16 @@ def cost_effectiveness(runs: pd.DataFrame, reference: str, arms: Sequence[str] |
         benefit = _benefit(runs, arm, reference)
         num, den = benefit.align(inc, join="inner")
         r = ratio_of_means(num.to_numpy(np.float64), den.to_numpy(np.float64), n_boot, seed, level, math.nan)
+        zero, lo, hi = includes_zero(den.to_numpy(np.float64), level, spend=True)
         if r["n"] == 0:
             note = "benefit not recorded (needs food_gap_usd and assets_end_usd)"
         elif r["mean_den"] <= 0:
+            r = _undefined(r)
             note = "no additional cost: ratio undefined"
+        elif zero:
+            r = _undefined(r)
+            note = (f"undefined: the extra cost over the reference is not distinguishable from zero (95% CI "
+                    f"USD {lo:,.0f} to {hi:,.0f}); compare the avoided losses directly")
         elif math.isinf(r["ci_high"]):
             note = "interval unbounded: the extra cost over the reference is not clearly positive"
         elif r["n_invalid"]:
@@ -204,6 +258,77 @@ def cost_effectiveness(runs: pd.DataFrame, reference: str, arms: Sequence[str] |
     cols = ["arm", "metric", "value", "ci_low", "ci_high", "note", "numerator", "numerator_mean", "denominator",
             "denominator_mean", "n", "n_boot", "n_invalid"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def per_dollar(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
+               level: float = LEVEL) -> pd.DataFrame:
+    """What each arm buys per million USD: the outcomes of :data:`PER_DOLLAR` averted
+    against the reference, per million USD of the arm's extra spend over the reference
+    (its whole spend when the reference is no response).
+
+    ``value = mean(averted_r) / mean(extra_cost_r / 1e6)`` (ratio of means), averted
+    counts in the real population (simulated counts x ``real_households_per_simulated``).
+    Its interval is the paired t interval of the averted outcome divided by the mean extra
+    spend: the spend's own spread is in the costs table, and the per-dollar figure and the
+    difference it comes from always agree on whether zero is inside (a ratio estimator
+    that let the spend co-vary with need could call a change clear that the difference
+    table calls unclear). The inverse of a cost per unit averted,
+    it stays defined when the outcome's change crosses zero (the interval then does too),
+    but is **undefined** (NaN, with the reason) when the extra spend's interval includes
+    zero: arms spending the same money are compared by their differences, not per dollar.
+
+    Returns
+    -------
+    DataFrame  ``arm, metric, outcome, description, value, ci_low, ci_high, averted_mean,
+    extra_cost_usd_mean, note, n``
+    """
+    rows = []
+    scale = count_scale(runs)
+    for arm in _arm_order(runs, arms):
+        if arm == reference:
+            continue
+        inc = _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
+        for metric, (outcome, words, real) in PER_DOLLAR.items():
+            ref_v, arm_v = _per_replicate(runs, outcome, reference), _per_replicate(runs, outcome, arm)
+            if not len(ref_v) or not len(arm_v):
+                continue
+            averted = (arm_v - ref_v) if higher_is_better(outcome) else (ref_v - arm_v)
+            if real:
+                averted = averted * scale
+            num, den = averted.align(inc / MUSD, join="inner")
+            ok = np.isfinite(num.to_numpy(np.float64)) & np.isfinite(den.to_numpy(np.float64))
+            a, c = num.to_numpy(np.float64)[ok], den.to_numpy(np.float64)[ok]
+            r = _per_dollar_ratio(a, c, level)
+            zero, lo, hi = includes_zero(c * MUSD, level, spend=True)
+            note = ""
+            if r["n"] == 0:
+                note = f"{outcome} not recorded"
+            elif zero or r["mean_den"] <= 0:
+                r = _undefined(r)
+                note = (f"undefined: the extra spend over {reference} is not clearly positive (95% CI USD "
+                        f"{lo:,.0f} to {hi:,.0f})")
+            rows.append({"arm": arm, "metric": metric, "outcome": outcome, "description": f"{words} per million USD",
+                         "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+                         "averted_mean": r["mean_num"], "extra_cost_usd_mean": r["mean_den"] * MUSD,
+                         "note": note, "n": r["n"]})
+    cols = ["arm", "metric", "outcome", "description", "value", "ci_low", "ci_high", "averted_mean",
+            "extra_cost_usd_mean", "note", "n"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _per_dollar_ratio(averted: np.ndarray, spend_musd: np.ndarray, level: float) -> dict[str, float]:
+    """``mean(averted) / mean(spend)`` with the paired t interval of ``averted`` over ``mean(spend)``."""
+    n = int(averted.size)
+    out = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "mean_num": math.nan, "mean_den": math.nan,
+           "n": n}
+    if n == 0:
+        return out
+    st = paired_stats(averted, True, level)
+    md = float(spend_musd.mean())
+    out["mean_num"], out["mean_den"] = st["mean_diff"], md
+    if md > 0:
+        out.update(value=st["mean_diff"] / md, ci_low=st["ci_low"] / md, ci_high=st["ci_high"] / md)
+    return out
 
 
 def _ce_row(arm, metric, r, note, numerator, denominator) -> dict[str, Any]:
@@ -289,6 +414,11 @@ def early_vs_late(runs: pd.DataFrame, pairs: Sequence[tuple[str, str]], referenc
                 note = f"equal costs: early action loses USD {_money(-dben.mean())} in avoided losses"
             else:
                 note = "equal costs and equal benefits: ratio undefined"
+        elif includes_zero(dcost, level, spend=True)[0]:
+            r = undefined
+            _z, lo, hi = includes_zero(dcost, level, spend=True)
+            note = (f"undefined: the cost difference early - late is not distinguishable from zero (95% CI USD "
+                    f"{lo:,.0f} to {hi:,.0f}); compare the avoided losses directly")
         else:
             r = ratio_of_means(dben, dcost, n_boot, seed, level, math.nan)
             if math.isinf(r["ci_high"]):

@@ -29,10 +29,12 @@ __all__ = [
     "comparison_figures",
     "FIGURE_FILES",
     "TITLES",
+    "decision_figure",
 ]
 
 #: file name -> what it shows (also the order in the report)
 FIGURE_FILES: dict[str, str] = {
+    "compare_decision.png": "What each arm buys per million USD, 95% intervals",
     "compare_differences.png": "Paired differences with the reference, 95% intervals",
     "compare_costs.png": "Cost per run by arm",
     "compare_cost_effectiveness.png": "Cost-effectiveness and benefit-cost, 95% bootstrap intervals",
@@ -260,9 +262,60 @@ def cost_effectiveness_figure(result, path: str | Path | None = None, dpi: int =
     return _finish(fig, path, dpi)
 
 
+#: the decision chart's panels: per-dollar metric -> title
+DECISION_METRICS: dict[str, str] = {
+    "deaths_averted_per_musd": "Deaths averted per million USD",
+    "ipc3plus_share_months_averted_per_musd": "IPC3+ share-months averted per million USD",
+    "malnutrition_u5_months_averted_per_musd": "Child-months of acute malnutrition averted per million USD",
+}
+
+
+@literal_text
+def decision_figure(result, path: str | Path | None = None, dpi: int = 110) -> bytes | None:
+    """The decision chart: per arm, what a million USD of extra spend over the reference
+    averted (:attr:`ComparisonResult.per_dollar`), with 95% intervals; an undefined
+    ratio is labelled with its reason."""
+    plt = _plt()
+    pdl = result.per_dollar
+    arms = [a for a in result.arms if a != result.reference]
+    metrics = [(m, t) for m, t in DECISION_METRICS.items() if len(pdl) and (pdl["metric"] == m).any()]
+    if not metrics:
+        metrics = [("deaths_averted_per_musd", DECISION_METRICS["deaths_averted_per_musd"])]
+    height = 1.3 + 0.45 * max(1, len(arms))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), max(2.8, height)), squeeze=False)
+    for ax, (metric, title) in zip(axes[0], metrics):
+        sel = pdl[pdl["metric"] == metric].set_index("arm") if len(pdl) else None
+        ys = np.arange(len(arms))[::-1]
+        for k, (y, arm) in enumerate(zip(ys, arms)):
+            if sel is None or arm not in sel.index:
+                continue
+            r = sel.loc[arm]
+            v, lo, hi = float(r["value"]), float(r["ci_low"]), float(r["ci_high"])
+            if not np.isfinite(v):
+                ax.text(0.02, y, (r["note"] or "n/a")[:48], va="center", ha="left", fontsize=7, color=_NEUTRAL,
+                        transform=ax.get_yaxis_transform())
+                continue
+            colour = _BETTER if lo > 0 else (_WORSE if hi < 0 else _NEUTRAL)
+            ax.hlines(y, lo, hi, color=colour, lw=2.4)
+            ax.plot([v], [y], "o", color=colour, ms=6)
+            ax.annotate(_label(v), (v, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
+        ax.axvline(0, color="black", lw=0.6)
+        _axis_labels(ax)
+        ax.set_yticks(ys, arms, fontsize=8)
+        ax.set_ylim(-0.7, len(arms) - 0.3)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_title(title, fontsize=9)
+    fig.suptitle(f"Against {result.reference}, per million USD of extra spend (green: interval above zero)",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.88))
+    return _finish(fig, path, dpi)
+
+
 def comparison_figures(result, dpi: int = 110) -> dict[str, bytes]:
     """PNG bytes of every figure, by file name (:data:`FIGURE_FILES`)."""
     return {
+        "compare_decision.png": decision_figure(result, dpi=dpi),
         "compare_differences.png": differences_figure(result, dpi=dpi),
         "compare_costs.png": costs_figure(result, dpi=dpi),
         "compare_cost_effectiveness.png": cost_effectiveness_figure(result, dpi=dpi),

@@ -150,6 +150,8 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
         f'<p class="sub">Generated {_e(created)} by hssim {_e(meta.get("hssim_version", ""))}</p>',
     ]
 
+    parts += _decision_section(result, figures or {})
+
     # -- what was compared
     parts.append("<h2>What was compared</h2>")
     arm_rows, classes = [], []
@@ -193,7 +195,7 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
     if figures:
         parts.append("<h2>Figures</h2>")
         for name, caption in FIGURE_FILES.items():
-            if figures.get(name):
+            if figures.get(name) and name != DECISION_FIGURE:  # shown at the top
                 parts.append(_img(name, figures[name], caption))
         for name, data in figures.items():
             if name not in FIGURE_FILES and data:
@@ -338,6 +340,73 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
                  + _e(", ".join(f"{a} {f}" for a, f in (meta.get("config_fingerprints") or {}).items()) or "n/a")
                  + "</footer>")
     return page(title, "\n".join(parts))
+
+
+#: the decision chart, shown at the top of the page rather than among the figures
+DECISION_FIGURE = "compare_decision.png"
+
+
+def _pd_cell(pdl, arm: str, metric: str) -> str:
+    sel = pdl[(pdl["arm"] == arm) & (pdl["metric"] == metric)] if len(pdl) else pdl
+    if not len(sel):
+        return "n/a"
+    r = sel.iloc[0]
+    if not np.isfinite(r["value"]):
+        return f'<span title="{_e(r["note"])}">undefined</span>'
+    return f"{_num(r['value'])}<br>{_ci(r['ci_low'], r['ci_high'])}"
+
+
+def _decision_section(result, figures: Mapping[str, bytes]) -> list[str]:
+    """The top of the page: what a planner acts on (one chart, one table, plain words)."""
+    from ..compare.narrative import decision_sentences
+
+    ref = result.reference
+    meta = result.meta or {}
+    scale = meta.get("real_households_per_simulated") or 1.0
+    out = ["<h2>Decision summary</h2>",
+           f"<p>What each arm bought for the money it spent beyond <strong>{_e(ref)}</strong>, per million US "
+           "dollars, with 95% intervals over the replicates (paired: the same weather, conflict and epidemics in "
+           "every arm). A figure is <em>undefined</em> when the arm's extra spend is not clearly above zero; then "
+           "compare the differences themselves.</p>",
+           '<ul class="findings">' + "".join(f"<li>{_e(x)}</li>" for x in decision_sentences(result)) + "</ul>"]
+    if figures.get(DECISION_FIGURE):
+        out.append(_img(DECISION_FIGURE, figures[DECISION_FIGURE], "What each arm buys per million USD"))
+    costs = result.costs.set_index("arm") if len(result.costs) else None
+    rows = []
+    for arm in result.arms:
+        if arm == ref:
+            continue
+        extra = (_money_cell(costs.loc[arm, "incremental_cost_usd_mean"]) if costs is not None and arm in costs.index
+                 else "n/a")
+        try:
+            d = result.difference(arm, "deaths_total")
+            deaths = f"{_signed(-d['mean_diff'] * scale)}<br>{_ci(-d['ci_high'] * scale, -d['ci_low'] * scale)}"
+        except KeyError:
+            deaths = "n/a"
+        try:
+            d = result.difference(arm, "ipc3plus_frac_mean")
+            share = f"{_signed(-100 * d['mean_diff'])}<br>{_ci(-100 * d['ci_high'], -100 * d['ci_low'])}"
+        except KeyError:
+            share = "n/a"
+        bcr = result.cost_effectiveness
+        bcr = bcr[(bcr["arm"] == arm) & (bcr["metric"] == "benefit_cost_ratio")] if len(bcr) else bcr
+        bcr_cell = ("n/a" if not len(bcr) else
+                    (f"{bcr.iloc[0]['value']:.2f}<br>{_ci(bcr.iloc[0]['ci_low'], bcr.iloc[0]['ci_high'])}"
+                     if np.isfinite(bcr.iloc[0]["value"]) else f'<span title="{_e(bcr.iloc[0]["note"])}">undefined</span>'))
+        rows.append([_e(arm), extra, deaths, _pd_cell(result.per_dollar, arm, "deaths_averted_per_musd"), share,
+                     _pd_cell(result.per_dollar, arm, "ipc3plus_share_months_averted_per_musd"), bcr_cell])
+    if rows:
+        out.append(_table(["arm", f"extra spend over {ref}, USD per run", "deaths averted (real population)",
+                           "deaths averted per million USD", "IPC3+ mean share, percentage points lower",
+                           "IPC3+ share-months averted per million USD", "benefit-cost ratio"],
+                          rows, [False, True, True, True, True, True, True]))
+    return out
+
+
+def _money_cell(x: Any) -> str:
+    from ..compare.wording import _money
+
+    return _e(_money(float(x)))
 
 
 def save_comparison(result, path, figures: bool = True, dpi: int = 110):
