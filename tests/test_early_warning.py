@@ -422,14 +422,24 @@ def test_observed_trigger_fires_after_the_indicator_crosses_with_the_lag(main):
     for k, lag, crossed in cases:
         ew = ews[k]
         assert ew.lag == info_lag_months(ew.policy) == lag
-        h = ew.history["alert_drought"] == 1.0
+        h = ew._fired  # the trigger, whichever signal it raises
         assert not h[:lag].any()
         np.testing.assert_array_equal(h[lag:], crossed[:-lag])
         assert crossed.any() and (~crossed).any()
         assert (h[lag:] != crossed[lag:]).any()  # the lag matters
-    # the food alert uses the same lag with its own threshold
-    food = ews["obs_ipc"].history["alert_food"] == 1.0
-    np.testing.assert_array_equal(food[2:], (ipc >= 0.4)[:-2])
+    # an index trigger raises the drought signal; an observed-need trigger raises the
+    # food-security signal (it answers need, not the drought hazard) and never the drought one
+    np.testing.assert_array_equal(ews["obs_spi_siloed"].history["alert_drought"] == 1.0, ews["obs_spi_siloed"]._fired)
+    obs = ews["obs_ipc"]
+    assert obs.target == "need" and obs.trigger_signal == "food" and not obs.history["alert_drought"].any()
+    # the food alert uses the same lag with its own threshold, and the trigger's on top
+    food = obs.history["alert_food"] == 1.0
+    np.testing.assert_array_equal(food[2:], (ipc >= 0.4)[:-2] | (ipc >= 0.5)[:-2])
+    # scored against need: every activation answers need observed lag months late, so
+    # none is a false alarm
+    ev = obs.evaluation()
+    assert ev["activations"] > 0 and ev["false_alarms"] == 0 and ev["hits"] == ev["activations"]
+    assert set(obs.activations_table()["target"]) == {"need"}
     assert ews["p30"].lag == 2  # siloed default: the food-security sector's 2 months
 
 
@@ -546,7 +556,7 @@ def test_module_evaluation_and_activations_table(main):
     assert ev["activations"] > 0 and ev["episodes"] > 0
     assert ev["hits"] + ev["false_alarms"] == ev["activations"]
     table = ew.activations_table()
-    assert list(table.columns) == ["month", "district", "hit", "probability"]
+    assert list(table.columns) == ["month", "district", "hit", "target", "probability"]
     assert len(table) == ev["activations"] and table["hit"].sum() == ev["hits"]
     assert (table["probability"] >= 0.3).all()
     row = table.iloc[0]
@@ -556,3 +566,58 @@ def test_module_evaluation_and_activations_table(main):
     for _, r in table.iterrows():
         d = engine.scenario.names.index(r["district"])
         assert truth[r["month"] - 1 : r["month"] + 6, d].any() == r["hit"]
+
+
+def test_a_one_in_five_year_preset_trigger_fires_in_about_a_fifth_of_the_years():
+    """The anticipatory presets set their thresholds by return period (activation in 20%
+    of district-years of the hindcast, readiness in 30%): over a long run of the model's
+    own climate the activation fires in about 20% of district-years, readiness in about 30%.
+
+    Tolerance: years are the unit (districts of a year share the regional driver); the
+    share of a run of Y years differs from the target by its own sampling error and the
+    threshold's (a quantile of the hindcast's H years): se = sqrt(var_year (1/Y + 1/H)),
+    checked at 4 se.
+    """
+    from hssim.config.build import build_engine
+    from hssim.policies.early_warning import EarlyWarning
+
+    Y, H = 150, 300
+    cfg = hssim.compose(["policy=anticipatory_integrated", "population.households=60", f"months={12 * Y}",
+                         "spinup_months=0", "hazards.conflict.enabled=false", f"policy.trigger.hindcast_years={H}",
+                         "interventions=none", "output.figure=false", "seed=11"])
+    engine = build_engine(cfg)
+    engine.run()
+    ew = next(m for m in engine.modules if isinstance(m, EarlyWarning))
+    assert ew.policy.trigger.return_periods and ew.policy.trigger.target_frequency == 0.2
+    # the thresholds are the hindcast's: exactly the target share of its district-years fires
+    assert np.count_nonzero(ew.hindcast_max >= ew.threshold) == round(0.2 * ew.hindcast_max.size)
+    assert np.count_nonzero(ew.hindcast_max_ready >= ew.readiness_threshold) == round(0.3 * ew.hindcast_max_ready.size)
+    D = engine.scenario.n_districts
+    for field, target in (("alert_drought", 0.2), ("ready_drought", 0.3)):
+        on = ew.history[field].reshape(Y, 12, D).max(axis=1) > 0  # [years, districts]
+        yearly = on.mean(axis=1)
+        se = math.sqrt(yearly.var() * (1.0 / Y + 1.0 / H))
+        assert se < 0.03
+        assert abs(yearly.mean() - target) < 4 * se, (field, yearly.mean(), se)
+
+
+def test_return_periods_are_refused_where_they_mean_nothing():
+    with pytest.raises(hssim.ConfigError, match="return_periods"):
+        policy(trigger={"kind": "observed", "return_periods": True})
+    with pytest.raises(hssim.ConfigError, match="readiness_frequency"):
+        policy(trigger={"kind": "two_stage", "return_periods": True, "target_frequency": 0.3,
+                        "readiness_frequency": 0.2})
+
+
+def test_a_reactive_response_answers_need_and_is_never_in_vain():
+    """The reactive presets' observed-need trigger activates the programmes that answer
+    need (food security, nutrition), not those keyed to the drought hazard, and the money
+    it spends is never counted as spent in vain: the need was there."""
+    res = hssim.run(hssim.compose(["policy=reactive_siloed", "storyline=two_failed_seasons", "population.households=800",
+                                   "months=36", "spinup_months=6", "output.figure=false", "seed=5"]))
+    acts = res.tables["activations"]
+    triggered = acts[acts["signals"] != "always"]
+    assert len(triggered) > 0
+    assert not triggered["signals"].str.split("+").map(lambda s: "drought" in s).any()
+    assert res.summary["cost_in_vain_usd"] == 0.0
+    assert set(res.tables["triggers"]["target"]) <= {"need"} and res.summary["trigger_false_alarms"] == 0

@@ -40,7 +40,10 @@ Per district ``d`` the condition is
   tick at which the activation forecast for the same target month is issued), so
   ``ready_drought`` is on when the activation it prepares for comes;
 - ``calibrated``: ``p_d(t; lead_months) >= threshold`` with the threshold of
-  :func:`calibrate_threshold` on a hindcast (below);
+  :func:`calibrate_threshold` on a hindcast (below); with ``return_periods`` the
+  ``probability`` and ``two_stage`` kinds set their thresholds the same way (activation
+  at ``target_frequency``, readiness at ``readiness_frequency`` of district-years, each
+  on the hindcast's forecasts at its own lead);
 - ``observed`` (reactive): ``spi_d(t - lag) <= observed_threshold`` or
   ``ipc3plus_d(t - lag) >= observed_threshold`` (``observed_indicator``).
 
@@ -89,13 +92,21 @@ Other signals
   ``alert_disease`` when at least one case is reported and reported cases per
   10,000 people (by location) reach ``disease_alert_per_10k``.
 
+An observed trigger on ``ipc3plus_frac`` watches need, not weather: it raises the
+food-security signal (``alert_food``), so it activates the programmes that answer need
+(not those keyed to the drought hazard); every other trigger raises ``alert_drought``.
+
 Evaluation
 ----------
+A trigger is scored against what it targets (:attr:`EarlyWarning.target`): a drought
+for forecast and observed-index triggers, need for an observed-need trigger.
 Over the horizon (``ti >= spinup``): an *activation* is the first month of a run of
-consecutive months with ``alert_drought`` on (a run in progress at the first horizon
+consecutive months with the trigger on (a run in progress at the first horizon
 month starts there). It is a *hit* when a drought month (``in_drought``) falls in
 ``[t, t + lead_months + 3]`` (months after the horizon come from the simulated
-series), else a *false alarm*. A drought *episode* is a maximal run of drought
+series), else a *false alarm*. For need the target months are those whose true IPC3+
+share (members alive, by location) is at the trigger's threshold, and an activation at
+``t`` answers the need of ``[t - lag, t + 3]`` (it was observed ``lag`` months late). A drought *episode* is a maximal run of drought
 months within the horizon; it is *detected* when an activation in the district falls
 in ``[start - lead_months - 3, end]``, else it is a *miss*. See :meth:`EarlyWarning.evaluation`.
 
@@ -487,8 +498,10 @@ class EarlyWarning(Module):
     Attributes (after ``init``)
     ---------------------------
     threshold : float  probability threshold in force for the forecast triggers
-        (``trigger.probability``; the hindcast's for ``calibrated``, ``inf`` without
-        drought; ``observed_threshold`` for ``observed``)
+        (``trigger.probability``; the hindcast's for ``calibrated`` or with
+        ``return_periods``, ``inf`` without drought; ``observed_threshold`` for ``observed``)
+    readiness_threshold : float  the readiness threshold (``readiness_probability``, or
+        the hindcast's at ``readiness_frequency`` with ``return_periods``)
     lag : int  information lag of the observed indicators, months
     spi_future : float64[n_ticks + 16, D]  the simulated index series (zeros without drought)
     eps, eps_ready : float64[n_ticks, D]  forecast noise at the lead and at the readiness lead
@@ -525,6 +538,12 @@ class EarlyWarning(Module):
         self.drought = next((m for m in engine.modules if isinstance(m, Drought) and m.cfg.enabled), None)
         self.conflict = next((m for m in engine.modules if isinstance(m, Conflict) and m.cfg.enabled), None)
         self.lag = info_lag_months(pol)
+        # what the trigger watches and the signal it raises: a drought (forecast or
+        # observed index) raises alert_drought; observed need (the IPC3+ share) raises the
+        # food-security signal, so it activates the programmes that answer need, not those
+        # keyed to the drought hazard
+        self.target = "need" if (trig.kind == "observed" and trig.observed_indicator == "ipc3plus_frac") else "drought"
+        self.trigger_signal = "food" if self.target == "need" else "drought"
         self.ready_hold = trig.readiness_lead_months - trig.lead_months
         start_cal = engine.cfg.scenario.start_calendar_month
 
@@ -559,21 +578,22 @@ class EarlyWarning(Module):
         else:
             self.drought_spi = -np.inf
 
-        if trig.kind == "calibrated":
+        self.readiness_threshold = float(trig.readiness_probability)
+        self.hindcast_max_ready = None
+
+        def hindcast(lead: int) -> np.ndarray:
+            return hindcast_max_probability(self.drought.cfg, sc.xy_km, sc.rain_clim_mm, hindcast_seed(engine.seed),
+                                            trig.hindcast_years, fc, lead, start_cal)
+
+        if trig.kind == "calibrated" or trig.return_periods:
             if self.drought is not None:
-                self.hindcast_max = hindcast_max_probability(
-                    self.drought.cfg,
-                    sc.xy_km,
-                    sc.rain_clim_mm,
-                    hindcast_seed(engine.seed),
-                    trig.hindcast_years,
-                    fc,
-                    trig.lead_months,
-                    start_cal,
-                )
+                self.hindcast_max = hindcast(trig.lead_months)
                 self.threshold = calibrate_threshold(self.hindcast_max, trig.target_frequency)
+                if trig.kind == "two_stage":
+                    self.hindcast_max_ready = hindcast(trig.readiness_lead_months)
+                    self.readiness_threshold = calibrate_threshold(self.hindcast_max_ready, trig.readiness_frequency)
             else:
-                self.threshold = float("inf")
+                self.threshold = self.readiness_threshold = float("inf")
         elif trig.kind == "observed":
             self.threshold = float(trig.observed_threshold)
         else:
@@ -588,6 +608,8 @@ class EarlyWarning(Module):
         # record for evaluation (and for tests: several instances may share an engine)
         self.history = {f: np.zeros((T, D)) for f in FIELDS}
         self._in_drought = np.zeros((T, D), bool)
+        self._fired = np.zeros((T, D), bool)  # the trigger itself (whichever signal it raises)
+        self._in_need = np.zeros((T, D), bool)  # true (unlagged) IPC3+ share at the observed threshold
         self._n_stepped = 0
 
     # -- observed indicators ----------------------------------------------------------
@@ -630,16 +652,19 @@ class EarlyWarning(Module):
             fire = area_trigger(self.probability[ti] >= self.threshold, people, trig.area_fraction)
             if trig.kind == "two_stage":
                 declared = area_trigger(
-                    self.probability_ready[ti] >= trig.readiness_probability, people, trig.area_fraction
+                    self.probability_ready[ti] >= self.readiness_threshold, people, trig.area_fraction
                 )
                 # a readiness stays in force until the activation forecast for its target month is issued
                 self._ready_until[declared] = ti + self.ready_hold
                 ready = ti <= self._ready_until
-        ds.alert_drought[:] = fire
+        ds.alert_drought[:] = fire if self.trigger_signal == "drought" else False
         ds.ready_drought[:] = ready
 
-        # observed food insecurity
-        ds.alert_food[:] = ipc_obs >= warn.food_ipc3plus_threshold
+        # observed food insecurity (and an observed-need trigger, which raises this signal)
+        ds.alert_food[:] = (ipc_obs >= warn.food_ipc3plus_threshold) | (fire if self.trigger_signal == "food" else False)
+        self._fired[ti] = fire
+        if self.target == "need":
+            self._in_need[ti] = ipc3plus >= trig.observed_threshold
 
         # conflict escalation: this month's events against the district's usual level
         if self.conflict is not None:
@@ -680,8 +705,20 @@ class EarlyWarning(Module):
 
     # -- evaluation -----------------------------------------------------------------------
     def _evaluate(self) -> tuple[dict, dict]:
+        """The trigger against what it targets: drought months for a forecast or an
+        observed-index trigger; for an observed-need trigger, months in need (the true
+        IPC3+ share at its threshold) from ``lag`` months before the activation on: it
+        answers need that was there when it was observed, so it is never a false alarm
+        for the weather it does not watch."""
         s, n = self.spinup, self._n_stepped
-        alert = self.history["alert_drought"][s:n] > 0
+        alert = self._fired[s:n]
+        if self.target == "need":
+            need = self._in_need[:n]
+            seen = need.copy()  # need at t or in the lag months before (what was observed at t)
+            for k in range(1, self.lag + 1):
+                seen[k:] |= need[:-k]
+            truth = seen[s:n]
+            return evaluate_alerts(alert, truth, 0)
         if self.drought is not None:
             beyond = self.spi_future[n:] <= self.drought_spi  # the simulated future after the last stepped month
         else:
@@ -690,22 +727,25 @@ class EarlyWarning(Module):
         return evaluate_alerts(alert, truth, self.policy.trigger.lead_months)
 
     def evaluation(self) -> dict:
-        """Hits, false alarms and misses of the drought trigger over the horizon so far.
+        """Hits, false alarms and misses of the trigger, against what it targets
+        (:attr:`target`: ``drought`` or ``need``), over the horizon so far.
 
         Returns
         -------
-        dict with ``activations`` (runs of ``alert_drought`` started, per district),
-        ``hits`` (activations followed by a drought month within ``lead_months + 3``),
-        ``false_alarms`` (the others), ``episodes`` (maximal runs of drought months),
-        ``detected`` (episodes with an activation from ``lead_months + 3`` months before
-        their start to their end), ``misses``, ``hit_rate`` = detected / episodes and
-        ``false_alarm_ratio`` = false_alarms / activations (NaN without a denominator).
+        dict with ``activations`` (runs of the trigger started, per district), ``hits``
+        (activations followed by a target month within ``lead_months + 3``; for need,
+        within 3 months, the ``lag`` months before the activation counting), ``false_alarms``
+        (the others), ``episodes`` (maximal runs of target months), ``detected`` (episodes
+        with an activation from ``lead_months + 3`` months before their start to their
+        end), ``misses``, ``hit_rate`` = detected / episodes and ``false_alarm_ratio`` =
+        false_alarms / activations (NaN without a denominator).
         """
         return self._evaluate()[0]
 
     def activations_table(self) -> pd.DataFrame:
         """One row per activation: ``month`` (1-based horizon month), ``district`` (name),
-        ``hit`` (bool) and ``probability`` (the forecast probability at the lead that month)."""
+        ``hit`` (bool: against the trigger's :attr:`target`), ``target`` and ``probability``
+        (the forecast probability at the lead that month)."""
         _, det = self._evaluate()
         t = det["act_month"]
         d = det["act_district"]
@@ -714,6 +754,7 @@ class EarlyWarning(Module):
                 "month": t + 1,
                 "district": [self.district_names[i] for i in d],
                 "hit": det["act_hit"],
+                "target": self.target,
                 "probability": self.probability[self.spinup + t, d] if t.size else np.zeros(0),
             }
         )

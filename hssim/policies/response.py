@@ -459,8 +459,8 @@ class Response(Module):
                 continue
             for d in np.flatnonzero(new[k]):  # districts
                 sig = tuple(s for s in self.signals[k] if alert[self.signal_names.index(s), d])
-                # pre-arranged money is for the trigger's pre-agreed actions; anything
-                # else is financed by an appeal
+                # pre-arranged money is for the forecast trigger's pre-agreed actions;
+                # anything else is financed by an appeal
                 finance = 0 if prearranged and "drought" in sig else appeal
                 # readiness pre-positions for the drought trigger's actions only
                 setup = 0 if ready[d] and "drought" in sig else cfg.setup_delay_months
@@ -585,12 +585,14 @@ class Response(Module):
         }
 
     def cost_in_vain(self, engine) -> float:
-        """Real USD spent by programme activations a drought warning caused that turned out
-        false alarms (no drought within the trigger's lead + 3 months; see the early-warning
-        module's evaluation). Each activation is matched to the run of the drought alert
-        in progress in its district when it was made."""
+        """Real USD spent by programme activations the trigger caused that turned out
+        false alarms against what the trigger targets (a forecast trigger: no drought
+        within its lead + 3 months; an observed-need trigger answers need that was there,
+        so it is never in vain; see the early-warning module's evaluation). Each
+        activation is matched to the run of the trigger in progress in its district when
+        it was made."""
         ew = next((m for m in engine.modules if isinstance(m, EarlyWarning)), None)
-        if ew is None or not self.activations:
+        if ew is None or not self.activations or ew.trigger_signal != "drought":
             return 0.0
         runs = ew.activations_table()
         run_district = runs["district"].to_numpy(object)

@@ -80,6 +80,12 @@ class TriggerConfig:
     - ``calibrated``: as ``probability``, with the threshold set on a hindcast of
       ``hindcast_years`` simulated years so the trigger would have fired in
       ``target_frequency`` of district-years;
+
+    ``return_periods: true`` (with ``probability`` or ``two_stage``) sets the thresholds
+    as trigger designers do (IRI 2022, Ethiopia Somali region FbF: actions in the most
+    probable 30% and 20% of years): activation on the hindcast at ``target_frequency``
+    of district-years (0.2: 1-in-5 years), readiness at ``readiness_frequency`` (0.3),
+    instead of the fixed probabilities;
     - ``observed`` (reactive): an observed indicator crosses ``observed_threshold``
       (``spi`` at or below it, ``ipc3plus_frac`` at or above it).
 
@@ -94,12 +100,24 @@ class TriggerConfig:
     readiness_lead_months: int = fr(6, 0, 12, "lead time of the readiness forecast (two_stage), months")
     readiness_probability: float = fr(0.3, 0.0, 1.0, "forecast probability at which readiness is declared (two_stage)")
     target_frequency: float = fr(0.25, 0.01, 0.99, "share of district-years the calibrated trigger fires in the hindcast")
+    return_periods: bool = field(default=False, metadata={"doc": (
+        "probability / two_stage: thresholds from the hindcast (target_frequency, readiness_frequency) "
+        "instead of probability / readiness_probability")})
+    readiness_frequency: float = fr(0.3, 0.01, 0.99, "share of district-years readiness is declared in the hindcast "
+                                                     "(two_stage with return_periods)")
     hindcast_years: int = fr(30, 5, 2000, "length of the hindcast used to calibrate the threshold, years")
     area_fraction: float = fr(0.0, 0.0, 1.0, "share of the region's people in districts meeting the condition for a region-wide trigger")
     observed_indicator: str = _choice("ipc3plus_frac", ("ipc3plus_frac", "spi"), "indicator of an observed (reactive) trigger")
     observed_threshold: float = fr(0.2, -5.0, 1.0, "threshold of the observed indicator")
 
     def validate(self, path: str) -> None:
+        if self.return_periods and self.kind not in ("probability", "two_stage"):
+            raise ConfigError(f"{path}.return_periods", True, "false unless kind is probability or two_stage "
+                                                              "(calibrated sets its own threshold; observed has none)")
+        if self.return_periods and self.kind == "two_stage" and self.readiness_frequency < self.target_frequency:
+            raise ConfigError(f"{path}.readiness_frequency", self.readiness_frequency,
+                              f"a frequency >= target_frequency ({self.target_frequency}): readiness is declared "
+                              "at least as often as the trigger activates")
         if self.kind == "two_stage" and self.readiness_lead_months < self.lead_months:
             raise ConfigError(
                 f"{path}.readiness_lead_months",
