@@ -76,22 +76,25 @@ def _same_outcomes(a, b):
 # -- money ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("preset", ["reactive_siloed", "anticipatory_integrated"])
 def test_money_is_never_overspent(preset):
-    """Tight budget: spending never exceeds what has arrived, month by month."""
+    """Tight budget: spending never exceeds what has arrived (the budget, appeal money
+    received, reserve released and not returned), month by month."""
     c = compose(preset, interventions=OmegaConf.to_container(hssim.compose(["interventions=standard"]).interventions),
                 budget_usd_per_year=3e6)
     engine = build_engine(c)
     resp = next(m for m in engine.modules if m.name == "response")
-    spent_cum, arrived_cum = 0.0, 0.0
+    spent_cum, arrived_cum, budget_cum = 0.0, 0.0, 0.0
     while not engine.done:
         engine.step()
-        assert np.all(resp.accounts >= -1e-6)
+        assert np.all(resp.accounts >= -1e-6) and np.all(resp.earmark >= -1e-6)
         if engine.ti > engine.spinup:
             m = engine.ti - engine.spinup - 1
             spent_cum += resp.cost[m].sum() + resp.overhead_usd[m]
-            arrived_cum += resp.disbursed_usd[m]
+            arrived_cum += (resp.disbursed_usd[m] + resp.appeal_received_usd[m] + resp.reserve_released_usd[m]
+                            - resp.reserve_returned_usd[m])
+            budget_cum += resp.disbursed_usd[m]
             assert spent_cum <= arrived_cum * (1 + 1e-9) + 1e-6
-    # the money was binding: almost all of it was used
-    assert spent_cum > 0.8 * arrived_cum
+    # the budget was binding: spending reached almost all of it
+    assert spent_cum > 0.8 * budget_cum
 
 
 def test_modes_get_equal_budgets_and_integrated_pays_overhead():
@@ -381,3 +384,62 @@ def test_bad_response_config_names_the_field(change, field):
     with pytest.raises(ConfigError) as err:
         prepare(c)
     assert err.value.path == field
+
+
+# -- money beyond the budget: the contingency reserve and appeals ---------------------------
+_FIN = ["storyline=two_failed_seasons", "population.households=1500", "months=36", "spinup_months=6",
+        "output.figure=false", "seed=4"]
+
+
+def _fin_run(*extra):
+    return hssim.run(hssim.compose(["policy=anticipatory_siloed", *_FIN, *extra]))
+
+
+def test_the_reserve_is_released_only_by_the_trigger_for_its_actions():
+    r = _fin_run()
+    money, acts = r.tables["money"], r.tables["activations"]
+    released = money[money["reserve_released_usd"] > 0]
+    assert len(released) > 0 and r.summary["reserve_released_usd"] > 0
+    by_trigger = acts[acts["signals"].str.split("+").map(lambda s: "drought" in s)]
+    # released only in months the drought trigger activated programmes
+    assert set(released["month"]) <= set(by_trigger["month"])
+    # never more in a year than that year's reserve
+    year = (money["month"] - 1) // 12
+    assert (money.groupby(year)["reserve_released_usd"].sum() <= 4_000_000 + 1e-6).all()
+    # what was kept of it (released, not returned) is covered by what the pre-agreed actions cost
+    kept = r.summary["reserve_released_usd"] - r.summary["reserve_returned_usd"]
+    assert 0 < kept <= by_trigger["cost_usd"].sum() + 1e-6
+    # money never spent is reported: the budget left and the earmarked money left
+    assert r.summary["unspent_budget_usd_end"] >= 0 and (money["earmarked_usd"] >= -1e-6).all()
+
+
+def test_a_reserve_without_a_trigger_changes_nothing():
+    """A trigger that cannot fire releases nothing: the run is the same as without a
+    reserve, to the bit (pre-arranged money is spent only after a trigger)."""
+    never = ["policy.trigger.return_periods=false", "policy.trigger.probability=1.0"]
+    a = _fin_run(*never)
+    b = _fin_run(*never, "policy.finance.reserve_usd_per_year=0")
+    assert a.summary["reserve_released_usd"] == 0.0
+    keys = [k for k in a.summary if k != "reserve_released_usd"]
+    assert {k: a.summary[k] for k in keys} == {k: b.summary[k] for k in keys}
+    assert a.timeseries.equals(b.timeseries)
+
+
+def test_an_appeal_never_funds_more_than_its_share_and_arrives_late():
+    r = hssim.run(hssim.compose(["policy=reactive_siloed", *_FIN]))
+    money = r.tables["money"]
+    share = 0.5
+    asked, got = money["appeal_asked_usd"].cumsum(), money["appeal_received_usd"].cumsum()
+    assert r.summary["appeal_asked_usd"] > 0 and r.summary["appeal_received_usd"] > 0
+    assert (got <= share * asked + 1e-6).all()
+    # nothing arrives before the appeal's delays have passed (2 + 2 months)
+    first_ask = int(money.loc[money["appeal_asked_usd"] > 0, "month"].min())
+    assert money.loc[money["month"] < first_ask + 4, "appeal_received_usd"].sum() == 0.0
+    # with no funding share an appeal brings no money
+    none = hssim.run(hssim.compose(["policy=reactive_siloed", *_FIN, "policy.finance.appeal_funding_share=0"]))
+    assert none.summary["appeal_received_usd"] == 0.0 and none.summary["appeal_asked_usd"] == 0.0
+
+
+def test_a_reserve_needs_prearranged_finance():
+    with pytest.raises(hssim.ConfigError, match="reserve_usd_per_year"):
+        hssim.run(hssim.compose(["policy=reactive_siloed", *_FIN, "policy.finance.reserve_usd_per_year=1000"]))

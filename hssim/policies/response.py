@@ -38,7 +38,10 @@ Money (commitment): each horizon year's allotment is ``budget_usd_per_year`` in
 full with probability ``budget_reliability`` and otherwise a uniform share of it
 (stream ``policy.funding``, index = year); it arrives in twelve monthly tranches.
 Unspent money carries over (a reserve builds up in quiet months).
-Nothing is ever spent that is not in an account: an intervention pays from its
+Beyond the budget, a contingency reserve released by the drought trigger and appeals
+funded in part bring money earmarked to the programmes they finance (see
+:class:`~hssim.policies.schema.FinanceConfig`); a programme spends its earmarked money
+first. Nothing is ever spent that is not in an account: an intervention pays from its
 sector's account, then from the pool; a set-up (fixed) cost that cannot be paid
 cancels the activation; continuing beneficiaries are paid first, by priority, and
 those that cannot be paid leave the programme; new households are enrolled in
@@ -238,6 +241,13 @@ class Response(Module):
         self.capacity_carry = np.zeros(K)
         self.pool_quota = np.zeros(len(SECTORS))
         self.accounts = np.zeros(len(SECTORS) + 1)  # sim-USD (real x scale)
+        # money beyond the budget, earmarked to one programme (sim-USD): the kernel spends
+        # earmark[k] first; the tranches say where it came from and when it lapses
+        self.earmark = np.zeros(K)
+        self._tranches: list[list[list]] = [[] for _ in range(K)]  # [amount, expires_tick, source]
+        self._appeals: list[tuple] = []  # (due_tick, k, amount sim-USD, expires_tick)
+        self.reserve_left = 0.0  # sim-USD of this year's contingency reserve not yet released
+        self._people_stats = None
         self.served_idx = [np.zeros(0, np.int64) for _ in range(K)]
         self.served_by_location = np.zeros((K, D), np.int64)
         self.alive_by_location = np.zeros(D)
@@ -246,6 +256,14 @@ class Response(Module):
         self.served_n = np.zeros((M, K, D), np.int64)
         self.overhead_usd = np.zeros(M)
         self.disbursed_usd = np.zeros(M)
+        self.reserve_released_usd = np.zeros(M)
+        self.reserve_lapsed_usd = np.zeros(M)
+        self.reserve_returned_usd = np.zeros(M)
+        self.appeal_asked_usd = np.zeros(M)
+        self.appeal_received_usd = np.zeros(M)
+        self.earmark_lapsed_usd = np.zeros(M)
+        self.held_usd = np.zeros(M)  # budget money in the accounts at the month's end
+        self.earmarked_usd = np.zeros(M)  # earmarked money not yet spent at the month's end
         self._activations: list[dict] = []
         kinds = sorted({iv.kind for iv in self.interventions})
         self.kind_of_bit = np.array([kinds.index(iv.kind) for iv in self.interventions], np.int64)
@@ -338,6 +356,9 @@ class Response(Module):
         alive = hh.members > 0
         self.alive_by_location = np.bincount(hh.location[alive], minlength=D).astype(np.float64)
         self._disburse(engine, m)
+        self._people_stats = None
+        self._renew_reserve(m)
+        self._receive_appeals(ti, m)
         self._activate(engine, ti, m)
         # an assessment made lag months ago reaches the registry (before a new one is made)
         self._promote(np.flatnonzero(self.pending_ready == ti))
@@ -367,8 +388,9 @@ class Response(Module):
         cost_d = np.zeros((K, D))
         served_d = np.zeros((K, D), np.int64)
         # money and places of every programme: set-up, continuing, enrolment rounds, delivery
+        earmark_before = self.earmark.copy()
         served, lo, hi = allocate(
-            ti, self.accounts, self.pool_quota, self.sector, self.enabled, active, self.start_at, self.end_at,
+            ti, self.accounts, self.pool_quota, self.earmark, self.sector, self.enabled, active, self.start_at, self.end_at,
             self.fixed_cost, self.scale, self.activation_id, self.activation_cost, self.cost[m], fixed_status,
             self.left, self.ever, self.priority, hh.members, hh.location, hh.district, hh.herd_tlu,
             base, per_member, per_tlu, self._by_district, last_month, self.capacity_carry, cap_d, min_cost, self.once,
@@ -381,6 +403,9 @@ class Response(Module):
                 a["fixed_paid"] = True
             else:
                 a["funded"] = False
+        self._settle_earmarks(ti, m, earmark_before - self.earmark)
+        self.held_usd[m] = float(self.accounts.sum()) / self.scale
+        self.earmarked_usd[m] = float(self.earmark.sum()) / self.scale
         self.served_idx = [served[lo[k] : hi[k]] for k in range(K)]
         self.served_by_location = served_d  # households served by programme and district
         self.served_n[m] += served_d
@@ -413,26 +438,82 @@ class Response(Module):
         for s, name in enumerate(SECTORS):
             self.accounts[s] += (1.0 - self.c) * net * p.sector_budget_shares[name]
 
-    def available(self, sector: int, open_pool: bool = True) -> float:
-        """Money (sim-USD) a programme of ``sector`` can spend now."""
-        pool = self.accounts[POOL] if open_pool else min(self.pool_quota[sector], self.accounts[POOL])
-        return float(self.accounts[sector] + pool)
+    # -- money beyond the budget: the contingency reserve and appeals -----------------------
+    def _renew_reserve(self, m: int) -> None:
+        """At each horizon year's start: the reserve left lapses and a new year's is agreed."""
+        if m % 12:
+            return
+        self.reserve_lapsed_usd[m] += self.reserve_left / self.scale
+        self.reserve_left = self.policy.finance.reserve_usd_per_year * self.scale
 
-    def _pay(self, sector: int, amount: float, open_pool: bool = True) -> bool:
-        """Take ``amount`` (sim-USD) from the sector's account, then the pool; False (and
-        nothing taken) if it is not there."""
-        if amount > self.available(sector, open_pool) + 1e-9:
-            return False
-        own = min(amount, self.accounts[sector])
-        self.accounts[sector] -= own
-        from_pool = amount - own
-        self.accounts[POOL] = max(0.0, self.accounts[POOL] - from_pool)
-        self.pool_quota[sector] = max(0.0, self.pool_quota[sector] - from_pool)
-        return True
+    def _earmark(self, k: int, amount: float, expires: int, source: str) -> None:
+        if amount > 0.0:
+            self.earmark[k] += amount
+            self._tranches[k].append([amount, int(expires), source])
 
-    def _spend(self, sector: int, amount: float, open_pool: bool) -> None:
-        if not self._pay(sector, amount, open_pool):  # pragma: no cover - selection never exceeds the money
-            raise RuntimeError("the response tried to spend money it does not have")
+    def _receive_appeals(self, ti: int, m: int) -> None:
+        """Appeal money due this tick reaches the programmes it was asked for."""
+        due = [a for a in self._appeals if a[0] <= ti]
+        if not due:
+            return
+        self._appeals = [a for a in self._appeals if a[0] > ti]
+        for _, k, amount, expires in due:
+            self.appeal_received_usd[m] += amount / self.scale
+            self._earmark(k, amount, expires, "appeal")
+
+    def _settle_earmarks(self, ti: int, m: int, spent: np.ndarray) -> None:
+        """Book what each programme spent of its earmarked money against its tranches (the
+        soonest to lapse first), then let tranches past their time lapse: a reserve tranche
+        returns to the reserve, an appeal's money is gone."""
+        for k in np.flatnonzero(np.array([bool(t) for t in self._tranches])):
+            ts = sorted(self._tranches[k], key=lambda t: t[1])
+            left = float(spent[k])
+            for t in ts:
+                take = min(t[0], left)
+                t[0] -= take
+                left -= take
+            keep = []
+            for t in ts:
+                if t[0] <= 1e-12:
+                    continue
+                if t[1] <= ti:
+                    if t[2] == "reserve":
+                        self.reserve_left += t[0]  # released, not spent in its window: back
+                        self.reserve_returned_usd[m] += t[0] / self.scale
+                    else:
+                        self.earmark_lapsed_usd[m] += t[0] / self.scale
+                    self.earmark[k] -= t[0]
+                    continue
+                keep.append(t)
+            self._tranches[k] = keep
+            if not keep:
+                self.earmark[k] = 0.0  # no rounding dust left behind
+
+    def _district_means(self, engine) -> tuple[np.ndarray, np.ndarray]:
+        """float64[D] mean members and mean herd (TLU) of the households alive, by location."""
+        if self._people_stats is None:
+            hh = engine.households
+            D = engine.scenario.n_districts
+            alive = hh.members > 0
+            n = np.bincount(hh.location[alive], minlength=D).astype(np.float64)
+            members = np.bincount(hh.location[alive], weights=hh.members[alive].astype(np.float64), minlength=D)
+            herd = np.bincount(hh.location[alive], weights=hh.herd_tlu[alive].astype(np.float64), minlength=D)
+            self._people_stats = (np.divide(members, n, out=np.zeros(D), where=n > 0),
+                                  np.divide(herd, n, out=np.zeros(D), where=n > 0))
+        return self._people_stats
+
+    def appeal_ask_usd(self, engine, k: int, d: int) -> float:
+        """Real USD an appeal asks for programme ``k`` in district ``d``: its set-up cost plus
+        the monthly unit cost at the district's mean household (members, herd) times the
+        households of its coverage cap times its duration."""
+        iv = self.interventions[k]
+        t = iv.cost_terms(engine)
+        members, herd = self._district_means(engine)
+        unit = t.base + t.per_member * members[d] + t.per_tlu * herd[d]
+        if t.by_district is not None:
+            unit += float(t.by_district[d])
+        households = self.cap_frac[k] * self.alive_by_location[d] / self.scale
+        return float(iv.cfg.fixed_cost_usd + max(unit, 0.0) * households * iv.cfg.duration_months)
 
     def _activate(self, engine, ti: int, m: int) -> None:
         p, ds = self.policy, engine.districts
@@ -449,6 +530,15 @@ class Response(Module):
         # a warning that persists extends a running programme (no new set-up)
         self.end_at = np.where(fired & running, np.maximum(self.end_at, ti + self.duration[:, None]), self.end_at)
         new = fired & (ti >= self.end_at) & self.district_ok  # fired where not running, not pending
+        # the programmes the drought trigger starts in each district this month share the
+        # district's part of the reserve
+        by_drought = np.zeros_like(new)
+        if "drought" in self.signal_names:
+            j = self.signal_names.index("drought")
+            by_drought = new & self.signal_mask[:, j][:, None] & alert[j][None, :] & self.triggered[:, None]
+        n_by_drought = by_drought.sum(axis=0)
+        people_share = self.alive_by_location / max(self.alive_by_location.sum(), 1.0)
+        fin = p.finance
         for k in np.flatnonzero(new.any(axis=1) | (self.always & (m == 0))):  # programmes, in portfolio order
             cfg = self.interventions[k].cfg
             if self.always[k]:  # a regular programme is set up at the start of the horizon
@@ -468,6 +558,18 @@ class Response(Module):
                 self.start_at[k, d] = ti + delay
                 self.end_at[k, d] = ti + delay + cfg.duration_months
                 self._new_activation(k, d, m, sig, m + 1 + delay)
+                if finance == 0 and prearranged and fin.reserve_usd_per_year > 0 and self.reserve_left > 0:
+                    # the pre-agreed action's part of the reserve, for a limited window
+                    share = fin.reserve_usd_per_year * self.scale * people_share[d] / max(int(n_by_drought[d]), 1)
+                    amount = min(self.reserve_left, share)
+                    self.reserve_left -= amount
+                    self.reserve_released_usd[m] += amount / self.scale
+                    self._earmark(k, amount, self.start_at[k, d] + fin.reserve_window_months, "reserve")
+                elif finance > 0 and fin.appeal_funding_share > 0:
+                    ask = self.appeal_ask_usd(engine, k, d)
+                    self.appeal_asked_usd[m] += ask
+                    self._appeals.append((ti + finance, k, fin.appeal_funding_share * ask * self.scale,
+                                          int(self.end_at[k, d])))
 
     def _new_activation(self, k: int, d: int, m: int, signals: tuple, first_delivery_month: int) -> None:
         a = len(self._activations)
@@ -570,7 +672,22 @@ class Response(Module):
         acts = pd.DataFrame(self.activations)
         if len(acts):
             acts["district"] = [names[d] for d in acts["district"]]
-        return {"costs": costs.reset_index(drop=True), "activations": acts}
+        money = pd.DataFrame(
+            {
+                "month": np.arange(1, M + 1),
+                "budget_disbursed_usd": self.disbursed_usd,
+                "reserve_released_usd": self.reserve_released_usd,
+                "reserve_returned_usd": self.reserve_returned_usd,
+                "reserve_lapsed_usd": self.reserve_lapsed_usd,
+                "appeal_asked_usd": self.appeal_asked_usd,
+                "appeal_received_usd": self.appeal_received_usd,
+                "spent_usd": self.cost.sum(axis=(1, 2)) + self.overhead_usd,
+                "earmark_lapsed_usd": self.earmark_lapsed_usd,
+                "held_usd": self.held_usd,
+                "earmarked_usd": self.earmarked_usd,
+            }
+        )
+        return {"costs": costs.reset_index(drop=True), "activations": acts, "money": money}
 
     def summary(self, engine) -> dict:
         spent = float(self.cost.sum() + self.overhead_usd.sum())
@@ -582,6 +699,12 @@ class Response(Module):
             "programme_activations": int(sum(1 for a in self.activations if a["signals"] != "always")),
             "cost_in_vain_usd": self.cost_in_vain(engine),
             "household_months_served": float(served_months / self.scale),
+            "reserve_released_usd": float(self.reserve_released_usd.sum()),
+            "reserve_returned_usd": float(self.reserve_returned_usd.sum()),
+            "appeal_asked_usd": float(self.appeal_asked_usd.sum()),
+            "appeal_received_usd": float(self.appeal_received_usd.sum()),
+            # the budget's money never spent: stranded in sector accounts or left in the pool
+            "unspent_budget_usd_end": float(self.held_usd[-1]) if self.held_usd.size else 0.0,
         }
 
     def cost_in_vain(self, engine) -> float:

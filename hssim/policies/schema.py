@@ -150,11 +150,39 @@ class FinanceConfig:
     through an appeal); ``appeal`` (the reactive baseline): an appeal is launched
     when a warning or trigger fires and money arrives
     ``appeal_delay_months + funding_delay_months`` later.
+
+    Money beyond the budget, as humanitarian finance provides it:
+
+    - a **contingency reserve** (``reserve_usd_per_year``, with ``prearranged``): extra,
+      pre-arranged money renewed each horizon year and released only by the drought
+      trigger, for the programmes it activates (the pre-agreed actions): at each such
+      activation the district's share of the year's reserve (its share of the people),
+      split among the programmes the trigger starts there that month, is earmarked to
+      them; what is not spent within ``reserve_window_months`` of the first delivery
+      returns to the reserve, and the reserve left at a year's end lapses;
+    - **appeals** (``appeal_funding_share`` > 0): every activation financed by an appeal
+      asks for its planned cost (set-up, plus the monthly unit cost at the district's
+      means times the coverage cap times the duration) and receives that share of it,
+      new money earmarked to the programme, when the appeal's delays have passed; what
+      is unspent when the activation ends lapses.
+
+    Earmarked money is spent before the budget. With both 0 (the default) the response
+    lives on its budget alone.
     """
 
     kind: str = _choice("prearranged", ("prearranged", "appeal"), "release of funds for triggered actions")
     appeal_delay_months: int = fr(2, 0, 24, "months from the trigger to the appeal's launch (assessment, drafting)")
     funding_delay_months: int = fr(2, 0, 24, "months from the appeal to money on the ground")
+    reserve_usd_per_year: float = fr(0.0, 0.0, 1e13, "pre-arranged contingency money per year, released only by the "
+                                                     "drought trigger for its pre-agreed actions, USD")
+    reserve_window_months: int = fr(6, 1, 60, "months a released reserve tranche may be spent, from the first delivery")
+    appeal_funding_share: float = fr(0.0, 0.0, 1.0, "share of an appeal's ask that arrives (new money); 0: appeals "
+                                                    "bring no money and the budget pays")
+
+    def validate(self, path: str) -> None:
+        if self.reserve_usd_per_year > 0 and self.kind != "prearranged":
+            raise ConfigError(f"{path}.reserve_usd_per_year", self.reserve_usd_per_year,
+                              "0 unless kind is prearranged (a contingency reserve is pre-arranged finance)")
 
 
 @dataclass(frozen=True)
