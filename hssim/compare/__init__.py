@@ -36,6 +36,18 @@ replicates resampled in pairs with ``numpy.random.default_rng(bootstrap_seed)``)
     benefit_r = (food_gap_usd_ref,r - food_gap_usd_a,r) + (assets_end_usd_a,r - assets_end_usd_ref,r)
     benefit-cost ratio (BCR) = mean(benefit) / mean(incremental_cost)
 
+Per dollar (what a planner reads first; :func:`~hssim.compare.tables.per_dollar`)::
+
+    extra_spend_r = cost_a,r - cost_ref,r
+    <x> averted per million USD = mean(x_ref - x_a) / (mean(extra_spend) / 1e6)
+    interval = the paired t interval of (x_ref - x_a) over mean(extra_spend) / 1e6
+
+for deaths, IPC3+ person-months and share-months, malnutrition child-months, displaced
+person-months and productive assets kept. A ratio whose denominator's interval includes
+zero (extra spend within a dollar of zero or not clearly positive; an averted count not
+distinguishable from zero for a cost per unit averted) is undefined: NaN with the reason
+in ``note``, never a number.
+
 Deaths and person-months are recorded for the simulated households and money for the
 scenario's real population; the averted counts are multiplied by the run's
 ``real_households_per_simulated`` (1 when not recorded) before they meet the costs.

@@ -151,6 +151,11 @@ def _per_replicate(runs: pd.DataFrame, outcome: str, arm: str) -> pd.Series:
     return w[arm] if arm in w.columns else pd.Series(dtype=np.float64)
 
 
+def _extra_cost(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
+    """Per replicate: the arm's cost minus the reference's, USD."""
+    return _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
+
+
 def _benefit(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
     """Per replicate: (food_gap_ref - food_gap_arm) + (assets_arm - assets_ref), USD
     (NaN where a run lacks either)."""
@@ -213,7 +218,7 @@ def cost_effectiveness(runs: pd.DataFrame, reference: str, arms: Sequence[str] |
     for arm in _arm_order(runs, arms):
         if arm == reference:
             continue
-        inc = _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
+        inc = _extra_cost(runs, arm, reference)
         for metric, (outcome, _unit) in CE_METRICS.items():
             # counts are of simulated households, money of the real population: scale the counts
             averted = (_per_replicate(runs, outcome, reference) - _per_replicate(runs, outcome, arm)) * scale
@@ -287,7 +292,7 @@ def per_dollar(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = 
     for arm in _arm_order(runs, arms):
         if arm == reference:
             continue
-        inc = _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
+        inc = _extra_cost(runs, arm, reference)
         for metric, (outcome, words, real) in PER_DOLLAR.items():
             ref_v, arm_v = _per_replicate(runs, outcome, reference), _per_replicate(runs, outcome, arm)
             if not len(ref_v) or not len(arm_v):

@@ -99,6 +99,16 @@ def _axis_labels(ax, axis: str = "x") -> None:
     getattr(ax, f"{axis}axis").set_major_formatter(FuncFormatter(lambda v, _pos: _label(v) if v else "0"))
 
 
+def _arm_axis(ax, arms: Sequence[str], zero_lw: float = 0.6) -> None:
+    """One row per arm (the first at the top), a zero line, plain-number ticks, a light grid."""
+    ax.axvline(0, color="black", lw=zero_lw)
+    _axis_labels(ax)
+    ax.set_yticks(np.arange(len(arms))[::-1], arms, fontsize=8)
+    ax.set_ylim(-0.7, len(arms) - 0.3)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(axis="x", alpha=0.3)
+
+
 def _key_outcomes(result, outcomes: Sequence[str] | None) -> list[str]:
     from ..outcomes import KEY_OUTCOMES
 
@@ -150,12 +160,7 @@ def differences_figure(result, path: str | Path | None = None, outcomes: Sequenc
                 ax.hlines(y, lo, hi, color=col, lw=2.2)
             ax.plot([m], [y], "o", color=col, ms=6)
             ax.annotate(_label(m), (m, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
-        ax.axvline(0, color="black", lw=0.8)
-        _axis_labels(ax)
-        ax.set_yticks(ys, arms, fontsize=8)
-        ax.set_ylim(-0.7, len(arms) - 0.3)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="x", alpha=0.3)
+        _arm_axis(ax, arms, zero_lw=0.8)
         ref_mean = float(sel["mean_reference"].iloc[0]) if len(sel) else math.nan
         better = sel["better"].iloc[0] if len(sel) else "lower"
         ax.set_title(f"{TITLES.get(outcome, outcome)}\n({better} is better; reference {_label(ref_mean)})",
@@ -250,12 +255,7 @@ def cost_effectiveness_figure(result, path: str | Path | None = None, dpi: int =
             finite_hi += [x for x in (v, lo, hi) if np.isfinite(x)]
         if metric == "benefit_cost_ratio":
             ax.axvline(1.0, color=_WORSE, lw=0.8, ls="--")
-        ax.axvline(0, color="black", lw=0.6)
-        _axis_labels(ax)
-        ax.set_yticks(ys, arms, fontsize=8)
-        ax.set_ylim(-0.7, len(arms) - 0.3)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="x", alpha=0.3)
+        _arm_axis(ax, arms)
         ax.set_title(title, fontsize=9)
     fig.suptitle(f"Against {result.reference}: ratio of means, 95% paired-bootstrap intervals", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
@@ -299,12 +299,7 @@ def decision_figure(result, path: str | Path | None = None, dpi: int = 110) -> b
             ax.hlines(y, lo, hi, color=colour, lw=2.4)
             ax.plot([v], [y], "o", color=colour, ms=6)
             ax.annotate(_label(v), (v, y), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
-        ax.axvline(0, color="black", lw=0.6)
-        _axis_labels(ax)
-        ax.set_yticks(ys, arms, fontsize=8)
-        ax.set_ylim(-0.7, len(arms) - 0.3)
-        ax.tick_params(axis="x", labelsize=7)
-        ax.grid(axis="x", alpha=0.3)
+        _arm_axis(ax, arms)
         ax.set_title(title, fontsize=9)
     fig.suptitle(f"Against {result.reference}, per million USD of extra spend (green: interval above zero)",
                  fontsize=10)
