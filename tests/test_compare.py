@@ -445,3 +445,29 @@ def test_worker_processes_give_the_same_runs_as_one_process():
     pool = compare(arms, replicates=2, overrides=SMALL, workers=2)
     pd.testing.assert_frame_equal(here.runs, pool.runs)
     assert here.runs["value"].notna().any()
+
+
+def test_equal_spend_arms_spend_the_same_to_within_a_tranche(tmp_path):
+    """With equal_spend every responding arm of a replicate is capped at the least any of
+    them spent uncapped: their spends then agree to within one monthly tranche of the
+    budget, and no arm spends above its cap."""
+    arms = ["none", "reactive_siloed", "reactive_integrated"]
+    res = compare(arms, replicates=2, overrides=SMALL, run_dir=tmp_path, equal_spend=True, n_boot=100)
+    caps = res.meta["equal_spend"]["caps_usd"]
+    assert len(caps) == 2 and all(c > 0 for c in caps)
+    cost = res.runs[res.runs["outcome"] == "cost_usd_total"].pivot_table(index="replicate", columns="arm",
+                                                                          values="value")
+    tranche = 20e6 / 12  # the presets' budget, one month of it
+    for r, cap in enumerate(caps):
+        assert cost.loc[r, "none"] == 0.0
+        for arm in arms[1:]:
+            assert cost.loc[r, arm] <= cap * (1 + 1e-9) + 1e-6
+        assert abs(cost.loc[r, "reactive_siloed"] - cost.loc[r, "reactive_integrated"]) <= tranche
+    # the uncapped pass is stored apart and read back on resume, as are the capped runs
+    assert sorted(p.name for p in (tmp_path / "pilot" / "runs").glob("*.json"))
+    again = resume(tmp_path, n_boot=100)
+    assert again.meta["runs_executed"] == 0 and again.meta["equal_spend"]["caps_usd"] == caps
+    # a comparison with no response to cap is refused before anything runs
+    with pytest.raises(hssim.ConfigError, match="equal_spend"):
+        compare({"a": ["policy=none"], "b": ["policy=none", "households.wage_usd_per_day=3"]}, replicates=2, overrides=SMALL,
+                equal_spend=True)

@@ -21,7 +21,8 @@ _BYTES_PER_RUN = 200e3
 
 PROG = "hssim-compare"
 USAGE = (f"usage: {PROG} [--arms a,b,c] [--arm LABEL:OVERRIDES] [--replicates R] [--reference NAME] "
-         "[--early-vs-late EARLY:LATE] [--parameters calibrated|DIR] [--workers N] [--out DIR | --resume DIR] "
+         "[--early-vs-late EARLY:LATE] [--parameters calibrated|DIR] [--equal-spend] [--workers N] "
+         "[--out DIR | --resume DIR] "
          "[--debug] [OVERRIDES...]")
 HELP = f"""{USAGE}
 
@@ -45,6 +46,9 @@ comparison.json (written last: its presence marks a complete folder).
                         scenario's shipped calibration, scenarios/<folder>/calibration/)
                         or a folder written by hssim-calibrate; replicate r of every arm
                         runs at plausible set r mod K (take R a multiple of K)
+  --equal-spend         compare at equal money: a first, uncapped pass finds, per
+                        replicate, the least any responding arm spends; every responding
+                        arm then runs capped at it (policy.spend_cap_usd)
   --workers N           worker processes (default: the cores available); the results
                         do not depend on it
   --out DIR             output folder (default: outputs/compare/<date>/<time>/)
@@ -69,6 +73,7 @@ class _Args:
     help: bool = False
     workers: int | None = None
     parameters: str | None = None
+    equal_spend: bool = False
 
 
 _VALUED = ("--arms", "--arm", "--replicates", "--reference", "--early-vs-late", "--out", "--resume", "--workers",
@@ -83,6 +88,10 @@ def _parse_argv(argv: list[str]) -> _Args:
         if arg in ("-h", "--help"):
             a.help = True
             return a
+        if arg == "--equal-spend":
+            a.equal_spend = True
+            i += 1
+            continue
         opt = next((o for o in _VALUED if arg == o or arg.startswith(o + "=")), None)
         if opt is not None:
             if arg == opt:
@@ -126,7 +135,8 @@ def _parse_argv(argv: list[str]) -> _Args:
         i += 1
     if a.out is not None and a.resume is not None:
         raise UserError("--out and --resume exclude each other (a resumed comparison writes into its own folder)")
-    if a.resume is not None and (a.presets or a.custom or a.overrides or a.reference or a.pairs or a.parameters):
+    if a.resume is not None and (a.presets or a.custom or a.overrides or a.reference or a.pairs or a.parameters
+                                 or a.equal_spend):
         raise UserError(f"--resume {a.resume} takes the arms, overrides, reference and parameter sets stored in its spec.json; "
                         "give only --replicates besides it")
     return a
@@ -191,11 +201,12 @@ def main(argv: list[str] | None = None) -> None:
             spec = read_spec(a.resume)
             p = plan(spec["arms"], spec["replicates"] if a.replicates is None else a.replicates, spec["base_seed"],
                      spec.get("reference"), spec.get("overrides", []),
-                     [tuple(x) for x in spec.get("early_vs_late", [])], stored_sets(spec, a.resume))
+                     [tuple(x) for x in spec.get("early_vs_late", [])], stored_sets(spec, a.resume),
+                     bool(spec.get("equal_spend", False)))
         else:
             arms = _cli_arms(a)
             p = plan(arms, 20 if a.replicates is None else a.replicates, None, a.reference, a.overrides, a.pairs,
-                     a.parameters)
+                     a.parameters, a.equal_spend)
         workers = default_workers() if a.workers is None else a.workers
         first = p.configs[next(iter(p.configs))]
         n = p.replicates * len(p.arms)
@@ -211,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{PROG}: {first.scenario.name}, storyline {first.storyline.name}, {first.months} months; "
         f"arms {', '.join(p.arms)}; {p.replicates} replicates (seeds {p.base_seed}..{p.base_seed + p.replicates - 1}); "
-        f"{n} runs" + ("" if p.parameter_sets is None else f"; {p.parameter_sets.describe()}"),
+        f"{n} runs" + ("" if p.parameter_sets is None else f"; {p.parameter_sets.describe()}")
+        + ("; equal spend: an uncapped pass first, then every responding arm capped" if p.equal_spend else ""),
         flush=True,
     )
     last = [time.perf_counter()]

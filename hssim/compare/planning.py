@@ -96,6 +96,10 @@ class ComparisonPlan:
     configs: dict[str, Any] = field(repr=False)
     scenario: Any = field(repr=False, default=None)
     parameter_sets: ParameterSets | None = field(repr=False, default=None)
+    #: equal spend: every responding arm of replicate r is capped at ``spend_caps[r]``, the
+    #: least any responding arm spent on that replicate in a first, uncapped pass
+    equal_spend: bool = False
+    spend_caps: tuple[float, ...] | None = None
 
     @property
     def design(self) -> Design:
@@ -111,6 +115,9 @@ class ComparisonPlan:
         """The validated Config of run ``replicate`` of ``arm``: its seed, and its
         parameter set when the comparison draws from a calibration."""
         cfg = dataclasses.replace(self.configs[arm], seed=self.design.seed(replicate))
+        if self.spend_caps is not None and cfg.policy.enabled:
+            cfg = dataclasses.replace(cfg, policy=dataclasses.replace(cfg.policy,
+                                                                      spend_cap_usd=float(self.spend_caps[replicate])))
         if self.parameter_sets is None:
             return cfg
         return _with_set(cfg, self.parameter_sets, replicate)
@@ -130,6 +137,7 @@ class ComparisonPlan:
             "reference": self.reference,
             "early_vs_late": [list(p) for p in self.pairs],
             "parameter_sets": None if self.parameter_sets is None else self.parameter_sets.to_json(),
+            "equal_spend": self.equal_spend,
         }
 
 
@@ -151,12 +159,15 @@ def plan(
     overrides: Sequence[str] = (),
     early_vs_late: Sequence[tuple[str, str]] | None = None,
     parameters: str | ParameterSets | None = None,
+    equal_spend: bool = False,
 ) -> ComparisonPlan:
     """Validate a comparison before anything runs: every arm's config
     (``prepare(compose(overrides + arm overrides))``), the replicates, the reference,
     the early/late pairs, and, with ``parameters`` (``"calibrated"``, a calibration
     folder, or :class:`ParameterSets` read back from a spec), every arm at every
-    parameter set. Raises :class:`UserError` (``ConfigError``) on a problem."""
+    parameter set. ``equal_spend``: run every responding arm capped at the same spend
+    (see :func:`hssim.compare.running.execute`). Raises :class:`UserError`
+    (``ConfigError``) on a problem."""
     try:
         replicates = int(replicates)
     except (TypeError, ValueError):
@@ -204,4 +215,7 @@ def plan(
                 except UserError as exc:
                     raise ConfigError("parameters", f"set {k} of {sets.source}",
                                       f"values arm {name!r} accepts ({exc})") from exc
-    return ComparisonPlan(arm_map, overrides, replicates, seed, ref, pairs, configs, scenario, sets)
+    if equal_spend and not any(c.policy.enabled for c in configs.values()):
+        raise ConfigError("equal_spend", True, "at least one arm with a response (policy enabled) to cap")
+    return ComparisonPlan(arm_map, overrides, replicates, seed, ref, pairs, configs, scenario, sets,
+                          bool(equal_spend))

@@ -64,6 +64,8 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
     """
     from ..validate import to_dict
 
+    if p.equal_spend and p.spend_caps is None:
+        p = dataclasses.replace(p, spend_caps=equal_spend_caps(p, run_dir, progress, workers))
     store = None
     if run_dir is not None:
         store = RunStore(run_dir)
@@ -108,12 +110,49 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
             "calibration": p.parameter_sets.calibration, "source": p.parameter_sets.source,
             "count": len(p.parameter_sets), "all_in_bands": p.parameter_sets.all_in_bands,
             "parameters": [n for n, _ in p.parameter_sets.paths], "rule": "replicate r runs at set r mod count"},
+        "equal_spend": None if p.spend_caps is None else {
+            "caps_usd": [float(c) for c in p.spend_caps],
+            "rule": "every responding arm of replicate r capped at the least any responding arm spent on r "
+                    "in an uncapped first pass (policy.spend_cap_usd)"},
         "runs_executed": counts["executed"],
         "runs_stored": counts["stored"],
         "wall_s": round(time.perf_counter() - t0, 3),
         "hssim_version": __version__,
     }
     return ComparisonResult.from_runs(runs, p.arms, p.reference, cost_runs, p.pairs, meta, n_boot, bootstrap_seed)
+
+
+def equal_spend_caps(p: ComparisonPlan, run_dir=None, progress: ProgressFn | None = None,
+                     workers: int = 1) -> tuple[float, ...]:
+    """Per replicate, the least any responding arm spends (``cost_usd_total``, USD) when
+    run without a cap: the first pass of an equal-spend comparison (stored in
+    ``run_dir/pilot/`` and read back on resume). Capped at it, every responding arm of
+    the replicate spends the same to within a month's spending."""
+    from ..validate import to_dict
+
+    pilot = dataclasses.replace(p, equal_spend=False, spend_caps=None)
+    store = None
+    if run_dir is not None:
+        store = RunStore(Path(run_dir) / "pilot")
+        store.prepare()
+    jobs = []
+    for key in pilot.design.runs():
+        if not pilot.configs[key.arm].policy.enabled:
+            continue  # no response: nothing to cap
+        plain = to_dict(pilot.config(key.arm, key.replicate))
+        jobs.append(Job(key, plain, _fingerprint(plain)))
+    report = None
+    if progress is not None:
+        def report(k: int, total: int, job: Job, stored: bool) -> None:
+            progress(k, total, f"uncapped pass: {job.key.arm}", job.key.replicate, stored)
+    done, _ = run_jobs(jobs, _evaluate, workers=workers, threads=THREADS_PER_WORKER, store=store, decode=_decode,
+                       progress=report)
+    caps = []
+    for r in range(p.replicates):
+        spent = [done[j.key]["outcomes"].get("cost_usd_total", 0.0) for j in jobs if j.key.replicate == r]
+        # an arm that spent nothing caps the others at (next to) nothing: a cap of 0 would mean none
+        caps.append(max(float(min(spent)), 1e-6))
+    return tuple(caps)
 
 
 def compare(
@@ -129,6 +168,7 @@ def compare(
     bootstrap_seed: int = BOOTSTRAP_SEED,
     workers: int = 1,
     parameters=None,
+    equal_spend: bool = False,
 ) -> ComparisonResult:
     """Run every arm on the same seeds and compare them with the reference.
 
@@ -149,6 +189,8 @@ def compare(
     parameters : ``"calibrated"``, a calibration folder or ParameterSets, optional
         draw parameter uncertainty as well as seeds: replicate r of every arm runs at the
         calibration's plausible set ``r mod K`` (:mod:`hssim.runs.parameter_sets`)
+    equal_spend : bool  cap every responding arm of replicate r at the least any of them
+        spends on r uncapped (:func:`equal_spend_caps`; a first pass of runs)
 
     Returns
     -------
@@ -158,7 +200,7 @@ def compare(
     ------
     hssim.errors.UserError  for a bad arm, override or setting, before any run.
     """
-    p = plan(arms, replicates, base_seed, reference, overrides, early_vs_late, parameters)
+    p = plan(arms, replicates, base_seed, reference, overrides, early_vs_late, parameters, equal_spend)
     return execute(p, run_dir=run_dir, progress=progress, n_boot=n_boot, bootstrap_seed=bootstrap_seed,
                    workers=workers)
 
@@ -208,6 +250,7 @@ def resume(run_dir: str | os.PathLike, progress: ProgressFn | None = None, repli
         progress=progress,
         run_dir=run_dir,
         parameters=stored_sets(spec, run_dir),
+        equal_spend=bool(spec.get("equal_spend", False)),
         **kwargs,
     )
 

@@ -402,25 +402,29 @@ def np_sum(a):
 
 
 @nb.njit(cache=True)
-def available(accounts, pool_quota, sector, open_pool, earmark, k):
+def available(accounts, pool_quota, sector, open_pool, earmark, k, cap_left):
     """Money programme ``k`` of ``sector`` can spend now: the money earmarked to it
     (released reserve, appeal funds), its sector's account and the pool (all of it when
-    ``open_pool``, else up to the sector's quota). ``accounts`` float64[S + 1] (the last
-    is the pool), ``pool_quota`` float64[S], ``earmark`` float64[K]."""
+    ``open_pool``, else up to the sector's quota), and never more than what is left under
+    the response's spending cap. ``accounts`` float64[S + 1] (the last is the pool),
+    ``pool_quota`` float64[S], ``earmark`` float64[K], ``cap_left`` float64[1] (``inf``:
+    no cap)."""
     pool = accounts[accounts.size - 1]
     if not open_pool and not pool < pool_quota[sector]:
         pool = pool_quota[sector]
-    return earmark[k] + accounts[sector] + pool
+    money = earmark[k] + accounts[sector] + pool
+    return money if money < cap_left[0] else cap_left[0]  # noqa: FURB136 - min(money, cap)
 
 
 @nb.njit(cache=True)
-def pay(accounts, pool_quota, sector, amount, open_pool, earmark, k):
+def pay(accounts, pool_quota, sector, amount, open_pool, earmark, k, cap_left):
     """Take ``amount`` from programme ``k``'s earmarked money, then its sector's account,
-    then the pool; False (and nothing taken) if it is not there. (Python's ``min``/``max``
-    tie rules, written out.) Earmarked money goes first: it is for this programme only
-    and lapses when unspent."""
-    if amount > available(accounts, pool_quota, sector, open_pool, earmark, k) + 1e-9:
+    then the pool, and count it against the spending cap; False (and nothing taken) if it
+    is not there. (Python's ``min``/``max`` tie rules, written out.) Earmarked money goes
+    first: it is for this programme only and lapses when unspent."""
+    if amount > available(accounts, pool_quota, sector, open_pool, earmark, k, cap_left) + 1e-9:
         return False
+    cap_left[0] -= amount
     if earmark[k] > 0.0:
         from_earmark = earmark[k] if earmark[k] < amount else amount  # noqa: FURB136 - min(amount, earmark)
         earmark[k] -= from_earmark
@@ -436,7 +440,7 @@ def pay(accounts, pool_quota, sector, amount, open_pool, earmark, k):
 
 
 @nb.njit(cache=True)
-def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_at, end_at, fixed_cost, scale,
+def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, active, start_at, end_at, fixed_cost, scale,
              activation_id, activation_cost, cost_m, fixed_status, left, ever, priority, members, location, district,
              herd, base, per_member, per_tlu, by_district, last_month, capacity_carry, cap_d, min_cost, once,
              first_left, registry_rows, registry_start, registry_p, key_registry, key_selection, assisted, cost_d,
@@ -461,6 +465,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
     ti : int  tick
     accounts : float64[S + 1], pool_quota : float64[S]  updated
     earmark : float64[K]  money only programme k may spend, spent first (updated)
+    cap_left : float64[1]  what the response may still spend under its cap (``inf``: no cap; updated)
     sector : int64[K]  each programme's sector
     enabled : bool[K]
     active : bool[K, D]  where each programme delivers; a cancelled start is removed
@@ -517,7 +522,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
         for d in range(D):
             if start_at[k, d] != ti:
                 continue
-            if fixed_cost[k] > 0.0 and not pay(accounts, pool_quota, s, fixed_cost[k], anywhere, earmark, k):
+            if fixed_cost[k] > 0.0 and not pay(accounts, pool_quota, s, fixed_cost[k], anywhere, earmark, k, cap_left):
                 fixed_status[k, d] = 2
                 active[k, d] = False
                 end_at[k, d] = ti  # idle again: a later signal can re-activate
@@ -538,7 +543,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
         for j in range(ck.size):
             cost[j] = unit_cost(k, ck[j], left[k, ck[j]], base, per_member, per_tlu, by_district, last_month, members,
                                 herd, district)
-        if np_sum(cost) > available(accounts, pool_quota, s, anywhere, earmark, k):
+        if np_sum(cost) > available(accounts, pool_quota, s, anywhere, earmark, k, cap_left):
             # continuing beneficiaries first (commitments), best first while money lasts
             keys = np.empty(ck.size, np.uint64)
             for j in range(ck.size):
@@ -554,7 +559,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
             no_cap = np.empty(D, np.int64)
             no_cap[:] = np.iinfo(np.int64).max // 4
             keep, _ = select_in_order(ranked, location, cost, no_cap, np.int64(-1),
-                                      available(accounts, pool_quota, s, anywhere, earmark, k))
+                                      available(accounts, pool_quota, s, anywhere, earmark, k, cap_left))
             kept = 0
             for j in range(ranked.size):
                 if keep[j]:
@@ -566,7 +571,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
                     counts[k, location[ranked[j]]] -= 1
             ck = ranked[:kept]
             cost = cost[:kept]
-        if not pay(accounts, pool_quota, s, np_sum(cost), anywhere, earmark, k):  # pragma: no cover - kept within the money
+        if not pay(accounts, pool_quota, s, np_sum(cost), anywhere, earmark, k, cap_left):  # pragma: no cover - kept within the money
             raise RuntimeError("the response tried to spend money it does not have")
         hi[k] = serve(k, ck, cost, location, assisted, served, hi[k], cost_d, served_d)
     # enrolment: a first round on each sector's money (and its quota of the pool), then
@@ -583,7 +588,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
             if not delivering[k] or not capacity_carry[k] >= 1.0:
                 continue
             s = sector[k]
-            money = available(accounts, pool_quota, s, open_pool, earmark, k)
+            money = available(accounts, pool_quota, s, open_pool, earmark, k, cap_left)
             if money <= 0.0 or min_cost[k] > money:  # not even the cheapest household
                 continue
             capacity = int(np.floor(capacity_carry[k]))
@@ -600,7 +605,7 @@ def allocate(ti, accounts, pool_quota, earmark, sector, enabled, active, start_a
             new, cost, spent = enrol_in_order(new, cost, location, cap_d[k], counts[k], capacity, money, first_left[k],
                                               left[k], ever[k])
             capacity_carry[k] -= new.size
-            if not pay(accounts, pool_quota, s, spent, open_pool, earmark, k):  # pragma: no cover - kept within the money
+            if not pay(accounts, pool_quota, s, spent, open_pool, earmark, k, cap_left):  # pragma: no cover - kept within the money
                 raise RuntimeError("the response tried to spend money it does not have")
             hi[k] = serve(k, new, cost, location, assisted, served, hi[k], cost_d, served_d)
     # fixed-length enrolments count down after this month's delivery (not before: the

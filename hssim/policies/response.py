@@ -41,7 +41,8 @@ Unspent money carries over (a reserve builds up in quiet months).
 Beyond the budget, a contingency reserve released by the drought trigger and appeals
 funded in part bring money earmarked to the programmes they finance (see
 :class:`~hssim.policies.schema.FinanceConfig`); a programme spends its earmarked money
-first. Nothing is ever spent that is not in an account: an intervention pays from its
+first. With ``spend_cap_usd`` nothing is paid once the response has spent that much over
+the horizon (equal-spend comparisons). Nothing is ever spent that is not in an account: an intervention pays from its
 sector's account, then from the pool; a set-up (fixed) cost that cannot be paid
 cancels the activation; continuing beneficiaries are paid first, by priority, and
 those that cannot be paid leave the programme; new households are enrolled in
@@ -247,6 +248,7 @@ class Response(Module):
         self._tranches: list[list[list]] = [[] for _ in range(K)]  # [amount, expires_tick, source]
         self._appeals: list[tuple] = []  # (due_tick, k, amount sim-USD, expires_tick)
         self.reserve_left = 0.0  # sim-USD of this year's contingency reserve not yet released
+        self.spent_usd = 0.0  # real USD spent so far (deliveries, set-ups, coordination)
         self._people_stats = None
         self.served_idx = [np.zeros(0, np.int64) for _ in range(K)]
         self.served_by_location = np.zeros((K, D), np.int64)
@@ -390,7 +392,7 @@ class Response(Module):
         # money and places of every programme: set-up, continuing, enrolment rounds, delivery
         earmark_before = self.earmark.copy()
         served, lo, hi = allocate(
-            ti, self.accounts, self.pool_quota, self.earmark, self.sector, self.enabled, active, self.start_at, self.end_at,
+            ti, self.accounts, self.pool_quota, self.earmark, self._cap_left(m), self.sector, self.enabled, active, self.start_at, self.end_at,
             self.fixed_cost, self.scale, self.activation_id, self.activation_cost, self.cost[m], fixed_status,
             self.left, self.ever, self.priority, hh.members, hh.location, hh.district, hh.herd_tlu,
             base, per_member, per_tlu, self._by_district, last_month, self.capacity_carry, cap_d, min_cost, self.once,
@@ -415,6 +417,7 @@ class Response(Module):
         act = self.activation_id[booked]  # distinct activations
         self.activation_cost[act[act >= 0]] += real[act >= 0]
         ds.cost_usd[:] = self.cost[m].sum(axis=0)
+        self.spent_usd += float(self.cost[m].sum() + self.overhead_usd[m])
         self.acc[:] = 0
         assistance_sums(hh.assisted, self.household_bits, self.need_bits, self.kind_of_bit, self.n_kinds, hh.ipc_phase, hh.members, hh.district,
                         hh.female_head, hh.marginalised, hh.poorest_quintile, hh.livelihood, hh.displaced, self.acc)
@@ -431,12 +434,22 @@ class Response(Module):
         share = 1.0 if full else rng.uniform(key, 0, 1)
         real = p.budget_usd_per_year * share / 12.0
         overhead = self.c * p.coordination_overhead_frac * real
+        if p.spend_cap_usd > 0.0:  # coordination is spending too: it stops at the cap
+            overhead = min(overhead, max(0.0, p.spend_cap_usd - self.spent_usd))
         self.disbursed_usd[m] += real
         self.overhead_usd[m] += overhead
         net = (real - overhead) * self.scale
         self.accounts[POOL] += self.c * net
         for s, name in enumerate(SECTORS):
             self.accounts[s] += (1.0 - self.c) * net * p.sector_budget_shares[name]
+
+    def _cap_left(self, m: int) -> np.ndarray:
+        """float64[1] sim-USD the response may still spend this month under
+        ``spend_cap_usd`` (this month's coordination counted), ``inf`` without a cap."""
+        cap = self.policy.spend_cap_usd
+        if cap <= 0.0:
+            return np.array([np.inf])
+        return np.array([max(0.0, cap - self.spent_usd - self.overhead_usd[m]) * self.scale])
 
     # -- money beyond the budget: the contingency reserve and appeals -----------------------
     def _renew_reserve(self, m: int) -> None:

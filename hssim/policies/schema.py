@@ -196,6 +196,8 @@ class PolicyConfig:
     budget_reliability: float = fr(
         1.0, 0.0, 1.0, "commitment: chance a year's budget arrives in full (else a uniform share of it arrives)"
     )
+    spend_cap_usd: float = fr(0.0, 0.0, 1e15, "most the response may spend over the horizon, budget, reserve and "
+                                               "appeal money together (USD); 0 = no cap (equal-spend comparisons)")
     capacity: float = fr(1.0, 0.0, 1000.0, "capacity: multiplier on every intervention's delivery throughput")
     consultation: float = fr(0.0, 0.0, 1.0, "consultation: share of the targeting-accuracy gap (1 - accuracy) closed")
     sector_budget_shares: dict[str, float] = field(

@@ -175,6 +175,10 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
         ("districts", _e(", ".join(meta.get("districts", [])) or "n/a")),
         ("common overrides", _e(" ".join(meta.get("overrides", [])) or "(none)")),
         ("parameters", _e(_parameter_text(meta.get("parameter_sets")))),
+        ("money", _e("equal spend: every responding arm capped, per replicate, at the least any of them spent "
+                     "uncapped (" + ", ".join(f"USD {c:,.0f}" for c in (meta.get("equal_spend") or {}).get("caps_usd", [])[:5])
+                     + (" ..." if len((meta.get("equal_spend") or {}).get("caps_usd", [])) > 5 else "") + ")")
+         if meta.get("equal_spend") else "as each arm spends it (results per dollar in the decision summary)"),
     ]
     parts.append(_table(["", ""], [[_e(k), v] for k, v in facts]))
 

@@ -76,14 +76,15 @@ def test_group_sums_equal_einsum():
 
 
 # ------------------------------------------------------------------ money
-def _available_ref(accounts, quota, s, open_pool, earmark, k):
+def _available_ref(accounts, quota, s, open_pool, earmark, k, cap):
     pool = accounts[-1] if open_pool else min(quota[s], accounts[-1])
-    return float(earmark[k] + accounts[s] + pool)
+    return float(min(earmark[k] + accounts[s] + pool, cap[0]))
 
 
-def _pay_ref(accounts, quota, s, amount, open_pool, earmark, k):
-    if amount > _available_ref(accounts, quota, s, open_pool, earmark, k) + 1e-9:
+def _pay_ref(accounts, quota, s, amount, open_pool, earmark, k, cap):
+    if amount > _available_ref(accounts, quota, s, open_pool, earmark, k, cap) + 1e-9:
         return False
+    cap[0] -= amount
     mine = min(amount, earmark[k])  # the programme's earmarked money first
     earmark[k] -= mine
     amount -= mine
@@ -100,15 +101,18 @@ def test_pay_and_available_follow_the_python_rules():
         accounts = RNG.choice([0.0, 1.0, 2.5, 100.0], 5) * RNG.random(5).round(1)
         quota = RNG.choice([0.0, 0.5, 3.0], 4)
         earmark = RNG.choice([0.0, 0.0, 0.4, 3.0], 3)
-        a2, q2, e2 = accounts.copy(), quota.copy(), earmark.copy()
+        cap = np.array([float(RNG.choice([np.inf, np.inf, 0.5, 4.0]))])
+        a2, q2, e2, c2 = accounts.copy(), quota.copy(), earmark.copy(), cap.copy()
         s = int(RNG.integers(0, 4))
         k = int(RNG.integers(0, 3))
         open_pool = bool(RNG.integers(0, 2))
         amount = float(RNG.choice([0.0, 0.7, 2.5, 50.0, 1e9]))
-        assert available(accounts, quota, s, open_pool, earmark, k) == _available_ref(a2, q2, s, open_pool, e2, k)
-        assert pay(accounts, quota, s, amount, open_pool, earmark, k) == _pay_ref(a2, q2, s, amount, open_pool, e2, k)
+        assert available(accounts, quota, s, open_pool, earmark, k, cap) == _available_ref(a2, q2, s, open_pool, e2, k,
+                                                                                           c2)
+        assert pay(accounts, quota, s, amount, open_pool, earmark, k, cap) == _pay_ref(a2, q2, s, amount, open_pool,
+                                                                                       e2, k, c2)
         assert accounts.tobytes() == a2.tobytes() and quota.tobytes() == q2.tobytes()
-        assert earmark.tobytes() == e2.tobytes()
+        assert earmark.tobytes() == e2.tobytes() and cap.tobytes() == c2.tobytes()
 
 
 # ------------------------------------------------------------------ registry, enrolment, delivery
