@@ -345,7 +345,7 @@ def test_html_report_is_self_contained_and_escapes_labels(tmp_path):
     out = save_comparison(res, tmp_path / "cmp", dpi=40)
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(["runs.csv", "differences.csv", "costs.csv", "cost_breakdown.csv",
-                            "cost_effectiveness.csv", "per_dollar.csv", "early_vs_late.csv",
+                            "cost_effectiveness.csv", "per_dollar.csv", "avoided_losses.csv", "early_vs_late.csv",
                             "compare_decision.png", "compare_differences.png",
                             "compare_costs.png", "compare_cost_effectiveness.png", "report.html", "comparison.json"])
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -471,3 +471,34 @@ def test_equal_spend_arms_spend_the_same_to_within_a_tranche(tmp_path):
     with pytest.raises(hssim.ConfigError, match="equal_spend"):
         compare({"a": ["policy=none"], "b": ["policy=none", "households.wage_usd_per_day=3"]}, replicates=2, overrides=SMALL,
                 equal_spend=True)
+
+
+def test_avoided_losses_are_counted_discounted_component_by_component():
+    """The benefit counts what anticipatory-action studies count (food gap avoided, assets
+    and livestock kept, need averted at its response cost), each month discounted, and a
+    programme with no effect adds no benefit."""
+    res = compare(["none", "reactive_integrated"], replicates=2, overrides=SMALL, n_boot=100)
+    wide = res.runs.pivot_table(index=["arm", "replicate"], columns="outcome", values="value")
+    al = res.avoided_losses.set_index("component")
+    want = {"food_gap_avoided_usd": wide.loc["none", "food_gap_usd_pv"] - wide.loc["reactive_integrated", "food_gap_usd_pv"],
+            "assets_kept_usd": wide.loc["reactive_integrated", "assets_end_usd_pv"] - wide.loc["none", "assets_end_usd_pv"],
+            "need_averted_usd": wide.loc["none", "need_usd_pv"] - wide.loc["reactive_integrated", "need_usd_pv"]}
+    for k, v in want.items():
+        assert al.loc[k, "mean"] == pytest.approx(v.mean(), rel=1e-9)
+    assert al.loc["total_usd", "mean"] == pytest.approx(sum(v.mean() for v in want.values()), rel=1e-9)
+    # discounting: at a zero rate the discounted food gap is the food gap
+    flat = compare(["none", "reactive_integrated"], replicates=2, overrides=[*SMALL, "valuation.discount_rate_per_year=0"],
+                   n_boot=100)
+    w0 = flat.runs.pivot_table(index=["arm", "replicate"], columns="outcome", values="value")
+    np.testing.assert_allclose(w0["food_gap_usd_pv"], w0["food_gap_usd"], rtol=1e-9)
+    np.testing.assert_allclose(w0.loc["reactive_integrated", "cost_usd_pv"], w0.loc["reactive_integrated", "cost_usd_total"],
+                               rtol=1e-9)
+    assert (wide["food_gap_usd_pv"] < wide["food_gap_usd"]).all()  # 5% a year makes later losses worth less
+    # the BCR divides the discounted total by the discounted extra cost
+    bcr = res.cost_effectiveness.set_index(["arm", "metric"]).loc[("reactive_integrated", "benefit_cost_ratio")]
+    assert bcr["numerator_mean"] == pytest.approx(al.loc["total_usd", "mean"], rel=1e-9)
+    # an arm identical to the reference avoids nothing
+    same = compare({"a": ["policy=none"], "b": ["policy=none", "valuation.response_cost_usd_per_person_month=8"]},
+                   replicates=2, overrides=SMALL, n_boot=100)
+    assert (same.avoided_losses.set_index("component").loc[["food_gap_avoided_usd", "assets_kept_usd",
+                                                            "need_averted_usd", "total_usd"], "mean"] == 0).all()

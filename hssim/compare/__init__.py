@@ -33,8 +33,15 @@ replicates resampled in pairs with ``numpy.random.default_rng(bootstrap_seed)``)
     incremental_cost_r = cost_a,r - cost_ref,r
     cost per death averted = mean(incremental_cost) / mean(deaths_ref - deaths_a)
     cost per IPC3+ person-month averted = likewise with ipc3plus_person_months
-    benefit_r = (food_gap_usd_ref,r - food_gap_usd_a,r) + (assets_end_usd_a,r - assets_end_usd_ref,r)
-    benefit-cost ratio (BCR) = mean(benefit) / mean(incremental_cost)
+    benefit_r = (food_gap_pv_ref,r - food_gap_pv_a,r) + (assets_end_pv_a,r - assets_end_pv_ref,r)
+                + (need_pv_ref,r - need_pv_a,r)
+    benefit-cost ratio (BCR) = mean(benefit) / mean(discounted incremental_cost)
+
+with every month discounted at ``valuation.discount_rate_per_year`` and need valued at
+``valuation.response_cost_usd_per_person_month`` per IPC3+ person-month, the way
+anticipatory-action cost-benefit studies count avoided losses (the food gap avoided,
+assets and livestock kept, the later humanitarian response avoided);
+:func:`~hssim.compare.tables.avoided_losses` gives the components.
 
 Per dollar (what a planner reads first; :func:`~hssim.compare.tables.per_dollar`)::
 
@@ -112,6 +119,7 @@ from .tables import (  # noqa: F401
     early_vs_late,
     paired_differences,
     per_dollar,
+    avoided_losses,
 )
 
 __all__ = [
@@ -129,6 +137,7 @@ __all__ = [
     "cost_summary",
     "cost_effectiveness",
     "per_dollar",
+    "avoided_losses",
     "early_vs_late",
     "default_pairs",
     "count_scale",

@@ -5,6 +5,11 @@ described here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
 from .. import outcomes as catalogue
 from ..outcomes import KEY_OUTCOMES, RESPONSE_OUTCOMES, RUN_OUTCOMES, SCALE  # noqa: F401
 
@@ -21,10 +26,16 @@ NON_OUTCOMES: frozenset[str] = frozenset({SCALE})
 #: summary entries that are 0 when a run does not have them (no response spends nothing)
 ZERO_IF_MISSING: tuple[str, ...] = ("cost_usd_total", "cost_in_vain_usd")
 #: outcomes where more is better (every other outcome: less is better)
-HIGHER_IS_BETTER: frozenset[str] = frozenset(n for n, o in catalogue.CATALOGUE.items() if o.better == "higher")
+HIGHER_IS_BETTER: frozenset[str] = frozenset(
+    [*(n for n, o in catalogue.CATALOGUE.items() if o.better == "higher"), "assets_end_usd_pv"])
 #: descriptions of what the comparison derives from the outcomes
 EXTRA_DESCRIPTIONS: dict[str, str] = {
-    "benefit_usd": "avoided losses: food gap avoided + productive assets kept, USD",
+    "benefit_usd": "avoided losses, discounted: food gap avoided + productive assets and livestock kept + "
+                   "humanitarian need averted at its response cost, USD",
+    "food_gap_usd_pv": "value of the food consumption gap, discounted to the start, USD",
+    "need_usd_pv": "person-months in IPC3+ at the cost of answering them, discounted, USD",
+    "assets_end_usd_pv": "productive assets and livestock at the end, discounted, USD",
+    "cost_usd_pv": "the response's spending, discounted, USD",
     SHARE_MONTHS: "mean share of people in IPC-like phase 3 or worse x months (share-months)",
 }
 
@@ -34,7 +45,7 @@ def describe_outcome(name: str) -> str:
 
 
 def higher_is_better(name: str) -> bool:
-    return catalogue.higher_is_better(name)
+    return name == "assets_end_usd_pv" or catalogue.higher_is_better(name)
 
 
 def run_outcomes(results) -> dict[str, float]:
@@ -50,7 +61,58 @@ def run_outcomes(results) -> dict[str, float]:
     months = (getattr(results, "config", None) or {}).get("months")
     if "ipc3plus_frac_mean" in out and months:
         out[SHARE_MONTHS] = out["ipc3plus_frac_mean"] * float(months)
+    out.update(valuation_outcomes(results))
     return out
+
+
+#: the discounted quantities avoided losses are counted from (:func:`valuation_outcomes`)
+PV_OUTCOMES: tuple[str, ...] = ("food_gap_usd_pv", "need_usd_pv", "assets_end_usd_pv", "cost_usd_pv")
+
+
+def valuation_outcomes(results) -> dict[str, float]:
+    """What a run's losses and spending are worth at the start of the horizon (real USD),
+    with the run's ``valuation`` (:class:`hssim.config.schema.ValuationConfig`): each
+    month's value discounted by ``(1 + rate) ** -((m + 0.5) / 12)``, the end-of-horizon
+    assets by ``(1 + rate) ** -(M / 12)``.
+
+    - ``food_gap_usd_pv``: the food not eaten, at the normal cereal price;
+    - ``need_usd_pv``: person-months in IPC phase 3+ at ``response_cost_usd_per_person_month``
+      (what answering that need costs: the humanitarian response a later crisis calls for);
+    - ``assets_end_usd_pv``: productive assets and livestock held at the end;
+    - ``cost_usd_pv``: the response's spending, month by month (0 without a response).
+
+    Empty for a run without its raw sums (nothing to discount month by month).
+    """
+    r = catalogue.OutcomeInputs.of(results)
+    cfg = getattr(results, "config", None) or {}
+    if r.region is None or r.settings is None or "gap_people_milli" not in r.region:
+        return {}
+    val = cfg.get("valuation") or {}
+    rate = float(val.get("discount_rate_per_year", 0.05))
+    unit = float(val.get("response_cost_usd_per_person_month", 8.0))
+    try:
+        real = catalogue.value(results, SCALE)  # real households per simulated one
+    except (KeyError, ValueError):
+        return {}
+    months = len(r.region["people"])
+    disc = (1.0 + rate) ** (-(np.arange(months) + 0.5) / 12.0)
+    s = r.settings
+    need_kg = s.kcal_per_person_day * s.days_per_month / s.kcal_per_kg  # kg of cereal per person-month
+    food_gap = r.region["gap_people_milli"] / 1000.0 * need_kg * s.food_price_usd_per_kg * real
+    need = r.region["people_ipc3plus"] * real * unit
+    cost = np.zeros(months)
+    costs = r.tables.get("costs") if isinstance(r.tables, Mapping) else None
+    if isinstance(costs, pd.DataFrame) and len(costs):
+        by_month = costs.groupby("month")["cost_usd"].sum()
+        idx = by_month.index.to_numpy(np.int64) - 1
+        ok = (idx >= 0) & (idx < months)
+        cost[idx[ok]] = by_month.to_numpy(np.float64)[ok]
+    return {
+        "food_gap_usd_pv": float((food_gap * disc).sum()),
+        "need_usd_pv": float((need * disc).sum()),
+        "assets_end_usd_pv": float(r.region["assets_usd"][-1] * real * (1.0 + rate) ** (-months / 12.0)),
+        "cost_usd_pv": float((cost * disc).sum()),
+    }
 
 
 #: the run's cost table summed over months and districts (:func:`hssim.outcomes.programme_costs`)

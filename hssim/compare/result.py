@@ -27,6 +27,7 @@ from .tables import (
     early_vs_late,
     paired_differences,
     per_dollar,
+    avoided_losses,
 )
 from .wording import _count, _money, _signed
 
@@ -44,6 +45,7 @@ class ComparisonResult:
     costs : DataFrame  cost per arm (:func:`cost_summary`)
     cost_effectiveness : DataFrame  (:func:`cost_effectiveness`)
     per_dollar : DataFrame  outcomes averted per million USD of extra spend (:func:`per_dollar`)
+    avoided_losses : DataFrame  the benefit's components, discounted, with the BCR (:func:`avoided_losses`)
     early_vs_late : DataFrame  (:func:`early_vs_late`)
     cost_breakdown : DataFrame  mean cost by arm and intervention (empty without cost tables)
     cost_runs : DataFrame  per run: ``arm, replicate, intervention, kind, sector, cost_usd,
@@ -64,6 +66,7 @@ class ComparisonResult:
     reference: str
     meta: dict[str, Any] = field(default_factory=dict)
     per_dollar: pd.DataFrame = field(default_factory=pd.DataFrame)
+    avoided_losses: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_runs(
@@ -124,6 +127,7 @@ class ComparisonResult:
             reference=ref,
             meta=meta,
             per_dollar=per_dollar(runs, ref, order),
+            avoided_losses=avoided_losses(runs, ref, order),
         )
 
     # -- views ---------------------------------------------------------------------------
@@ -175,8 +179,12 @@ class ComparisonResult:
                     "cost_per_<x>_averted": "mean incremental cost / mean <x> averted (ratio of means); "
                                             "95% percentile paired bootstrap; null with note 'not averted' "
                                             "when nothing is averted on average",
-                    "benefit_usd": "(food_gap_usd_ref - food_gap_usd_arm) + (assets_end_usd_arm - assets_end_usd_ref)",
-                    "benefit_cost_ratio": "mean benefit_usd / mean incremental cost",
+                    "benefit_usd": "avoided losses, discounted to the start of the horizon: (food_gap_usd_pv_ref - "
+                                   "food_gap_usd_pv_arm) + (assets_end_usd_pv_arm - assets_end_usd_pv_ref) + "
+                                   "(need_usd_pv_ref - need_usd_pv_arm); need = IPC3+ person-months at "
+                                   "valuation.response_cost_usd_per_person_month (runs without the discounted "
+                                   "outcomes: the undiscounted food gap and assets)",
+                    "benefit_cost_ratio": "mean benefit_usd / mean discounted incremental cost",
                     "<x>_averted_per_musd": "mean <x> averted (real population) / mean extra spend over the "
                                             "reference in millions of USD; 95% percentile paired bootstrap",
                     "undefined ratio": "null with the reason in 'note' when the 95% interval of its denominator "
@@ -189,6 +197,7 @@ class ComparisonResult:
                 "cost_breakdown": self.cost_breakdown.to_dict(orient="records"),
                 "cost_effectiveness": self.cost_effectiveness.to_dict(orient="records"),
                 "per_dollar": self.per_dollar.to_dict(orient="records"),
+                "avoided_losses": self.avoided_losses.to_dict(orient="records"),
                 "early_vs_late": self.early_vs_late.to_dict(orient="records"),
                 "triggers": self.trigger_table().to_dict(orient="records"),
             }
@@ -196,7 +205,7 @@ class ComparisonResult:
 
     def save(self, path: str | os.PathLike, extras: Mapping[str, Any] | None = None) -> Path:
         """Write ``runs.csv``, ``differences.csv``, ``costs.csv``, ``cost_breakdown.csv``,
-        ``cost_effectiveness.csv``, ``per_dollar.csv``, ``early_vs_late.csv`` and ``comparison.json`` into
+        ``cost_effectiveness.csv``, ``per_dollar.csv``, ``avoided_losses.csv``, ``early_vs_late.csv`` and ``comparison.json`` into
         the folder ``path`` (created if needed); the figures and ``report.html`` come
         from the report layer (:func:`hssim.report.html.save_comparison` writes them
         through ``extras``: file name -> ``write(temporary_path)``). Each file is written
@@ -214,6 +223,7 @@ class ComparisonResult:
             ("cost_breakdown.csv", self.cost_breakdown),
             ("cost_effectiveness.csv", self.cost_effectiveness),
             ("per_dollar.csv", self.per_dollar),
+            ("avoided_losses.csv", self.avoided_losses),
             ("early_vs_late.csv", self.early_vs_late),
         ):
             atomic_write(out / name, lambda p, f=frame: f.to_csv(p, index=False))

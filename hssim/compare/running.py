@@ -104,6 +104,8 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
         "months": int(first.months),
         "spinup_months": int(first.spinup_months),
         "households": int(first.population.households),
+        "discount_rate_per_year": float(first.valuation.discount_rate_per_year),
+        "response_cost_usd_per_person_month": float(first.valuation.response_cost_usd_per_person_month),
         "districts": list(p.scenario.names) if p.scenario is not None else [],
         "config_fingerprints": {a: _fingerprint(to_dict(dataclasses.replace(c, seed=0))) for a, c in p.configs.items()},
         "parameter_sets": None if p.parameter_sets is None else {

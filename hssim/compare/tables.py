@@ -156,13 +156,92 @@ def _extra_cost(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
     return _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
 
 
-def _benefit(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
-    """Per replicate: (food_gap_ref - food_gap_arm) + (assets_arm - assets_ref), USD
-    (NaN where a run lacks either)."""
+#: avoided losses the way anticipatory-action studies count them: component -> (discounted
+#: outcome, +1 when more of it is a gain, -1 when less is)
+BENEFIT_COMPONENTS: dict[str, tuple[str, int]] = {
+    "food_gap_avoided_usd": ("food_gap_usd_pv", -1),
+    "assets_kept_usd": ("assets_end_usd_pv", +1),
+    "need_averted_usd": ("need_usd_pv", -1),
+}
+
+
+def _discounted(runs: pd.DataFrame) -> bool:
+    return bool((runs["outcome"] == "cost_usd_pv").any())
+
+
+def _benefit_parts(runs: pd.DataFrame, arm: str, reference: str) -> dict[str, pd.Series]:
+    """Per replicate, each component of the avoided losses of ``arm`` against ``reference``
+    (:data:`BENEFIT_COMPONENTS`, discounted; runs recorded without the discounted outcomes
+    fall back on the undiscounted food gap and assets)."""
+    parts = {}
+    if _discounted(runs):
+        for name, (outcome, sign) in BENEFIT_COMPONENTS.items():
+            w = _wide(runs, outcome)
+            if arm not in w.columns or reference not in w.columns:
+                return {}
+            parts[name] = sign * (w[arm] - w[reference])
+        return parts
     fg, assets = _wide(runs, "food_gap_usd"), _wide(runs, "assets_end_usd")
     if any(a not in w.columns for w in (fg, assets) for a in (arm, reference)):
+        return {}
+    return {"food_gap_avoided_usd": fg[reference] - fg[arm], "assets_kept_usd": assets[arm] - assets[reference]}
+
+
+def _benefit(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
+    """Per replicate: the avoided losses of ``arm`` against ``reference``, USD: the sum of
+    :func:`_benefit_parts` (NaN where a run lacks one)."""
+    parts = _benefit_parts(runs, arm, reference)
+    if not parts:
         return pd.Series(dtype=np.float64)
-    return (fg[reference] - fg[arm]) + (assets[arm] - assets[reference])
+    return sum(parts.values())
+
+
+def _bcr_cost(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
+    """The extra cost a benefit-cost ratio divides by: discounted like the benefit when the
+    runs recorded it, else as spent."""
+    if _discounted(runs):
+        return _per_replicate(runs, "cost_usd_pv", arm) - _per_replicate(runs, "cost_usd_pv", reference)
+    return _extra_cost(runs, arm, reference)
+
+
+def avoided_losses(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
+                   level: float = LEVEL) -> pd.DataFrame:
+    """Each arm's avoided losses against the reference, component by component, as
+    anticipatory-action cost-benefit studies count them: the food gap avoided, productive
+    assets and livestock kept, humanitarian need averted (IPC3+ person-months at the cost
+    of answering them), all discounted to the start of the horizon, their total, the
+    discounted extra cost, and the benefit-cost ratio (undefined when the extra cost's
+    interval includes zero).
+
+    Returns
+    -------
+    DataFrame  ``arm, component, mean, ci_low, ci_high, n, note``
+    """
+    rows = []
+    for arm in _arm_order(runs, arms):
+        if arm == reference:
+            continue
+        parts = _benefit_parts(runs, arm, reference)
+        if not parts:
+            continue
+        total = sum(parts.values())
+        cost = _bcr_cost(runs, arm, reference)
+        for name, x in [*parts.items(), ("total_usd", total), ("extra_cost_usd", cost)]:
+            st = paired_stats(x.to_numpy(np.float64), True, level)
+            rows.append({"arm": arm, "component": name, "mean": st["mean_diff"], "ci_low": st["ci_low"],
+                         "ci_high": st["ci_high"], "n": st["n"], "note": ""})
+        b, c = total.align(cost, join="inner")
+        ok = np.isfinite(b.to_numpy(np.float64)) & np.isfinite(c.to_numpy(np.float64))
+        zero, lo, hi = includes_zero(c.to_numpy(np.float64)[ok], level, spend=True)
+        if zero:
+            rows.append({"arm": arm, "component": "benefit_cost_ratio", "mean": math.nan, "ci_low": math.nan,
+                         "ci_high": math.nan, "n": int(ok.sum()),
+                         "note": f"undefined: the extra cost is not clearly positive (95% CI USD {lo:,.0f} to {hi:,.0f})"})
+        else:
+            r = _per_dollar_ratio(b.to_numpy(np.float64)[ok], c.to_numpy(np.float64)[ok], level)
+            rows.append({"arm": arm, "component": "benefit_cost_ratio", "mean": r["value"], "ci_low": r["ci_low"],
+                         "ci_high": r["ci_high"], "n": r["n"], "note": ""})
+    return pd.DataFrame(rows, columns=["arm", "component", "mean", "ci_low", "ci_high", "n", "note"])
 
 
 def cost_summary(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
@@ -241,7 +320,7 @@ def cost_effectiveness(runs: pd.DataFrame, reference: str, arms: Sequence[str] |
                 note = ""
             rows.append(_ce_row(arm, metric, r, note, "incremental_cost_usd", f"{outcome}_averted (real population)"))
         benefit = _benefit(runs, arm, reference)
-        num, den = benefit.align(inc, join="inner")
+        num, den = benefit.align(_bcr_cost(runs, arm, reference), join="inner")
         r = ratio_of_means(num.to_numpy(np.float64), den.to_numpy(np.float64), n_boot, seed, level, math.nan)
         zero, lo, hi = includes_zero(den.to_numpy(np.float64), level, spend=True)
         if r["n"] == 0:
@@ -392,11 +471,13 @@ def early_vs_late(runs: pd.DataFrame, pairs: Sequence[tuple[str, str]], referenc
                 continue
             st = paired_stats(e - lt, higher_is_better(outcome), level)
             rows.append(_evl_row(early, late, outcome, "difference", e.mean(), lt.mean(), st, ""))
-        cost_e = _per_replicate(runs, "cost_usd_total", early)
-        cost_l = _per_replicate(runs, "cost_usd_total", late)
+        # costs discounted like the benefits when the runs recorded them
+        cost_name = "cost_usd_pv" if _discounted(runs) else "cost_usd_total"
+        cost_e = _per_replicate(runs, cost_name, early)
+        cost_l = _per_replicate(runs, cost_name, late)
         ben_e, ben_l = _benefit(runs, early, reference), _benefit(runs, late, reference)
         frame = pd.concat({"ce": cost_e, "cl": cost_l, "be": ben_e, "bl": ben_l, "cr": _per_replicate(
-            runs, "cost_usd_total", reference)}, axis=1)
+            runs, cost_name, reference)}, axis=1)
         if not len(ben_e) or not len(ben_l):
             rows.append(_evl_row(early, late, "benefit_usd", "difference", math.nan, math.nan,
                                  paired_stats([]), "benefit not recorded (needs food_gap_usd and assets_end_usd)"))

@@ -41,6 +41,7 @@ __all__ = [
     "CouplingsConfig",
     "DisplacementConfig",
     "OutputConfig",
+    "ValuationConfig",
     "Config",
 ]
 
@@ -91,6 +92,20 @@ class ScenarioConfig:
 
 
 @dataclass(frozen=True)
+class ValuationConfig:
+    """How a comparison values what a response avoided, the way anticipatory-action
+    cost-benefit studies count it (``hssim.compare``): the food gap avoided, productive
+    assets and livestock kept, and humanitarian need averted valued at what answering it
+    costs, each month discounted to the start of the horizon, against the discounted
+    spending."""
+
+    discount_rate_per_year: float = fr(0.05, 0.0, 0.5, "annual discount rate of losses and spending (assumed)")
+    response_cost_usd_per_person_month: float = fr(
+        8.0, 0.0, 1e4, "cost of answering one person-month in IPC phase 3+ (the standard portfolio's cash ration, "
+                       "'the cost of a full ration at normal prices'; assumed)")
+
+
+@dataclass(frozen=True)
 class OutputConfig:
     figure: bool = True
     figure_dpi: int = fr(110, 30, 600, "figure resolution, dots per inch")
@@ -116,6 +131,7 @@ class Config:
         default_factory=dict, metadata={"doc": "the portfolio: name -> {kind, sector, targeting, ...}; order = priority for money"}
     )
     output: OutputConfig = field(default_factory=OutputConfig)
+    valuation: ValuationConfig = field(default_factory=ValuationConfig)
 
     def validate(self, path: str) -> None:
         if self.households.famine_gap_phase5 <= self.households.famine_gap_onset:
