@@ -75,7 +75,8 @@ same fingerprint, so an interrupted comparison continues where it stopped.
 Command line::
 
     hssim-compare [--arms a,b,c] [--arm LABEL:OVERRIDES] [--replicates R] [--reference NAME]
-                  [--early-vs-late EARLY:LATE] [--out DIR | --resume DIR] [--debug] [OVERRIDES...]
+                  [--early-vs-late EARLY:LATE] [--parameters calibrated|DIR] [--equal-spend]
+                  [--workers N] [--out DIR | --resume DIR] [--debug] [OVERRIDES...]
 
 The package, one module per job (each imports only those listed after it):
 the command line is :mod:`hssim.cli.compare` (the faces layer, above the report that
