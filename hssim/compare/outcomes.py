@@ -26,8 +26,10 @@ NON_OUTCOMES: frozenset[str] = frozenset({SCALE})
 #: summary entries that are 0 when a run does not have them (no response spends nothing)
 ZERO_IF_MISSING: tuple[str, ...] = ("cost_usd_total", "cost_in_vain_usd")
 #: outcomes where more is better (every other outcome: less is better)
+#: the comparison's own outcomes where more is better (:func:`valuation_outcomes`)
+_OWN_HIGHER_IS_BETTER = frozenset({"assets_end_usd_pv"})
 HIGHER_IS_BETTER: frozenset[str] = frozenset(
-    [*(n for n, o in catalogue.CATALOGUE.items() if o.better == "higher"), "assets_end_usd_pv"])
+    [*(n for n, o in catalogue.CATALOGUE.items() if o.better == "higher"), *_OWN_HIGHER_IS_BETTER])
 #: descriptions of what the comparison derives from the outcomes
 EXTRA_DESCRIPTIONS: dict[str, str] = {
     "benefit_usd": "avoided losses, discounted: food gap avoided + productive assets and livestock kept + "
@@ -45,7 +47,7 @@ def describe_outcome(name: str) -> str:
 
 
 def higher_is_better(name: str) -> bool:
-    return name == "assets_end_usd_pv" or catalogue.higher_is_better(name)
+    return name in _OWN_HIGHER_IS_BETTER or catalogue.higher_is_better(name)
 
 
 def run_outcomes(results) -> dict[str, float]:
@@ -63,10 +65,6 @@ def run_outcomes(results) -> dict[str, float]:
         out[SHARE_MONTHS] = out["ipc3plus_frac_mean"] * float(months)
     out.update(valuation_outcomes(results))
     return out
-
-
-#: the discounted quantities avoided losses are counted from (:func:`valuation_outcomes`)
-PV_OUTCOMES: tuple[str, ...] = ("food_gap_usd_pv", "need_usd_pv", "assets_end_usd_pv", "cost_usd_pv")
 
 
 def valuation_outcomes(results) -> dict[str, float]:

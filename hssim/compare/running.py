@@ -72,16 +72,7 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
         store.prepare()
         store.write_json("spec.json", p.spec())
     t0 = time.perf_counter()
-    jobs = []
-    for key in p.design.runs():
-        plain = to_dict(p.config(key.arm, key.replicate))
-        jobs.append(Job(key, plain, _fingerprint(plain)))
-    report = None
-    if progress is not None:
-        def report(k: int, total: int, job: Job, stored: bool) -> None:
-            progress(k, total, job.key.arm, job.key.replicate, stored)
-    done, counts = run_jobs(jobs, _evaluate, workers=workers, threads=THREADS_PER_WORKER, store=store,
-                            decode=_decode, progress=report)
+    done, counts = _run_plan(p, store, progress, workers)
     rows, cost_rows = [], []
     for key in p.design.runs():  # a fixed order, whatever order the runs finished in
         got = done[key]
@@ -124,34 +115,43 @@ def execute(p: ComparisonPlan, run_dir: str | os.PathLike | None = None, progres
     return ComparisonResult.from_runs(runs, p.arms, p.reference, cost_runs, p.pairs, meta, n_boot, bootstrap_seed)
 
 
+def _run_plan(p: ComparisonPlan, store: RunStore | None, progress: ProgressFn | None, workers: int,
+              arms=None, label: str = "") -> tuple[dict, dict]:
+    """Run (or read back from ``store``) every run of ``p``, or only those of ``arms``:
+    run key -> outcomes and costs, and the executed / stored counts. ``label`` prefixes
+    the arm in progress reports."""
+    from ..validate import to_dict
+
+    jobs = []
+    for key in p.design.runs():
+        if arms is not None and key.arm not in arms:
+            continue
+        plain = to_dict(p.config(key.arm, key.replicate))
+        jobs.append(Job(key, plain, _fingerprint(plain)))
+    report = None
+    if progress is not None:
+        def report(k: int, total: int, job: Job, stored: bool) -> None:
+            progress(k, total, label + job.key.arm, job.key.replicate, stored)
+    return run_jobs(jobs, _evaluate, workers=workers, threads=THREADS_PER_WORKER, store=store, decode=_decode,
+                    progress=report)
+
+
 def equal_spend_caps(p: ComparisonPlan, run_dir=None, progress: ProgressFn | None = None,
                      workers: int = 1) -> tuple[float, ...]:
     """Per replicate, the least any responding arm spends (``cost_usd_total``, USD) when
     run without a cap: the first pass of an equal-spend comparison (stored in
     ``run_dir/pilot/`` and read back on resume). Capped at it, every responding arm of
     the replicate spends the same to within a month's spending."""
-    from ..validate import to_dict
-
     pilot = dataclasses.replace(p, equal_spend=False, spend_caps=None)
     store = None
     if run_dir is not None:
         store = RunStore(Path(run_dir) / "pilot")
         store.prepare()
-    jobs = []
-    for key in pilot.design.runs():
-        if not pilot.configs[key.arm].policy.enabled:
-            continue  # no response: nothing to cap
-        plain = to_dict(pilot.config(key.arm, key.replicate))
-        jobs.append(Job(key, plain, _fingerprint(plain)))
-    report = None
-    if progress is not None:
-        def report(k: int, total: int, job: Job, stored: bool) -> None:
-            progress(k, total, f"uncapped pass: {job.key.arm}", job.key.replicate, stored)
-    done, _ = run_jobs(jobs, _evaluate, workers=workers, threads=THREADS_PER_WORKER, store=store, decode=_decode,
-                       progress=report)
+    responding = {a for a, c in pilot.configs.items() if c.policy.enabled}  # no response: nothing to cap
+    done, _ = _run_plan(pilot, store, progress, workers, arms=responding, label="uncapped pass: ")
     caps = []
     for r in range(p.replicates):
-        spent = [done[j.key]["outcomes"].get("cost_usd_total", 0.0) for j in jobs if j.key.replicate == r]
+        spent = [got["outcomes"].get("cost_usd_total", 0.0) for key, got in done.items() if key.replicate == r]
         # an arm that spent nothing caps the others at (next to) nothing: a cap of 0 would mean none
         caps.append(max(float(min(spent)), 1e-6))
     return tuple(caps)

@@ -151,9 +151,10 @@ def _per_replicate(runs: pd.DataFrame, outcome: str, arm: str) -> pd.Series:
     return w[arm] if arm in w.columns else pd.Series(dtype=np.float64)
 
 
-def _extra_cost(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
-    """Per replicate: the arm's cost minus the reference's, USD."""
-    return _per_replicate(runs, "cost_usd_total", arm) - _per_replicate(runs, "cost_usd_total", reference)
+def _extra_cost(runs: pd.DataFrame, arm: str, reference: str, cost: str = "cost_usd_total") -> pd.Series:
+    """Per replicate: the arm's cost minus the reference's, USD (``cost``: the outcome
+    that holds it, as spent or discounted)."""
+    return _per_replicate(runs, cost, arm) - _per_replicate(runs, cost, reference)
 
 
 #: avoided losses the way anticipatory-action studies count them: component -> (discounted
@@ -199,9 +200,7 @@ def _benefit(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
 def _bcr_cost(runs: pd.DataFrame, arm: str, reference: str) -> pd.Series:
     """The extra cost a benefit-cost ratio divides by: discounted like the benefit when the
     runs recorded it, else as spent."""
-    if _discounted(runs):
-        return _per_replicate(runs, "cost_usd_pv", arm) - _per_replicate(runs, "cost_usd_pv", reference)
-    return _extra_cost(runs, arm, reference)
+    return _extra_cost(runs, arm, reference, "cost_usd_pv" if _discounted(runs) else "cost_usd_total")
 
 
 def avoided_losses(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,
@@ -209,13 +208,13 @@ def avoided_losses(runs: pd.DataFrame, reference: str, arms: Sequence[str] | Non
     """Each arm's avoided losses against the reference, component by component, as
     anticipatory-action cost-benefit studies count them: the food gap avoided, productive
     assets and livestock kept, humanitarian need averted (IPC3+ person-months at the cost
-    of answering them), all discounted to the start of the horizon, their total, the
-    discounted extra cost, and the benefit-cost ratio (undefined when the extra cost's
-    interval includes zero).
+    of answering them), all discounted to the start of the horizon, their total and the
+    discounted extra cost (their ratio is the ``benefit_cost_ratio`` of
+    :func:`cost_effectiveness`).
 
     Returns
     -------
-    DataFrame  ``arm, component, mean, ci_low, ci_high, n, note``
+    DataFrame  ``arm, component, mean, ci_low, ci_high, n``
     """
     rows = []
     for arm in _arm_order(runs, arms):
@@ -229,19 +228,8 @@ def avoided_losses(runs: pd.DataFrame, reference: str, arms: Sequence[str] | Non
         for name, x in [*parts.items(), ("total_usd", total), ("extra_cost_usd", cost)]:
             st = paired_stats(x.to_numpy(np.float64), True, level)
             rows.append({"arm": arm, "component": name, "mean": st["mean_diff"], "ci_low": st["ci_low"],
-                         "ci_high": st["ci_high"], "n": st["n"], "note": ""})
-        b, c = total.align(cost, join="inner")
-        ok = np.isfinite(b.to_numpy(np.float64)) & np.isfinite(c.to_numpy(np.float64))
-        zero, lo, hi = includes_zero(c.to_numpy(np.float64)[ok], level, spend=True)
-        if zero:
-            rows.append({"arm": arm, "component": "benefit_cost_ratio", "mean": math.nan, "ci_low": math.nan,
-                         "ci_high": math.nan, "n": int(ok.sum()),
-                         "note": f"undefined: the extra cost is not clearly positive (95% CI USD {lo:,.0f} to {hi:,.0f})"})
-        else:
-            r = _per_dollar_ratio(b.to_numpy(np.float64)[ok], c.to_numpy(np.float64)[ok], level)
-            rows.append({"arm": arm, "component": "benefit_cost_ratio", "mean": r["value"], "ci_low": r["ci_low"],
-                         "ci_high": r["ci_high"], "n": r["n"], "note": ""})
-    return pd.DataFrame(rows, columns=["arm", "component", "mean", "ci_low", "ci_high", "n", "note"])
+                         "ci_high": st["ci_high"], "n": st["n"]})
+    return pd.DataFrame(rows, columns=["arm", "component", "mean", "ci_low", "ci_high", "n"])
 
 
 def cost_summary(runs: pd.DataFrame, reference: str, arms: Sequence[str] | None = None,

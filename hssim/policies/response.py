@@ -392,8 +392,8 @@ class Response(Module):
         # money and places of every programme: set-up, continuing, enrolment rounds, delivery
         earmark_before = self.earmark.copy()
         served, lo, hi = allocate(
-            ti, self.accounts, self.pool_quota, self.earmark, self._cap_left(m), self.sector, self.enabled, active, self.start_at, self.end_at,
-            self.fixed_cost, self.scale, self.activation_id, self.activation_cost, self.cost[m], fixed_status,
+            ti, self.accounts, self.pool_quota, self.earmark, self._cap_left(m), self.sector, self.enabled, active,
+            self.start_at, self.end_at, self.fixed_cost, self.scale, self.activation_id, self.activation_cost, self.cost[m], fixed_status,
             self.left, self.ever, self.priority, hh.members, hh.location, hh.district, hh.herd_tlu,
             base, per_member, per_tlu, self._by_district, last_month, self.capacity_carry, cap_d, min_cost, self.once,
             self.first_left, self.registry_rows, self.registry_start, self.c, self.key_registry[ti],
@@ -478,8 +478,10 @@ class Response(Module):
         """Book what each programme spent of its earmarked money against its tranches (the
         soonest to lapse first), then let tranches past their time lapse: a reserve tranche
         returns to the reserve, an appeal's money is gone."""
-        for k in np.flatnonzero(np.array([bool(t) for t in self._tranches])):
-            ts = sorted(self._tranches[k], key=lambda t: t[1])
+        for k, tranches in enumerate(self._tranches):
+            if not tranches:
+                continue
+            ts = sorted(tranches, key=lambda t: t[1])
             left = float(spent[k])
             for t in ts:
                 take = min(t[0], left)
@@ -508,7 +510,7 @@ class Response(Module):
             hh = engine.households
             D = engine.scenario.n_districts
             alive = hh.members > 0
-            n = np.bincount(hh.location[alive], minlength=D).astype(np.float64)
+            n = self.alive_by_location  # households alive by location, this month
             members = np.bincount(hh.location[alive], weights=hh.members[alive].astype(np.float64), minlength=D)
             herd = np.bincount(hh.location[alive], weights=hh.herd_tlu[alive].astype(np.float64), minlength=D)
             self._people_stats = (np.divide(members, n, out=np.zeros(D), where=n > 0),
@@ -543,15 +545,13 @@ class Response(Module):
         # a warning that persists extends a running programme (no new set-up)
         self.end_at = np.where(fired & running, np.maximum(self.end_at, ti + self.duration[:, None]), self.end_at)
         new = fired & (ti >= self.end_at) & self.district_ok  # fired where not running, not pending
-        # the programmes the drought trigger starts in each district this month share the
-        # district's part of the reserve
-        by_drought = np.zeros_like(new)
-        if "drought" in self.signal_names:
-            j = self.signal_names.index("drought")
-            by_drought = new & self.signal_mask[:, j][:, None] & alert[j][None, :] & self.triggered[:, None]
-        n_by_drought = by_drought.sum(axis=0)
-        people_share = self.alive_by_location / max(self.alive_by_location.sum(), 1.0)
         fin = p.finance
+        if fin.reserve_usd_per_year > 0 and "drought" in self.signal_names:
+            # the programmes the drought trigger starts in each district this month share
+            # the district's part of the reserve
+            j = self.signal_names.index("drought")
+            n_by_drought = (new & self.signal_mask[:, j][:, None] & alert[j][None, :]).sum(axis=0)
+            people_share = self.alive_by_location / max(self.alive_by_location.sum(), 1.0)
         for k in np.flatnonzero(new.any(axis=1) | (self.always & (m == 0))):  # programmes, in portfolio order
             cfg = self.interventions[k].cfg
             if self.always[k]:  # a regular programme is set up at the start of the horizon

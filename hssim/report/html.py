@@ -284,19 +284,15 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
     if al is not None and len(al):
         names = {"food_gap_avoided_usd": "food gap avoided", "assets_kept_usd": "productive assets and livestock kept",
                  "need_averted_usd": "humanitarian need averted (IPC3+ person-months at the response cost)",
-                 "total_usd": "avoided losses, total", "extra_cost_usd": f"extra cost over {ref}",
-                 "benefit_cost_ratio": "benefit-cost ratio"}
+                 "total_usd": "avoided losses, total", "extra_cost_usd": f"extra cost over {ref}"}
         parts.append("<h2>Avoided losses</h2>")
         parts.append("<p>Counted the way anticipatory-action cost-benefit studies count them, each month discounted "
                      f"to the start of the horizon at {_e(_percent(meta.get('discount_rate_per_year', 0.05)))}% "
                      "a year (<code>valuation</code> in the run config); USD for the scenario's real population, "
-                     "mean over replicates with 95% intervals.</p>")
-        rows = []
-        for _, r in al.iterrows():
-            value = (f"{r['mean']:.2f}" if r["component"] == "benefit_cost_ratio" else _num(r["mean"])) \
-                if np.isfinite(r["mean"]) else f'<span title="{_e(r["note"])}">undefined</span>'
-            rows.append([_e(r["arm"]), _e(names.get(r["component"], r["component"])), value,
-                         _ci(r["ci_low"], r["ci_high"])])
+                     "mean over replicates with 95% intervals; their ratio is the benefit-cost ratio of the "
+                     "cost-effectiveness table.</p>")
+        rows = [[_e(r["arm"]), _e(names.get(r["component"], r["component"])), _num(r["mean"]),
+                 _ci(r["ci_low"], r["ci_high"])] for _, r in al.iterrows()]
         parts.append(_table(["arm", "component", "mean", "95% CI"], rows, [False, False, True, True]))
 
     # -- early vs late

@@ -31,11 +31,7 @@ from typing import Any
 from ..errors import ConfigError
 from .paths import set_path
 
-__all__ = ["PARAMETER_CHOICES", "ParameterSets", "load_parameter_sets"]
-
-#: what ``parameters`` may name besides a path: ``none`` (as configured) or ``calibrated``
-#: (the scenario's shipped calibration)
-PARAMETER_CHOICES = ("none", "calibrated")
+__all__ = ["ParameterSets", "load_parameter_sets"]
 #: most parameter sets one file may hold (a guard against a runaway file)
 MAX_SETS = 10_000
 
