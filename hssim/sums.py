@@ -53,6 +53,9 @@ SUMS: tuple[str, ...] = (
     "households_in_need",  # in IPC-like phase 3+ last month (what any responder should reach)
     "households_need_unmet",  # in need and receiving nothing
     "herd_tlu_milli",  # livestock held at the end of the month, TLU x1000 (crisis livestock losses)
+    "savings_usd",  # cash savings held at the end of the month, USD, rounded (destocking proceeds among them)
+    "debt_usd",  # debt owed at the end of the month, USD, rounded
+    "distress_loss_usd",  # value lost selling productive assets below market value this month, USD, rounded
 )
 N_SUMS = len(SUMS)
 N_CELLS = 64

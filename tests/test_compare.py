@@ -482,10 +482,16 @@ def test_avoided_losses_are_counted_discounted_component_by_component():
     al = res.avoided_losses.set_index("component")
     want = {"food_gap_avoided_usd": wide.loc["none", "food_gap_usd_pv"] - wide.loc["reactive_integrated", "food_gap_usd_pv"],
             "assets_kept_usd": wide.loc["reactive_integrated", "assets_end_usd_pv"] - wide.loc["none", "assets_end_usd_pv"],
+            "savings_kept_usd": wide.loc["reactive_integrated", "savings_end_usd_pv"] - wide.loc["none", "savings_end_usd_pv"],
+            "debt_avoided_usd": wide.loc["none", "debt_end_usd_pv"] - wide.loc["reactive_integrated", "debt_end_usd_pv"],
             "need_averted_usd": wide.loc["none", "need_usd_pv"] - wide.loc["reactive_integrated", "need_usd_pv"]}
     for k, v in want.items():
         assert al.loc[k, "mean"] == pytest.approx(v.mean(), rel=1e-9)
     assert al.loc["total_usd", "mean"] == pytest.approx(sum(v.mean() for v in want.values()), rel=1e-9)
+    # distress-sale losses are a memo, not in the total (they are inside the assets kept)
+    memo = wide.loc["none", "distress_loss_usd_pv"] - wide.loc["reactive_integrated", "distress_loss_usd_pv"]
+    assert al.loc["distress_loss_avoided_usd", "mean"] == pytest.approx(memo.mean(), rel=1e-9)
+    assert (wide["debt_end_usd_pv"] > 0).all() and (wide["distress_loss_usd_pv"] >= 0).all()
     # discounting: at a zero rate the discounted food gap is the food gap
     flat = compare(["none", "reactive_integrated"], replicates=2, overrides=[*SMALL, "valuation.discount_rate_per_year=0"],
                    n_boot=100)
@@ -501,4 +507,6 @@ def test_avoided_losses_are_counted_discounted_component_by_component():
     same = compare({"a": ["policy=none"], "b": ["policy=none", "valuation.response_cost_usd_per_person_month=8"]},
                    replicates=2, overrides=SMALL, n_boot=100)
     assert (same.avoided_losses.set_index("component").loc[["food_gap_avoided_usd", "assets_kept_usd",
-                                                            "need_averted_usd", "total_usd"], "mean"] == 0).all()
+                                                            "savings_kept_usd", "debt_avoided_usd",
+                                                            "need_averted_usd", "total_usd",
+                                                            "distress_loss_avoided_usd"], "mean"] == 0).all()

@@ -34,13 +34,16 @@ replicates resampled in pairs with ``numpy.random.default_rng(bootstrap_seed)``)
     cost per death averted = mean(incremental_cost) / mean(deaths_ref - deaths_a)
     cost per IPC3+ person-month averted = likewise with ipc3plus_person_months
     benefit_r = (food_gap_pv_ref,r - food_gap_pv_a,r) + (assets_end_pv_a,r - assets_end_pv_ref,r)
+                + (savings_end_pv_a,r - savings_end_pv_ref,r) + (debt_end_pv_ref,r - debt_end_pv_a,r)
                 + (need_pv_ref,r - need_pv_a,r)
     benefit-cost ratio (BCR) = mean(benefit) / mean(discounted incremental_cost)
 
 with every month discounted at ``valuation.discount_rate_per_year`` and need valued at
 ``valuation.response_cost_usd_per_person_month`` per IPC3+ person-month, the way
 anticipatory-action cost-benefit studies count avoided losses (the food gap avoided,
-assets and livestock kept, the later humanitarian response avoided);
+assets and livestock kept, savings kept and debt avoided, the later humanitarian
+response avoided; distress-sale losses avoided are shown as a memo, not added: they are
+already missing from the assets held at the end);
 :func:`~hssim.compare.tables.avoided_losses` gives the components.
 
 Per dollar (what a planner reads first; :func:`~hssim.compare.tables.per_dollar`)::

@@ -27,16 +27,20 @@ NON_OUTCOMES: frozenset[str] = frozenset({SCALE})
 ZERO_IF_MISSING: tuple[str, ...] = ("cost_usd_total", "cost_in_vain_usd")
 #: outcomes where more is better (every other outcome: less is better)
 #: the comparison's own outcomes where more is better (:func:`valuation_outcomes`)
-_OWN_HIGHER_IS_BETTER = frozenset({"assets_end_usd_pv"})
+_OWN_HIGHER_IS_BETTER = frozenset({"assets_end_usd_pv", "savings_end_usd_pv"})
 HIGHER_IS_BETTER: frozenset[str] = frozenset(
     [*(n for n, o in catalogue.CATALOGUE.items() if o.better == "higher"), *_OWN_HIGHER_IS_BETTER])
 #: descriptions of what the comparison derives from the outcomes
 EXTRA_DESCRIPTIONS: dict[str, str] = {
     "benefit_usd": "avoided losses, discounted: food gap avoided + productive assets and livestock kept + "
-                   "humanitarian need averted at its response cost, USD",
+                   "savings kept + debt avoided + humanitarian need averted at its response cost, USD",
     "food_gap_usd_pv": "value of the food consumption gap, discounted to the start, USD",
     "need_usd_pv": "person-months in IPC3+ at the cost of answering them, discounted, USD",
     "assets_end_usd_pv": "productive assets and livestock at the end, discounted, USD",
+    "savings_end_usd_pv": "households' cash savings at the end (destocking proceeds among them), discounted, USD",
+    "debt_end_usd_pv": "households' debt at the end, discounted, USD",
+    "distress_loss_usd_pv": "value lost selling productive assets and livestock below market value in distress, "
+                            "discounted, USD",
     "cost_usd_pv": "the response's spending, discounted, USD",
     SHARE_MONTHS: "mean share of people in IPC-like phase 3 or worse x months (share-months)",
 }
@@ -77,6 +81,10 @@ def valuation_outcomes(results) -> dict[str, float]:
     - ``need_usd_pv``: person-months in IPC phase 3+ at ``response_cost_usd_per_person_month``
       (what answering that need costs: the humanitarian response a later crisis calls for);
     - ``assets_end_usd_pv``: productive assets and livestock held at the end;
+    - ``savings_end_usd_pv`` and ``debt_end_usd_pv``: households' savings (the cash of an
+      early destocking among them) and debt at the end;
+    - ``distress_loss_usd_pv``: what distress sales lost, month by month (market value of
+      the assets sold times ``1 - distress_price_frac``);
     - ``cost_usd_pv``: the response's spending, month by month (0 without a response).
 
     Empty for a run without its raw sums (nothing to discount month by month).
@@ -105,12 +113,18 @@ def valuation_outcomes(results) -> dict[str, float]:
         idx = by_month.index.to_numpy(np.int64) - 1
         ok = (idx >= 0) & (idx < months)
         cost[idx[ok]] = by_month.to_numpy(np.float64)[ok]
-    return {
+    end = real * (1.0 + rate) ** (-months / 12.0)
+    out = {
         "food_gap_usd_pv": float((food_gap * disc).sum()),
         "need_usd_pv": float((need * disc).sum()),
-        "assets_end_usd_pv": float(r.region["assets_usd"][-1] * real * (1.0 + rate) ** (-months / 12.0)),
+        "assets_end_usd_pv": float(r.region["assets_usd"][-1] * end),
         "cost_usd_pv": float((cost * disc).sum()),
     }
+    if "debt_usd" in r.region:  # runs recorded before these sums existed lack them
+        out["savings_end_usd_pv"] = float(r.region["savings_usd"][-1] * end)
+        out["debt_end_usd_pv"] = float(r.region["debt_usd"][-1] * end)
+        out["distress_loss_usd_pv"] = float((r.region["distress_loss_usd"] * real * disc).sum())
+    return out
 
 
 #: the run's cost table summed over months and districts (:func:`hssim.outcomes.programme_costs`)

@@ -181,7 +181,8 @@ class ComparisonResult:
                                             "when nothing is averted on average",
                     "benefit_usd": "avoided losses, discounted to the start of the horizon: (food_gap_usd_pv_ref - "
                                    "food_gap_usd_pv_arm) + (assets_end_usd_pv_arm - assets_end_usd_pv_ref) + "
-                                   "(need_usd_pv_ref - need_usd_pv_arm); need = IPC3+ person-months at "
+                                   "(savings_end_usd_pv_arm - savings_end_usd_pv_ref) + (debt_end_usd_pv_ref - "
+                                   "debt_end_usd_pv_arm) + (need_usd_pv_ref - need_usd_pv_arm); need = IPC3+ person-months at "
                                    "valuation.response_cost_usd_per_person_month (runs without the discounted "
                                    "outcomes: the undiscounted food gap and assets)",
                     "benefit_cost_ratio": "mean benefit_usd / mean discounted incremental cost",

@@ -158,11 +158,19 @@ def _extra_cost(runs: pd.DataFrame, arm: str, reference: str, cost: str = "cost_
 
 
 #: avoided losses the way anticipatory-action studies count them: component -> (discounted
-#: outcome, +1 when more of it is a gain, -1 when less is)
+#: outcome, +1 when more of it is a gain, -1 when less is). Wealth is counted once, as what
+#: households hold at the end (assets and livestock, savings, less debt).
 BENEFIT_COMPONENTS: dict[str, tuple[str, int]] = {
     "food_gap_avoided_usd": ("food_gap_usd_pv", -1),
     "assets_kept_usd": ("assets_end_usd_pv", +1),
+    "savings_kept_usd": ("savings_end_usd_pv", +1),
+    "debt_avoided_usd": ("debt_end_usd_pv", -1),
     "need_averted_usd": ("need_usd_pv", -1),
+}
+#: components shown beside the benefit but not added to it: what distress sales lost is
+#: already missing from the assets held at the end (adding it would count it twice)
+MEMO_COMPONENTS: dict[str, tuple[str, int]] = {
+    "distress_loss_avoided_usd": ("distress_loss_usd_pv", -1),
 }
 
 
@@ -179,6 +187,8 @@ def _benefit_parts(runs: pd.DataFrame, arm: str, reference: str) -> dict[str, pd
         for name, (outcome, sign) in BENEFIT_COMPONENTS.items():
             w = _wide(runs, outcome)
             if arm not in w.columns or reference not in w.columns:
+                if name in ("savings_kept_usd", "debt_avoided_usd"):
+                    continue  # runs recorded before households' savings and debt were summed
                 return {}
             parts[name] = sign * (w[arm] - w[reference])
         return parts
@@ -207,10 +217,12 @@ def avoided_losses(runs: pd.DataFrame, reference: str, arms: Sequence[str] | Non
                    level: float = LEVEL) -> pd.DataFrame:
     """Each arm's avoided losses against the reference, component by component, as
     anticipatory-action cost-benefit studies count them: the food gap avoided, productive
-    assets and livestock kept, humanitarian need averted (IPC3+ person-months at the cost
-    of answering them), all discounted to the start of the horizon, their total and the
+    assets and livestock kept, savings kept (the cash of an early destocking stays in
+    them), debt avoided, humanitarian need averted (IPC3+ person-months at the cost of
+    answering them), all discounted to the start of the horizon, their total and the
     discounted extra cost (their ratio is the ``benefit_cost_ratio`` of
-    :func:`cost_effectiveness`).
+    :func:`cost_effectiveness`), then the memo rows (:data:`MEMO_COMPONENTS`: distress-sale
+    losses avoided, shown but not in the total).
 
     Returns
     -------
@@ -225,7 +237,12 @@ def avoided_losses(runs: pd.DataFrame, reference: str, arms: Sequence[str] | Non
             continue
         total = sum(parts.values())
         cost = _bcr_cost(runs, arm, reference)
-        for name, x in [*parts.items(), ("total_usd", total), ("extra_cost_usd", cost)]:
+        memo = []
+        for name, (outcome, sign) in MEMO_COMPONENTS.items():
+            w = _wide(runs, outcome)
+            if arm in w.columns and reference in w.columns:
+                memo.append((name, sign * (w[arm] - w[reference])))
+        for name, x in [*parts.items(), ("total_usd", total), ("extra_cost_usd", cost), *memo]:
             st = paired_stats(x.to_numpy(np.float64), True, level)
             rows.append({"arm": arm, "component": name, "mean": st["mean_diff"], "ci_low": st["ci_low"],
                          "ci_high": st["ci_high"], "n": st["n"]})

@@ -89,6 +89,9 @@ from ..sums import (
     S_HOUSEHOLDS_BELOW_TRAP,
     S_HOUSEHOLDS_EMERGENCY,
     S_HERD_TLU_MILLI,
+    S_SAVINGS_USD,
+    S_DEBT_USD,
+    S_DISTRESS_LOSS_USD,
     S_HS_BIN0,
     S_HS_PEOPLE_MILLI,
     S_MAL0,
@@ -818,6 +821,10 @@ def household_month(
             a[S_GAP_PEOPLE_MILLI] += np.int64(m_month * gap * 1000.0 + 0.5)
             a[S_ASSETS_USD] += np.int64(herd * lprice + assets + 0.5)
             a[S_HERD_TLU_MILLI] += np.int64(herd * 1000.0 + 0.5)
+            a[S_SAVINGS_USD] += np.int64(sav + 0.5)
+            a[S_DEBT_USD] += np.int64(debt + 0.5)
+            if sold > 0.0:  # distress sales: the part of the assets' value the sale did not fetch
+                a[S_DISTRESS_LOSS_USD] += np.int64(sold * (1.0 - p.distress_price_frac) + 0.5)
             if herd * p.livestock_price_norm + assets < trap:
                 a[S_HOUSEHOLDS_BELOW_TRAP] += 1
             a[S_CONSUMPTION_MILLI] += np.int64(m_month * pc * 1000.0 + 0.5)

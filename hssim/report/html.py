@@ -283,8 +283,12 @@ def comparison_report(result, figures: Mapping[str, bytes] | None = None, title:
     al = getattr(result, "avoided_losses", None)
     if al is not None and len(al):
         names = {"food_gap_avoided_usd": "food gap avoided", "assets_kept_usd": "productive assets and livestock kept",
+                 "savings_kept_usd": "savings kept (early destocking's cash among them)",
+                 "debt_avoided_usd": "debt avoided",
                  "need_averted_usd": "humanitarian need averted (IPC3+ person-months at the response cost)",
-                 "total_usd": "avoided losses, total", "extra_cost_usd": f"extra cost over {ref}"}
+                 "total_usd": "avoided losses, total", "extra_cost_usd": f"extra cost over {ref}",
+                 "distress_loss_avoided_usd": "memo: distress-sale losses avoided (already inside assets kept; "
+                                              "not added)"}
         parts.append("<h2>Avoided losses</h2>")
         parts.append("<p>Counted the way anticipatory-action cost-benefit studies count them, each month discounted "
                      f"to the start of the horizon at {_e(_percent(meta.get('discount_rate_per_year', 0.05)))}% "

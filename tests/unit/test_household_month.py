@@ -178,6 +178,9 @@ def reference_month(p, key, key_deaths, comm_start, comm_support, h, dist, crop_
             a[S["gap_people_milli"]] += int(m0 * gap * 1000 + 0.5)
             a[S["assets_usd"]] += int(herd * lprice + assets + 0.5)
             a[S["herd_tlu_milli"]] += int(herd * 1000.0 + 0.5)
+            a[S["savings_usd"]] += int(sav + 0.5)
+            a[S["debt_usd"]] += int(debt + 0.5)
+            a[S["distress_loss_usd"]] += int(sold * (1.0 - p.distress_price_frac) + 0.5) if sold > 0 else 0
             a[S["households_below_trap"]] += herd * p.livestock_price_norm + assets < trap
             a[S["consumption_milli"]] += int(m0 * pc * 1000 + 0.5)
             a[S["households_emergency"]] += cope == 3
@@ -274,7 +277,7 @@ def test_household_month_matches_python_reference(setting):
     # fixed-point sums may differ by one unit per household where float32 rounding crosses .5
     S = {n: j for j, n in enumerate(K.SUMS)}
     milli = ("gap_people_milli", "assets_usd", "consumption_milli", "fear_people_milli", "health_access_people_milli",
-             "hs_people_milli", "herd_tlu_milli")
+             "hs_people_milli", "herd_tlu_milli", "savings_usd", "debt_usd", "distress_loss_usd")
     exact = [j for n, j in S.items() if n not in milli and not n.startswith("people_hs_bin")]
     np.testing.assert_array_equal(got[..., exact], ref_acc[..., exact])
     for n in milli:
