@@ -70,6 +70,59 @@ def test_the_pair_sees_the_same_draws_and_steps_together():
     assert len(d) == 2 * len(pair.engines["late"].scenario.names)
 
 
+def test_the_view_reads_every_panel_at_one_month_and_the_money_from_the_response():
+    pair = Pair(Settings(households=1200, months=30, seed=4))
+    v0 = pair.view()
+    assert v0.month == 0 and v0.headline == {} and v0.money.empty and v0.triggers.empty
+    pair.step(30)
+    v = pair.view()
+    assert v.month == 30 == v.headline["month"] == int(v.frame["month"].max()) == int(v.money["month"].max())
+    assert int(v.triggers["month"].max()) == 30 and len(v.triggers) == 2 * 30
+    for arm in ARMS:
+        m = v.money[v.money.arm == arm]
+        f = v.frame[v.frame.arm == arm]
+        # cumulative spending is the reporters' cumulative cost (real USD)
+        np.testing.assert_allclose(m["spent_usd"].to_numpy(), f["cost_usd_cumulative"].to_numpy(), rtol=1e-9)
+        res = pair.lockstep.results(arm)
+        money = res.tables["money"]
+        np.testing.assert_allclose(m["held_usd"].to_numpy(), money["held_usd"].to_numpy())
+        np.testing.assert_allclose(m["appeal_received_usd"].to_numpy(), money["appeal_received_usd"].cumsum().to_numpy())
+    # the reserve not yet released: a year's reserve, less the year's releases, plus returns
+    prev = v.money[v.money.arm == "prevention"].reset_index(drop=True)
+    reserve = pair.lockstep.configs["prevention"].policy.finance.reserve_usd_per_year
+    assert reserve > 0 and v.money[v.money.arm == "late"]["reserve_available_usd"].eq(0).all()
+    money = pair.lockstep.results("prevention").tables["money"]
+    year = (money["month"] - 1) // 12
+    want = reserve - (money["reserve_released_usd"] - money["reserve_returned_usd"]).groupby(year).cumsum()
+    np.testing.assert_allclose(prev["reserve_available_usd"].to_numpy(), want.to_numpy(), rtol=1e-12, atol=1e-6)
+    # the per-dollar headline: deaths averted / extra spend, only when prevention spent clearly more
+    h = v.headline
+    assert h["extra_cost_usd"] == pytest.approx(h["cost_usd_prevention"] - h["cost_usd_late"])
+    if h["extra_cost_usd"] > 0.01 * h["cost_usd_late"]:
+        assert h["deaths_averted_per_musd"] == pytest.approx(h["deaths_averted"] / (h["extra_cost_usd"] / 1e6))
+    else:
+        assert np.isnan(h["deaths_averted_per_musd"])
+    # the trigger counts are the district fields of the month, both arms
+    ds = pair.engines["late"].districts
+    last = v.triggers[(v.triggers.arm == "late") & (v.triggers.month == 30)].iloc[0]
+    assert last["alert_food"] == int((ds["alert_food"] > 0).sum())
+
+
+def test_the_per_dollar_card_never_divides_by_nothing():
+    pytest.importorskip("solara")
+    from hssim.dashboard.app import per_dollar_text
+
+    base = {"deaths_averted": 40.0, "cost_usd_late": 10e6}
+    defined = per_dollar_text({**base, "extra_cost_usd": 2e6, "deaths_averted_per_musd": 20.0})
+    assert "20 deaths averted per million USD" in defined
+    same = per_dollar_text({**base, "extra_cost_usd": 5e3, "deaths_averted_per_musd": float("nan")})
+    assert "undefined" in same and "per million" not in same
+    less = per_dollar_text({**base, "extra_cost_usd": -3e6, "deaths_averted_per_musd": float("nan")})
+    assert "3.0 M USD less and averted 40 deaths" in less
+    worse = per_dollar_text({**base, "deaths_averted": -7.0, "extra_cost_usd": -3e6, "deaths_averted_per_musd": float("nan")})
+    assert "had 7 more deaths" in worse
+
+
 def test_the_dashboard_steps_its_arms_without_mesa():
     code = (
         "import sys\n"
@@ -187,10 +240,33 @@ def test_dashboard_in_headless_chromium(dashboard_url):
             page.click(".hssim-step")
             wait_month(7)
             page.wait_for_function(f"document.querySelector('.hssim-chart-ipc3plus img').src !== {after_slider!r}", timeout=60_000)
+            assert month.inner_text() == "Month 7 of 36"
+
+            # play to the horizon: label, cards and every chart end on the same month, and
+            # nothing changes once play has stopped
+            page.click(".hssim-play")
+            wait_month(36)
+            page.wait_for_function("document.querySelector('.hssim-charts-month').innerText === '36'", timeout=60_000)
+            assert "At month 36." in page.inner_text(".hssim-headline-month")
+            assert page.locator(".hssim-play").is_disabled() and page.locator(".hssim-step").is_disabled()
+            headline = page.inner_text(".hssim-headline")
+            assert "Per dollar" in headline and "Triggers this month" in headline
+            # the last redraw's images reach the browser after the label: let them land
+            end = {c: src(c) for c in (*before, "money", "triggers")}
+            for _ in range(30):
+                page.wait_for_timeout(1_000)
+                now = {c: src(c) for c in end}
+                if now == end:
+                    break
+                end = now
+            headline = page.inner_text(".hssim-headline")
+            page.wait_for_timeout(3_000)
+            assert {c: src(c) for c in end} == end, "a chart changed after play ended"
+            assert page.inner_text(".hssim-headline") == headline, "the cards changed after play ended"
+            assert month.inner_text() == "Month 36 of 36"
             shot = _artifacts() / "dashboard.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
-            assert month.inner_text() == "Month 7 of 36"
             assert failed == [], f"failed requests: {failed}"
             assert errors == [], f"page errors: {errors}"
         finally:

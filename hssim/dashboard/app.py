@@ -6,6 +6,11 @@ the Solara page (``solara run hssim.dashboard.app``).
 Every control change rebuilds the pair of runs (:class:`~hssim.dashboard.session.Pair`)
 and brings it back to the month on screen, so the trainer compares the what-if at
 the same point of the story. Step, play and run-to-end advance both arms together.
+
+Everything on the page (the month label, the cards, every chart) is drawn from one
+:class:`~hssim.dashboard.session.View`, read from the pair at one month under its lock
+and replaced only when a redraw is due: the page never shows two months at once, and
+nothing changes once the pair has stopped.
 State lives in Solara reactive variables, which are per browser session: two trainers
 on one server do not share runs.
 """
@@ -18,8 +23,8 @@ import time
 import solara
 
 from ..errors import UserError
-from .charts import CHARTS, district_figure, time_figure
-from .session import ARM_LABELS, INTERVENTION_GROUPS, INTERVENTION_LABELS, PRESETS, Pair, Settings
+from .charts import CHARTS, district_figure, money_figure, time_figure, trigger_figure
+from .session import ARM_LABELS, INTERVENTION_GROUPS, INTERVENTION_LABELS, PRESETS, Pair, Settings, View
 
 __all__ = ["Page", "default_settings"]
 
@@ -41,10 +46,12 @@ def default_settings() -> Settings:
 
 settings = solara.reactive(default_settings())
 pair_ref: solara.Reactive[Pair | None] = solara.reactive(None)
+#: what the page shows: the pair on screen read at one month (None before the first build)
+view: solara.Reactive[View | None] = solara.reactive(None)
 #: a rebuilt pair being brought to the month on screen, off screen: (pair, month, t0)
 pending: solara.Reactive[tuple | None] = solara.reactive(None)
 target = solara.reactive(0)  # the month the trainer asked for; a worker thread steps the pair there
-version = solara.reactive(0)  # bumped whenever the pair on screen changes or steps: redraws the charts
+version = solara.reactive(0)  # bumped with every new view: redraws the cards and charts
 status = solara.reactive("building the runs ...")
 error = solara.reactive("")
 
@@ -81,8 +88,15 @@ def _rebuild(new: Settings) -> None:
 
 def _show(pair: Pair, message: str) -> None:
     pair_ref.value = pair
+    _publish(pair)
     status.value = message
-    version.value += 1  # last: the charts redraw once, with the new pair
+
+
+def _publish(pair: Pair) -> None:
+    """Put ``pair`` read at its current month on screen (the view, then the version: the
+    cards and charts redraw once, from the new view)."""
+    view.value = pair.view()
+    version.value += 1
 
 
 def _change(**changes) -> None:
@@ -108,6 +122,7 @@ def _pause() -> None:
 
 def _reset() -> None:
     pair_ref.value = None  # month 0: rebuild from the end of the spin-up
+    view.value = None
     pending.value = None
     _rebuild(settings.value)
 
@@ -126,7 +141,7 @@ def _worker(cancel) -> None:
             _show(pair, f"updated in {time.perf_counter() - t0:.1f} s (both arms rebuilt and run to month {month})")
         return
     pair = pair_ref.value
-    if pair is None or pair.month >= target.value:
+    if pair is None:
         return
     t0 = last = time.perf_counter()
     start = pair.month
@@ -136,8 +151,12 @@ def _worker(cancel) -> None:
         if now - last >= REDRAW_EVERY_S or pair.month >= target.value:
             last = now
             k = pair.month - start
+            _publish(pair)
             status.value = f"{k} month{'s' * (k != 1)} in {now - t0:.1f} s"
-            version.value += 1
+    # stopped (target reached, paused or cancelled): the screen shows the month the pair is at
+    v = view.value
+    if pair is pair_ref.value and pending.value is None and (v is None or v.month != pair.month):
+        _publish(pair)
 
 
 def _heading(text: str, level: int = 3):
@@ -171,9 +190,37 @@ def Controls():
     solara.InputInt("Seed (same draws for both arms)", value=s.seed, on_value=lambda v: _change(seed=int(v)))
 
 
+def per_dollar_text(h: dict) -> str:
+    """The per-dollar card: deaths averted per million USD of extra spend where prevention
+    spent clearly more; otherwise what the money difference was (a ratio over a difference
+    near zero, or negative, means nothing)."""
+    extra = h["extra_cost_usd"]
+    deaths = h["deaths_averted"]
+    if extra == extra and h["deaths_averted_per_musd"] == h["deaths_averted_per_musd"]:  # defined
+        return (f"{h['deaths_averted_per_musd']:,.0f} deaths averted per million USD of extra spend "
+                f"({extra / 1e6:,.1f} M USD more than the late response)")
+    if extra < -max(0.01 * h["cost_usd_late"], 1.0):
+        outcome = f"averted {deaths:,.0f} deaths" if deaths >= 0 else f"had {-deaths:,.0f} more deaths"
+        return f"prevention spent {-extra / 1e6:,.1f} M USD less and {outcome}: no extra cost to divide by"
+    return f"about the same money (difference {extra / 1e6:+,.2f} M USD): per-dollar figure undefined"
+
+
+def trigger_text(v: View) -> str:
+    """The trigger card: districts on each signal in the view's month."""
+    t = v.triggers
+    if t.empty:
+        return ""
+    now = t[t["month"] == v.month].set_index("arm")
+    if now.empty:
+        return ""
+    p, late = now.loc["prevention"], now.loc["late"]
+    return (f"prevention: readiness in {int(p['ready_drought'])}, forecast trigger active in {int(p['alert_drought'])} "
+            f"of {v.n_districts} districts; late: food-insecurity alert in {int(late['alert_food'])}")
+
+
 @solara.component
-def Headline(pair: Pair, tick: int):
-    h = solara.use_memo(pair.headline, [tick])  # not on every status redraw while playing
+def Headline(v: View, tick: int):
+    h = v.headline
     if not h:
         solara.Info("Step or play to start the horizon: both arms have finished their spin-up and see the same draws from here.")
         return
@@ -181,34 +228,44 @@ def Headline(pair: Pair, tick: int):
     gap = 100 * h["ipc3plus_frac_gap_mean"]
     disp = h["displaced_household_months_averted"]
     verb = "averted" if deaths >= 0 else "more with prevention"
-    with solara.Row(classes=["hssim-headline"]):
+    with solara.Row(classes=["hssim-headline"], style={"flex-wrap": "wrap"}):
         for title, text in (
             ("Deaths", f"{abs(deaths):,.0f} {verb}"),
             ("IPC3+ share", f"{abs(gap):.1f} points {'lower' if gap >= 0 else 'higher'} with prevention (mean over months)"),
             ("Displacement", f"{abs(disp):,.0f} household-months {'averted' if disp >= 0 else 'more with prevention'}"),
             ("Spent", f"prevention {h['cost_usd_prevention'] / 1e6:,.1f} M USD, late {h['cost_usd_late'] / 1e6:,.1f} M USD"),
+            ("Per dollar", per_dollar_text(h)),
+            ("Triggers this month", trigger_text(v)),
         ):
-            with solara.Card(title, style={"min-width": "220px"}):
+            with solara.Card(title, style={"min-width": "220px", "max-width": "320px"}):
                 solara.Text(text)
-    solara.Text("Counts are for the region's real population (simulated households scaled up).", style={"font-size": "0.8em"})
+    solara.Text(f"At month {v.month}. Counts are for the region's real population (simulated households scaled up); "
+                "one run on one seed, so no interval: hssim-compare gives them.",
+                classes=["hssim-headline-month"], style={"font-size": "0.8em"})
+
+
+#: the time charts beside the outcome charts
+EXTRA_CHARTS: tuple[str, ...] = ("money", "triggers")
 
 
 @solara.component
-def Charts(pair: Pair, tick: int):
+def Charts(v: View, droughts: tuple, tick: int):
     def draw():
-        frame, districts = pair.frame(), pair.districts()
-        droughts = PRESETS[pair.settings.preset].droughts
-        figs = {key: time_figure(frame, key, pair.months, droughts) for key in CHARTS}
-        figs["districts"] = district_figure(districts, pair.month)
+        figs = {key: time_figure(v.frame, key, v.months, droughts) for key in CHARTS}
+        figs["money"] = money_figure(v.money, v.months)
+        figs["triggers"] = trigger_figure(v.triggers, v.months, v.n_districts, droughts)
+        figs["districts"] = district_figure(v.districts, v.month)
         return figs
 
-    figs = solara.use_memo(draw, [tick])  # every change of the pair on screen bumps the version
+    figs = solara.use_memo(draw, [tick])  # every new view bumps the version
     with solara.ColumnsResponsive(12, large=6):
-        for key in CHARTS:
+        for key in (*CHARTS, *EXTRA_CHARTS):
             with solara.Div(classes=[f"hssim-chart-{key}"]):
                 solara.FigureMatplotlib(figs[key], format="png", dependencies=[tick, key])
     with solara.Div(classes=["hssim-chart-districts"]):
         solara.FigureMatplotlib(figs["districts"], format="png", dependencies=[tick, "districts"])
+    # the month every chart above was drawn at (what the browser test reads)
+    solara.Text(str(v.month), classes=["hssim-charts-month"], style={"display": "none"})
 
 
 @solara.component
@@ -233,7 +290,8 @@ def Page():
     )
     if error.value:
         solara.Error(error.value)
-    if pair is None:
+    v = view.value
+    if pair is None or v is None:
         solara.Text("building the runs ...", classes=["hssim-status"])
         return
     with solara.Row(style={"align-items": "center"}):
@@ -246,8 +304,8 @@ def Page():
         else:
             solara.Button("Play", on_click=lambda: _go(pair.months), disabled=frozen, classes=["hssim-play"])
         solara.Button("Reset", on_click=_reset)
-        solara.Text(f"Month {pair.month} of {pair.months}", classes=["hssim-month"])
+        solara.Text(f"Month {v.month} of {v.months}", classes=["hssim-month"])
         solara.Text(status.value, classes=["hssim-status"], style={"color": "#666"})
         solara.Text(str(tick), classes=["hssim-version"], style={"display": "none"})  # what the browser test waits on
-    Headline(pair, tick)
-    Charts(pair, tick)
+    Headline(v, tick)
+    Charts(v, PRESETS[pair.settings.preset].droughts, tick)

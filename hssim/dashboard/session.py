@@ -40,6 +40,7 @@ from ..runs.paths import set_path
 
 __all__ = [
     "ARMS",
+    "View",
     "ARM_LABELS",
     "ARM_POLICIES",
     "INTERVENTION_GROUPS",
@@ -48,6 +49,7 @@ __all__ = [
     "Preset",
     "Settings",
     "arm_config",
+    "money_frame",
 ]
 
 #: the two arms, in display order
@@ -230,6 +232,7 @@ class Pair:
         self.settings = settings
         self.lock = threading.RLock()
         self.lockstep = LockStep({arm: arm_config(settings, arm) for arm in ARMS}, seed=settings.seed)
+        self._trigger_rows: list[dict] = []  # one per arm and month: districts under each signal
         self.build_s = time.perf_counter() - t0
 
     @property
@@ -257,7 +260,14 @@ class Pair:
     def step(self, n: int = 1) -> int:
         """Advance both arms ``n`` months (fewer at the horizon); returns the months stepped."""
         with self.lock:
-            return self.lockstep.step(max(0, min(n, self.months - self.month)))
+            k = max(0, min(n, self.months - self.month))
+            for _ in range(k):
+                self.lockstep.step(1)
+                for arm in ARMS:  # the trigger's state this month (district fields of the month)
+                    ds = self.engines[arm].districts
+                    self._trigger_rows.append({"arm": arm, "month": self.month,
+                                               **{sig: int((ds[sig] > 0).sum()) for sig in TRIGGER_SIGNALS}})
+            return k
 
     def advance_to(self, month: int) -> None:
         self.step(max(0, min(month, self.months) - self.month))
@@ -272,9 +282,32 @@ class Pair:
         with self.lock:
             return self.lockstep.district_frame()
 
-    def headline(self) -> dict[str, float]:
-        """What prevention bought so far: late minus prevention (positive = prevention better)."""
-        f = self.frame()
+    def triggers(self) -> pd.DataFrame:
+        """Per arm and month, how many districts were under each signal of
+        :data:`TRIGGER_SIGNALS` (readiness, the drought trigger's activation, the observed
+        food-insecurity alert)."""
+        with self.lock:
+            return pd.DataFrame(self._trigger_rows, columns=["arm", "month", *TRIGGER_SIGNALS])
+
+    def money(self) -> pd.DataFrame:
+        """Both arms' money month by month (:func:`money_frame`), real USD."""
+        with self.lock:
+            parts = [money_frame(self.engines[arm], self.month).assign(arm=arm) for arm in ARMS]
+        return pd.concat(parts, ignore_index=True)
+
+    def view(self) -> View:
+        """Everything the page shows, read at one month (under the lock: a play thread
+        stepping the pair cannot move it half-way through)."""
+        with self.lock:
+            frame = self.frame()
+            return View(month=self.month, months=self.months, frame=frame, districts=self.districts(),
+                        money=self.money(), triggers=self.triggers(), headline=self.headline(frame),
+                        n_districts=int(self.engines[ARMS[0]].scenario.n_districts))
+
+    def headline(self, frame: pd.DataFrame | None = None) -> dict[str, float]:
+        """What prevention bought so far: late minus prevention (positive = prevention better),
+        and per million USD of extra spend where prevention spent clearly more."""
+        f = self.frame() if frame is None else frame
         if f.empty:
             return {}
         by = {arm: f[f.arm == arm] for arm in ARMS}
@@ -288,7 +321,7 @@ class Pair:
 
         people = {arm: by[arm]["ipc3plus_frac"].to_numpy() for arm in ARMS}
         # reporters of simulated counts scaled to the real population as the catalogue says
-        return {
+        h = {
             "month": int(f["month"].max()),
             "deaths_averted": to_real("deaths_cumulative", last("late", "deaths_cumulative") - last("prevention", "deaths_cumulative"), scale),
             "ipc3plus_frac_gap_mean": float(np.mean(people["late"] - people["prevention"])),
@@ -296,3 +329,80 @@ class Pair:
             "cost_usd_prevention": to_real("cost_usd_cumulative", last("prevention", "cost_usd_cumulative"), scale),
             "cost_usd_late": to_real("cost_usd_cumulative", last("late", "cost_usd_cumulative"), scale),
         }
+        h["extra_cost_usd"] = h["cost_usd_prevention"] - h["cost_usd_late"]
+        h["ipc3plus_share_months_averted"] = h["ipc3plus_frac_gap_mean"] * len(people["late"])
+        # one run, no interval: a per-dollar figure only where the extra spend is clearly
+        # money (more than 1% of what the late response spent), else undefined
+        clear = h["extra_cost_usd"] > max(0.01 * h["cost_usd_late"], 1.0)
+        musd = h["extra_cost_usd"] / 1e6
+        h["deaths_averted_per_musd"] = h["deaths_averted"] / musd if clear else float("nan")
+        h["ipc3plus_share_months_averted_per_musd"] = h["ipc3plus_share_months_averted"] / musd if clear else float("nan")
+        return h
+
+
+#: the district signals the dashboard follows (``ready_drought``: readiness declared;
+#: ``alert_drought``: the drought trigger's activation; ``alert_food``: observed food insecurity)
+TRIGGER_SIGNALS: tuple[str, ...] = ("ready_drought", "alert_drought", "alert_food")
+
+
+@dataclass(frozen=True)
+class View:
+    """What the page shows at one month: every card, chart and label reads this, so they
+    always agree on the month.
+
+    Attributes
+    ----------
+    month, months : int  months simulated, horizon
+    frame : DataFrame  :meth:`Pair.frame`
+    districts : DataFrame  :meth:`Pair.districts`
+    money : DataFrame  :meth:`Pair.money`
+    triggers : DataFrame  :meth:`Pair.triggers`
+    headline : dict  :meth:`Pair.headline` (empty at month 0)
+    n_districts : int
+    """
+
+    month: int
+    months: int
+    frame: pd.DataFrame
+    districts: pd.DataFrame
+    money: pd.DataFrame
+    triggers: pd.DataFrame
+    headline: dict
+    n_districts: int
+
+
+def money_frame(engine, months: int) -> pd.DataFrame:
+    """An arm's money over its first ``months`` months, real USD, from its response module.
+
+    Columns ``month`` (1-based); ``spent_usd`` (cumulative: deliveries, set-ups,
+    coordination); ``held_usd`` (budget money in the accounts at the month's end: what
+    siloed sector accounts strand shows here); ``earmarked_usd`` (reserve and appeal money
+    released to programmes, not yet spent); ``reserve_available_usd`` (this year's
+    contingency reserve not yet released: the year's reserve, less what was released since
+    the year began, plus what came back unspent); ``reserve_released_usd`` and
+    ``appeal_received_usd`` (cumulative). All zero for an arm without a response.
+    """
+    from ..policies.response import Response
+
+    resp = next((mod for mod in engine.modules if isinstance(mod, Response)), None)
+    month = np.arange(1, months + 1)
+    zero = np.zeros(months)
+    if resp is None or not hasattr(resp, "cost"):
+        return pd.DataFrame({"month": month, "spent_usd": zero, "held_usd": zero, "earmarked_usd": zero,
+                             "reserve_available_usd": zero, "reserve_released_usd": zero, "appeal_received_usd": zero})
+    released = resp.reserve_released_usd[:months]
+    returned = resp.reserve_returned_usd[:months]
+    year_start = (month - 1) // 12 * 12
+    net = np.cumsum(released - returned)
+    before = np.where(year_start > 0, net[np.maximum(year_start - 1, 0)], 0.0)
+    reserve = resp.policy.finance.reserve_usd_per_year - (net - before)
+    spent = resp.cost[:months].sum(axis=(1, 2)) + resp.overhead_usd[:months]
+    return pd.DataFrame({
+        "month": month,
+        "spent_usd": np.cumsum(spent),
+        "held_usd": resp.held_usd[:months],
+        "earmarked_usd": resp.earmarked_usd[:months],
+        "reserve_available_usd": np.maximum(reserve, 0.0) if resp.policy.finance.reserve_usd_per_year > 0 else zero,
+        "reserve_released_usd": np.cumsum(released),
+        "appeal_received_usd": np.cumsum(resp.appeal_received_usd[:months]),
+    })
