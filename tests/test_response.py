@@ -74,12 +74,13 @@ def _same_outcomes(a, b):
 
 
 # -- money ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("preset", ["reactive_siloed", "anticipatory_integrated"])
-def test_money_is_never_overspent(preset):
+@pytest.mark.parametrize(("preset", "cycle"), [("reactive_siloed", {}), ("anticipatory_integrated", {}),
+                                               ("reactive_siloed", {"review_months": 6, "tranches_per_year": 4})])
+def test_money_is_never_overspent(preset, cycle):
     """Tight budget: spending never exceeds what has arrived (the budget, appeal money
     received, reserve released and not returned), month by month."""
     c = compose(preset, interventions=OmegaConf.to_container(hssim.compose(["interventions=standard"]).interventions),
-                budget_usd_per_year=3e6)
+                budget_usd_per_year=3e6, **{f"budget_cycle.{k}": v for k, v in cycle.items()})
     engine = build_engine(c)
     resp = next(m for m in engine.modules if m.name == "response")
     spent_cum, arrived_cum, budget_cum = 0.0, 0.0, 0.0
@@ -88,7 +89,7 @@ def test_money_is_never_overspent(preset):
         assert np.all(resp.accounts >= -1e-6) and np.all(resp.earmark >= -1e-6)
         if engine.ti > engine.spinup:
             m = engine.ti - engine.spinup - 1
-            spent_cum += resp.cost[m].sum() + resp.overhead_usd[m]
+            spent_cum += resp.cost[m].sum() + resp.overhead_usd[m] + resp.reallocation_cost_usd[m]
             arrived_cum += (resp.disbursed_usd[m] + resp.appeal_received_usd[m] + resp.reserve_released_usd[m]
                             - resp.reserve_returned_usd[m])
             budget_cum += resp.disbursed_usd[m]
@@ -120,6 +121,47 @@ def test_budget_reliability_draws():
     resp = next(m for m in e.modules if m.name == "response")
     yearly = resp.disbursed_usd.reshape(3, 12).sum(axis=1)
     assert np.all(yearly < 1.2e6) and np.all(yearly > 0)
+
+
+def test_a_planning_cycle_pays_in_tranches_and_lapses_what_is_not_carried_over():
+    """Quarterly tranches of a quarter of the year's money; at a year's end half of what is
+    left lapses (nothing is spent: no programme)."""
+    e = build_engine(compose(interventions={}, budget_usd_per_year=1.2e6, budget_reliability=1.0, months=36,
+                             **{"budget_cycle.tranches_per_year": 4, "budget_cycle.carryover_frac": 0.5}))
+    e.run()
+    resp = next(m for m in e.modules if m.name == "response")
+    m = np.arange(36)
+    np.testing.assert_allclose(resp.disbursed_usd[m % 3 == 0], 3e5)
+    assert (resp.disbursed_usd[m % 3 != 0] == 0).all()
+    np.testing.assert_allclose(resp.disbursed_usd.reshape(3, 12).sum(axis=1), 1.2e6)
+    for start in (12, 24):
+        assert resp.budget_lapsed_usd[start] == pytest.approx(0.5 * resp.held_usd[start - 1], rel=1e-12)
+        net = resp.disbursed_usd[start] - resp.overhead_usd[start]
+        assert resp.held_usd[start] == pytest.approx(0.5 * resp.held_usd[start - 1] + net, rel=1e-12)
+    assert (resp.budget_lapsed_usd[m % 12 != 0] == 0).all() and resp.budget_lapsed_usd[0] == 0
+
+
+def test_a_review_moves_stranded_sector_money_to_the_pool_late_and_at_a_cost():
+    """Siloed sector accounts strand money; a review every 6 months moves what a sector
+    holds beyond 3 months of its own spending to the pool, 2 months later, less 10%."""
+    portfolio = OmegaConf.to_container(hssim.compose(["interventions=standard"]).interventions)
+    cycle = {"budget_cycle.review_months": 6, "budget_cycle.reallocation_delay_months": 2,
+             "budget_cycle.reallocation_cost_frac": 0.1}
+    moved = hssim.run(compose("reactive_siloed", interventions=portfolio, months=36, **cycle))
+    kept = hssim.run(compose("reactive_siloed", interventions=portfolio, months=36))
+    money = moved.tables["money"]
+    got = money[money["reallocated_usd"] > 0]
+    assert len(got) > 0 and moved.summary["reallocated_usd"] > 0
+    assert set((got["month"] - 1) % 6) == {2}  # reviews at months 7, 13, ...: arrivals two months later
+    np.testing.assert_allclose(money["reallocation_cost_usd"], money["reallocated_usd"] * 0.1 / 0.9, rtol=1e-12)
+    costs = moved.tables["costs"]
+    assert costs.loc[costs["intervention"] == "reallocation", "cost_usd"].sum() == pytest.approx(
+        moved.summary["reallocation_cost_usd"])
+    # less money left stranded in sector accounts at the end
+    assert kept.summary["stranded_sector_usd_end"] > 0
+    assert moved.summary["stranded_sector_usd_end"] < kept.summary["stranded_sector_usd_end"]
+    # no review: no money moved, none lapsed
+    assert kept.summary["reallocated_usd"] == 0 and kept.summary["budget_lapsed_usd"] == 0
 
 
 def test_select_in_order_respects_capacity_caps_and_money():

@@ -36,8 +36,12 @@ shared from ``c >= 0.5``. Both modes receive exactly the same money.
 
 Money (commitment): each horizon year's allotment is ``budget_usd_per_year`` in
 full with probability ``budget_reliability`` and otherwise a uniform share of it
-(stream ``policy.funding``, index = year); it arrives in twelve monthly tranches.
-Unspent money carries over (a reserve builds up in quiet months).
+(stream ``policy.funding``, index = year); it arrives in
+``budget_cycle.tranches_per_year`` equal tranches (twelve monthly ones by default).
+At a year's end ``budget_cycle.carryover_frac`` of the budget money left carries over
+(all of it by default: a reserve builds up in quiet months), the rest lapses; reviews
+every ``budget_cycle.review_months`` move money stranded in sector accounts to the pool,
+late and at a cost (:class:`~hssim.policies.schema.BudgetCycleConfig`).
 Beyond the budget, a contingency reserve released by the drought trigger and appeals
 funded in part bring money earmarked to the programmes they finance (see
 :class:`~hssim.policies.schema.FinanceConfig`); a programme spends its earmarked money
@@ -264,7 +268,11 @@ class Response(Module):
         self.appeal_asked_usd = np.zeros(M)
         self.appeal_received_usd = np.zeros(M)
         self.earmark_lapsed_usd = np.zeros(M)
-        self.held_usd = np.zeros(M)  # budget money in the accounts at the month's end
+        self.budget_lapsed_usd = np.zeros(M)  # budget money lapsed at a year's end (carry-over < 1)
+        self.reallocated_usd = np.zeros(M)  # stranded sector money reaching the pool, net of its cost
+        self.reallocation_cost_usd = np.zeros(M)  # what moving it cost (spending)
+        self._moves: list[tuple[int, float]] = []  # (due tick, sim-USD) sector money on its way to the pool
+        self.held_usd = np.zeros(M)  # budget money in the accounts (or moving between them) at the month's end
         self.earmarked_usd = np.zeros(M)  # earmarked money not yet spent at the month's end
         self._activations: list[dict] = []
         kinds = sorted({iv.kind for iv in self.interventions})
@@ -357,7 +365,9 @@ class Response(Module):
         K, D = self.start_at.shape
         alive = hh.members > 0
         self.alive_by_location = np.bincount(hh.location[alive], minlength=D).astype(np.float64)
+        self._year_end(m)
         self._disburse(engine, m)
+        self._review(ti, m)
         self._people_stats = None
         self._renew_reserve(m)
         self._receive_appeals(ti, m)
@@ -406,7 +416,7 @@ class Response(Module):
             else:
                 a["funded"] = False
         self._settle_earmarks(ti, m, earmark_before - self.earmark)
-        self.held_usd[m] = float(self.accounts.sum()) / self.scale
+        self.held_usd[m] = float(self.accounts.sum() + self._in_transit()) / self.scale
         self.earmarked_usd[m] = float(self.earmark.sum()) / self.scale
         self.served_idx = [served[lo[k] : hi[k]] for k in range(K)]
         self.served_by_location = served_d  # households served by programme and district
@@ -417,7 +427,7 @@ class Response(Module):
         act = self.activation_id[booked]  # distinct activations
         self.activation_cost[act[act >= 0]] += real[act >= 0]
         ds.cost_usd[:] = self.cost[m].sum(axis=0)
-        self.spent_usd += float(self.cost[m].sum() + self.overhead_usd[m])
+        self.spent_usd += float(self.cost[m].sum() + self.overhead_usd[m] + self.reallocation_cost_usd[m])
         self.acc[:] = 0
         assistance_sums(hh.assisted, self.household_bits, self.need_bits, self.kind_of_bit, self.n_kinds, hh.ipc_phase, hh.members, hh.district,
                         hh.female_head, hh.marginalised, hh.poorest_quintile, hh.livelihood, hh.displaced, self.acc)
@@ -426,13 +436,17 @@ class Response(Module):
             block += rows
 
     def _disburse(self, engine, m: int) -> None:
-        """This month's tranche: a twelfth of the year's allotment (drawn at the year's start)."""
+        """This month's tranche, if one is due: the year's allotment (drawn at the year's
+        start) over ``tranches_per_year``, at the start of each period."""
         p = self.policy
+        tranches = p.budget_cycle.tranches_per_year
+        if m % (12 // tranches):
+            return
         year = m // 12
         key = rng.stream_key(engine.seed, "policy.funding", year)
         full = rng.uniform(key, 0, 0) < p.budget_reliability
         share = 1.0 if full else rng.uniform(key, 0, 1)
-        real = p.budget_usd_per_year * share / 12.0
+        real = p.budget_usd_per_year * share / float(tranches)
         overhead = self.c * p.coordination_overhead_frac * real
         if p.spend_cap_usd > 0.0:  # coordination is spending too: it stops at the cap
             overhead = min(overhead, max(0.0, p.spend_cap_usd - self.spent_usd))
@@ -443,13 +457,53 @@ class Response(Module):
         for s, name in enumerate(SECTORS):
             self.accounts[s] += (1.0 - self.c) * net * p.sector_budget_shares[name]
 
+    def _year_end(self, m: int) -> None:
+        """At each horizon year's start after the first: the budget money not carried over
+        lapses (every account alike, and money on its way to the pool)."""
+        keep = self.policy.budget_cycle.carryover_frac
+        if m == 0 or m % 12 or keep >= 1.0:
+            return
+        lost = (1.0 - keep) * (float(self.accounts.sum()) + self._in_transit())
+        self.budget_lapsed_usd[m] += lost / self.scale
+        self.accounts *= keep
+        self._moves = [(due, amount * keep) for due, amount in self._moves]
+
+    def _review(self, ti: int, m: int) -> None:
+        """A budget review (every ``review_months``): each sector account's money beyond
+        ``keep_months`` of its programmes' mean monthly spending since the last review
+        leaves for the pool; money due from earlier reviews arrives, less its cost."""
+        bc = self.policy.budget_cycle
+        if bc.review_months > 0 and m > 0 and m % bc.review_months == 0:
+            since = self.cost[m - bc.review_months : m].sum(axis=(0, 2))  # real USD by programme
+            by_sector = np.bincount(self.sector, weights=since, minlength=len(SECTORS))
+            for s in range(len(SECTORS)):
+                keep = bc.keep_months * by_sector[s] / bc.review_months * self.scale
+                excess = self.accounts[s] - keep
+                if excess > 0.0:
+                    self.accounts[s] -= excess
+                    self._moves.append((ti + bc.reallocation_delay_months, excess))
+        due = [mv for mv in self._moves if mv[0] <= ti]
+        if not due:
+            return
+        self._moves = [mv for mv in self._moves if mv[0] > ti]
+        for _, amount in due:
+            cost = amount * bc.reallocation_cost_frac
+            self.accounts[POOL] += amount - cost
+            self.reallocated_usd[m] += (amount - cost) / self.scale
+            self.reallocation_cost_usd[m] += cost / self.scale
+
+    def _in_transit(self) -> float:
+        """Sim-USD of sector money on its way to the pool."""
+        return float(sum(amount for _, amount in self._moves)) if self._moves else 0.0
+
     def _cap_left(self, m: int) -> np.ndarray:
         """float64[1] sim-USD the response may still spend this month under
-        ``spend_cap_usd`` (this month's coordination counted), ``inf`` without a cap."""
+        ``spend_cap_usd`` (this month's coordination and reallocation counted), ``inf``
+        without a cap."""
         cap = self.policy.spend_cap_usd
         if cap <= 0.0:
             return np.array([np.inf])
-        return np.array([max(0.0, cap - self.spent_usd - self.overhead_usd[m]) * self.scale])
+        return np.array([max(0.0, cap - self.spent_usd - self.overhead_usd[m] - self.reallocation_cost_usd[m]) * self.scale])
 
     # -- money beyond the budget: the contingency reserve and appeals -----------------------
     def _renew_reserve(self, m: int) -> None:
@@ -642,8 +696,8 @@ class Response(Module):
 
         if np.any(self.accounts < -1e-6 * max(1.0, float(np.abs(self.accounts).max()))):
             raise InvariantError(f"response: an account is overdrawn at tick {engine.ti}: {self.accounts}")
-        spent = self.cost.sum() + self.overhead_usd.sum()
-        arrived = self.disbursed_usd.sum()
+        spent = self.cost.sum() + self.overhead_usd.sum() + self.reallocation_cost_usd.sum()
+        arrived = self.disbursed_usd.sum() + self.reserve_released_usd.sum() + self.appeal_received_usd.sum()
         if spent > arrived * (1 + 1e-9) + 1e-6:
             raise InvariantError(f"response: spent {spent:.2f} USD of {arrived:.2f} disbursed at tick {engine.ti}")
 
@@ -681,7 +735,9 @@ class Response(Module):
                 "households_served": 0.0,
             }
         )
-        costs = pd.concat([costs, over[over.cost_usd > 0]], ignore_index=True)
+        moved = over.assign(intervention="reallocation", kind="reallocation", sector="reallocation",
+                            pillar="reallocation", cost_usd=self.reallocation_cost_usd)
+        costs = pd.concat([costs, over[over.cost_usd > 0], moved[moved.cost_usd > 0]], ignore_index=True)
         acts = pd.DataFrame(self.activations)
         if len(acts):
             acts["district"] = [names[d] for d in acts["district"]]
@@ -694,8 +750,11 @@ class Response(Module):
                 "reserve_lapsed_usd": self.reserve_lapsed_usd,
                 "appeal_asked_usd": self.appeal_asked_usd,
                 "appeal_received_usd": self.appeal_received_usd,
-                "spent_usd": self.cost.sum(axis=(1, 2)) + self.overhead_usd,
+                "spent_usd": self.cost.sum(axis=(1, 2)) + self.overhead_usd + self.reallocation_cost_usd,
                 "earmark_lapsed_usd": self.earmark_lapsed_usd,
+                "budget_lapsed_usd": self.budget_lapsed_usd,
+                "reallocated_usd": self.reallocated_usd,
+                "reallocation_cost_usd": self.reallocation_cost_usd,
                 "held_usd": self.held_usd,
                 "earmarked_usd": self.earmarked_usd,
             }
@@ -703,7 +762,7 @@ class Response(Module):
         return {"costs": costs.reset_index(drop=True), "activations": acts, "money": money}
 
     def summary(self, engine) -> dict:
-        spent = float(self.cost.sum() + self.overhead_usd.sum())
+        spent = float(self.cost.sum() + self.overhead_usd.sum() + self.reallocation_cost_usd.sum())
         served_months = self.served_n.sum()
         return {
             "budget_disbursed_usd": float(self.disbursed_usd.sum()),
@@ -718,6 +777,11 @@ class Response(Module):
             "appeal_received_usd": float(self.appeal_received_usd.sum()),
             # the budget's money never spent: stranded in sector accounts or left in the pool
             "unspent_budget_usd_end": float(self.held_usd[-1]) if self.held_usd.size else 0.0,
+            # of which in sector accounts (what siloing strands; the pool is open to all)
+            "stranded_sector_usd_end": float(self.accounts[:POOL].sum()) / self.scale,
+            "budget_lapsed_usd": float(self.budget_lapsed_usd.sum()),
+            "reallocated_usd": float(self.reallocated_usd.sum()),
+            "reallocation_cost_usd": float(self.reallocation_cost_usd.sum()),
         }
 
     def cost_in_vain(self, engine) -> float:

@@ -186,6 +186,41 @@ class FinanceConfig:
 
 
 @dataclass(frozen=True)
+class BudgetCycleConfig:
+    """The budget's planning cycle: how a year's allotment arrives, what happens to money
+    left at the year's end, and whether money stranded in sector accounts is moved.
+
+    Each horizon year's allotment (``budget_usd_per_year``, drawn for reliability at the
+    year's start) is disbursed in ``tranches_per_year`` equal tranches at the start of
+    each period (12: monthly, 4: quarterly instalments, 1: all at the year's start).
+    At each year's end, ``carryover_frac`` of the budget money left in the accounts
+    carries over into the next year; the rest lapses (returned to the donor).
+
+    With ``review_months`` > 0, a review every that many months finds the money each
+    sector account holds beyond ``keep_months`` of its own spending (its mean monthly
+    spending since the last review) and moves it to the pooled account, open to every
+    programme: the money leaves the sector's account at the review and arrives
+    ``reallocation_delay_months`` later, less ``reallocation_cost_frac`` of it (the cost
+    of revising grant agreements and plans, booked as spending). Defaults: monthly
+    tranches, everything carries over, no reallocation (the response before the cycle
+    existed). Sizes are assumed, not sourced: they are for sensitivity analysis.
+    """
+
+    tranches_per_year: int = fr(12, 1, 12, "equal budget tranches per year, each at the start of its period "
+                                           "(a divisor of 12)")
+    carryover_frac: float = fr(1.0, 0.0, 1.0, "share of the budget left at a year's end that carries over; the "
+                                              "rest lapses")
+    review_months: int = fr(0, 0, 120, "months between reviews that move stranded sector money to the pool; 0 = none")
+    keep_months: float = fr(3.0, 0.0, 120.0, "months of its own mean spending a sector keeps at a review")
+    reallocation_delay_months: int = fr(2, 0, 24, "months from a review to the moved money's arrival in the pool")
+    reallocation_cost_frac: float = fr(0.05, 0.0, 1.0, "share of the moved money lost to the reallocation (assumed)")
+
+    def validate(self, path: str) -> None:
+        if 12 % self.tranches_per_year:
+            raise ConfigError(f"{path}.tranches_per_year", self.tranches_per_year, "a divisor of 12 (1, 2, 3, 4, 6 or 12)")
+
+
+@dataclass(frozen=True)
 class PolicyConfig:
     name: str = "none"
     description: str = ""
@@ -216,6 +251,7 @@ class PolicyConfig:
     trigger: TriggerConfig = field(default_factory=TriggerConfig)
     warnings: WarningConfig = field(default_factory=WarningConfig)
     finance: FinanceConfig = field(default_factory=FinanceConfig)
+    budget_cycle: BudgetCycleConfig = field(default_factory=BudgetCycleConfig)
 
     def validate(self, path: str) -> None:
         for name, value in (("sector_budget_shares", self.sector_budget_shares), ("sector_info_lag_months", self.sector_info_lag_months)):
