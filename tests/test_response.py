@@ -326,6 +326,7 @@ ZERO_EFFECTS = {
     "community_health_workers": {"access_gain": 0.0, "surveillance_gain": 0.0},
     "community_targeting": {"accuracy_gain": 0.0},
     "index_insurance": {"sum_insured_usd": 0.0},
+    "destocking": {"offtake_frac": 0.0},
 }
 
 
@@ -368,6 +369,57 @@ def test_intervention_moves_its_indicator(kind, fields, overrides, indicator, di
     with_p, without = _total(r, indicator), _total(base, indicator)
     assert r.summary["cost_usd_total"] > 0
     assert direction * (with_p - without) > 0, (with_p, without)
+
+
+def test_destocking_sells_part_of_each_served_herd_into_savings_at_the_price():
+    """Served households sell min(offtake x herd, cap) TLU at the local price, into savings;
+    nobody else's herd or savings moves."""
+    from hssim.interventions.protection import destock
+
+    herd = np.array([0.0, 2.0, 20.0, 5.0], np.float32)
+    savings = np.array([1.0, 1.0, 1.0, 1.0], np.float32)
+    location = np.array([0, 1, 1, 0], np.int64)
+    price = np.array([100.0, 200.0])
+    destock(np.array([0, 1, 2], np.int64), location, 0.3, 3.0, 0.9, price, herd, savings)
+    np.testing.assert_allclose(herd, [0.0, 1.4, 17.0, 5.0], rtol=1e-6)  # 0.3 x 2 = 0.6; 0.3 x 20 capped at 3
+    np.testing.assert_allclose(savings, [1.0, 1.0 + 0.6 * 0.9 * 200, 1.0 + 3.0 * 0.9 * 200, 1.0], rtol=1e-6)
+    # in a run: served pastoralists hold fewer animals and more savings than without it
+    r = _run(interventions={"p": programme("destocking", offtake_frac=0.5, max_tlu_per_household=100.0,
+                                           targeting={"rule": "need", "indicator": "herd_tlu", "threshold": 1.0},
+                                           service_months=1, duration_months=1)},
+             budget_usd_per_year=1e9)
+    base = _none()
+    assert r.summary["cost_usd_total"] > 0
+    first = {name: [float(x.sums[12, ..., hssim.sums.I[name]].sum()) for x in (r, base)]  # after the first assessments
+             for name in ("herd_tlu_milli", "savings_usd")}
+    assert first["herd_tlu_milli"][0] < 0.8 * first["herd_tlu_milli"][1]
+    assert first["savings_usd"][0] > first["savings_usd"][1]
+
+
+def test_anticipatory_actions_answer_the_forecast_trigger_only_and_act_before_the_shock():
+    """Pre-agreed actions run only on the drought forecast trigger: never under the reactive
+    presets' observed trigger, whatever the coordination; where readiness was declared they
+    deliver at once (set-up 0, pre-arranged money: only the coordination delay)."""
+    over = ["storyline=two_failed_seasons", "population.households=2000", "months=36", "output.figure=false", "seed=2"]
+    aa = {"aa_cash", "aa_destocking", "aa_livestock", "aa_nutrition", "aa_wash"}
+    for preset in ("reactive_siloed", "reactive_integrated"):
+        acts = hssim.run(hssim.compose([f"policy={preset}", *over])).tables["activations"]
+        assert len(acts) and not set(acts["intervention"]) & aa
+    for preset, delay in (("anticipatory_siloed", 0), ("anticipatory_integrated", 1)):
+        r = hssim.run(hssim.compose([f"policy={preset}", *over]))
+        acts = r.tables["activations"]
+        mine = acts[acts["intervention"].isin(aa)]
+        assert len(mine) > 0 and set(mine["signals"]) == {"drought"}
+        lag = mine["first_delivery_month"] - mine["month"]
+        assert set(lag) <= {delay, delay + 1}  # + 1: no readiness in force there (set-up of a month)
+        assert (lag == delay).any()
+        assert r.tables["costs"]["intervention"].isin(aa).any()  # they were paid and delivered
+
+
+def test_an_anticipatory_action_must_be_triggered():
+    prog = programme("cash_transfer", anticipatory=True)  # activation: always
+    with pytest.raises(hssim.ConfigError, match="anticipatory"):
+        _run(interventions={"p": prog})
 
 
 def test_early_warning_dissemination_destocks_and_moves_early():

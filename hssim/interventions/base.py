@@ -101,6 +101,9 @@ class InterventionConfig:
     trigger_on: tuple[str, ...] = field(
         default=(), metadata={"doc": "signals that activate it when siloed (default: its sector's); integrated responses share all"}
     )
+    anticipatory: bool = field(default=False, metadata={
+        "doc": "a pre-agreed anticipatory action: only a drought forecast trigger activates it (never an observed "
+               "signal, whatever the coordination); with an observed trigger it never runs"})
     coverage_cap_frac: float = fr(0.3, 0.0, 1.0, "most households served at once, share of a district's households")
     capacity_households_per_month: float = fr(5000.0, 0.0, 1e9, "new households it can enrol per month, region-wide (real)")
     setup_delay_months: int = fr(1, 0, 60, "months from activation (or the start) to the first delivery")
@@ -114,6 +117,9 @@ class InterventionConfig:
         for i, s in enumerate(self.trigger_on):
             if s not in SIGNALS:
                 raise ConfigError(f"{path}.trigger_on[{i}]", s, "one of " + ", ".join(SIGNALS))
+        if self.anticipatory and self.activation != "trigger":
+            raise ConfigError(f"{path}.anticipatory", True, "false for a regular programme (activation: always); "
+                              "an anticipatory action is activated by the forecast trigger")
 
 
 class UnitCost(NamedTuple):

@@ -327,3 +327,54 @@ class LivestockSupport(Intervention):
     def apply(self, engine, ti, idx):
         hh = engine.households
         hh.livestock_protected[idx] = np.maximum(hh.livestock_protected[idx], np.float32(self.cfg.mortality_reduction))
+
+
+# -- destocking ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DestockingConfig(InterventionConfig):
+    """Commercial destocking: traders brought to the district buy animals at the market
+    price before the drought's pasture loss and price fall (Abebe et al. 2008, Disasters
+    32(2): Moyale, Ethiopia, 2006: 20,000 cattle bought from about 5,405 households, USD
+    186 per household on average, most of it spent on food, livestock care, debts and
+    savings). The programme pays the facilitation (transport, market links), the buyers
+    pay for the animals."""
+
+    offtake_frac: float = fr(0.3, 0.0, 1.0, "share of a served household's herd bought (assumed)")
+    max_tlu_per_household: float = fr(3.0, 0.0, 1e6, "most TLU bought from one household (Abebe et al. 2008: about "
+                                                      "3.7 cattle, 2.6 TLU, per household)")
+    price_frac: float = fr(1.0, 0.0, 10.0, "price paid, share of this month's local livestock price")
+    cost_per_tlu_usd: float = fr(4.0, 0.0, 1e6, "facilitation cost per TLU of the served household's herd, times "
+                                                "offtake_frac (assumed), USD")
+
+
+@nb.njit(cache=True)
+def destock(idx, location, offtake_frac, max_tlu, price_frac, livestock_price, herd_tlu, savings_usd):
+    """Households ``idx`` sell ``min(offtake_frac x herd, max_tlu)`` TLU at ``price_frac``
+    x their location's livestock price, into savings (float32 state)."""
+    for j in range(idx.size):
+        i = idx[j]
+        sold = min(np.float64(herd_tlu[i]) * offtake_frac, max_tlu)
+        if sold <= 0.0:
+            continue
+        savings_usd[i] += np.float32(sold * price_frac * livestock_price[location[i]])
+        herd_tlu[i] = np.float32(max(np.float64(herd_tlu[i]) - sold, 0.0))
+
+
+@register("destocking", DestockingConfig, group="interventions")
+class Destocking(Intervention):
+    """A served household sells part of its herd now, at this month's price, into savings:
+    fewer animals to die or to sell in distress at the drought's low prices, and cash to
+    buy food when the lean months come. Serve each household once per activation
+    (``service_months: 1``, a one-month ``duration_months``)."""
+
+    relevant_signals = ("drought",)
+    reads = ("location", "livestock_price_usd", "herd_tlu", "savings_usd")
+    writes = ("herd_tlu", "savings_usd")
+
+    def cost_terms(self, engine):
+        return UnitCost(self.cfg.cost_per_household_usd, per_tlu=self.cfg.cost_per_tlu_usd * self.cfg.offtake_frac)
+
+    def apply(self, engine, ti, idx):
+        hh = engine.households
+        destock(idx, hh.location, float(self.cfg.offtake_frac), float(self.cfg.max_tlu_per_household),
+                float(self.cfg.price_frac), engine.districts.livestock_price_usd, hh.herd_tlu, hh.savings_usd)

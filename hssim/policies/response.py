@@ -55,7 +55,9 @@ intervention's) and the coverage cap of their district allow (from a shortlist o
 the best ``2 x capacity + 64`` candidates of the month).
 
 Activation: a regular programme (``activation: always``) is set up at the start
-of the horizon and delivers after its set-up delay. A triggered programme is
+of the horizon and delivers after its set-up delay. An anticipatory action
+(``anticipatory: true``) answers the drought forecast trigger only (``alert_drought``,
+shared triggers or not) and never runs under an observed trigger. A triggered programme is
 activated in a district when one of its signals (district fields ``alert_*``,
 written by the early-warning module in the POLICY phase) is on and it is not
 already running or pending there; it delivers from ``t + delay`` for
@@ -290,6 +292,9 @@ class Response(Module):
                 self.district_ok[k, [index[d] for d in iv.cfg.targeting.districts]] = True
         self.signals = []
         for iv in self.interventions:
+            if iv.cfg.anticipatory:  # a pre-agreed action answers the forecast trigger only
+                self.signals.append(("drought",))
+                continue
             own = tuple(iv.cfg.trigger_on or SECTOR_SIGNALS[iv.cfg.sector])
             joint = own + tuple(s for s in iv.relevant_signals if s not in own)
             self.signals.append(joint if self.shared_triggers else own)
@@ -303,7 +308,10 @@ class Response(Module):
         cfgs = [iv.cfg for iv in self.interventions]
         self.enabled = np.array([c.enabled for c in cfgs], bool)
         self.always = np.array([c.enabled and c.activation == "always" for c in cfgs], bool)
-        self.triggered = np.array([c.enabled and c.activation != "always" for c in cfgs], bool)
+        # anticipatory actions act before a forecast shock: an observed trigger never starts them
+        forecast = p.trigger.kind != "observed"
+        self.triggered = np.array([c.enabled and c.activation != "always" and (forecast or not c.anticipatory)
+                                   for c in cfgs], bool)
         self.sector = np.array([SECTORS.index(c.sector) for c in cfgs], np.int64)
         self.duration = np.array([c.duration_months for c in cfgs], np.int64)
         self.capacity_month = np.array([c.capacity_households_per_month * p.capacity * self.scale for c in cfgs])
