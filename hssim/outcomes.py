@@ -145,7 +145,9 @@ class OutcomeInputs:
         ``district_series``, ``config`` and ``tables``."""
         if isinstance(results, OutcomeInputs):
             return results
-        ts = results.timeseries
+        # a Results carries its regional totals: its tidy frame need not be built
+        reg = getattr(results, "regional", None)
+        ts = None if isinstance(reg, pd.DataFrame) else results.timeseries
         sums = getattr(results, "sums", None)
         region = by_district = None
         if isinstance(sums, np.ndarray) and sums.ndim == 4 and sums.shape[-1] == N_SUMS and sums.size:
@@ -163,7 +165,7 @@ class OutcomeInputs:
             settings = None
         tables = getattr(results, "tables", None)
         return cls(
-            regional=regional(ts),
+            regional=reg if isinstance(reg, pd.DataFrame) else regional(ts),
             region=region,
             by_district=by_district,
             district=district,

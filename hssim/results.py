@@ -143,14 +143,18 @@ class Results:
 
     Attributes
     ----------
-    timeseries : DataFrame  columns ``month, district, group, indicator, value``
+    timeseries : DataFrame  columns ``month, district, group, indicator, value`` (built
+        on first access: a caller that reads only the summary, the raw sums or
+        :meth:`indicator` never pays for the ~10^5-10^6-row frame)
     summary : dict[str, float]  scalar outcomes over the horizon
     config : dict  the resolved, validated configuration
     sums : int64[months, D, 32, n_sums]  raw indicator sums by household cell
     district_series : float64[months, D, n_fields]  raw district conditions
+    regional : DataFrame  index month, one column per indicator: the region's totals
+        (district and group "all"), the tidy frame's rows pivoted (indicators without a
+        value left out)
     """
 
-    timeseries: pd.DataFrame
     summary: dict[str, Any]
     config: dict[str, Any]
     districts: tuple[str, ...]
@@ -159,6 +163,18 @@ class Results:
     timings_s: dict[str, float] = field(default_factory=dict, repr=False)
     #: module tables (``costs``, ``activations``, ``triggers``) when the run has a response
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    regional: pd.DataFrame | None = field(default=None, repr=False)
+    #: the cube the tidy frame is made from: (values[month, district, group, indicator],
+    #: months, districts, groups, indicators); dropped once the frame is built
+    _cube: tuple | None = field(default=None, repr=False, compare=False)
+    _timeseries: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        if self._timeseries is None:
+            self._timeseries = _long(*self._cube)
+            self._cube = None
+        return self._timeseries
 
     @classmethod
     def from_record(cls, record, cfg) -> "Results":
@@ -170,8 +186,8 @@ class Results:
         cfg : Config  the run's validated configuration
         """
         days = cfg.households.days_per_month
-        ts, total, gs = _tidy(record.sums, record.district_series, list(record.district_fields),
-                              list(record.district_names), days)
+        cube, total, gs = _tidy(record.sums, record.district_series, list(record.district_fields),
+                                list(record.district_names), days)
         # raw sums over cells (group "all") by district, and over districts too: [months, D, n_sums], [months, n_sums]
         by_district = gs[:, :-1, list(GROUPS).index("all")]
         region = gs[:, -1, list(GROUPS).index("all")]
@@ -179,8 +195,12 @@ class Results:
         scale = record.households_simulated / record.households_real  # simulated / real households
         summary.update(_money(region, cfg, scale))
         summary.update(record.summary)  # the modules' outcomes (response, early warning)
+        # the regional rows as the tidy frame pivoted would give them: indicators with a
+        # value, in name order
+        regional_frame = total.dropna(axis=1, how="all")
+        regional_frame = regional_frame[sorted(regional_frame.columns)]
+        regional_frame.columns.name = "indicator"
         return cls(
-            timeseries=ts,
             summary=summary,
             config=to_dict(cfg),
             districts=tuple(record.district_names),
@@ -188,6 +208,8 @@ class Results:
             district_series=record.district_series,
             timings_s=dict(record.timings_s),
             tables=dict(record.tables),
+            regional=regional_frame,
+            _cube=cube,
         )
 
     @classmethod
@@ -197,6 +219,13 @@ class Results:
 
     def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
         """One indicator over time as a Series indexed by month (empty if not recorded)."""
+        if self._cube is not None:  # read the cube: no need to build the whole frame
+            values, months, districts, groups, names = self._cube
+            if name not in names or district not in districts or group not in groups:
+                return pd.Series(np.zeros(0), index=np.zeros(0, np.int64), name=name)
+            v = values[:, districts.index(district), groups.index(group), names.index(name)]
+            keep = ~np.isnan(v)
+            return pd.Series(v[keep], index=months[keep], name=name)
         if self.__dict__.get("_rows") is None or self.__dict__.get("_rows_of") is not self.timeseries:
             # row positions of every (indicator, district, group), computed once
             ts = self.timeseries
@@ -374,10 +403,11 @@ def _long(values: np.ndarray, months: np.ndarray, districts: list[str], groups: 
     )
 
 
-def _tidy(sums, district, field_names, names, days) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """The tidy time series, its district "all", group "all" rows as a wide frame
-    (index month, one column per indicator; NaN where the long frame has no row), and
-    the group sums it was made from (:func:`_group_sums`)."""
+def _tidy(sums, district, field_names, names, days) -> tuple[tuple, pd.DataFrame, np.ndarray]:
+    """The tidy time series as the arguments of :func:`_long` (the cube and its labels),
+    its district "all", group "all" rows as a wide frame (index month, one column per
+    indicator; NaN where the long frame has no row), and the group sums it was made from
+    (:func:`_group_sums`)."""
     months = np.arange(1, sums.shape[0] + 1)
     districts = [*names, "all"]
     groups, gs = _group_sums(sums)
@@ -391,7 +421,7 @@ def _tidy(sums, district, field_names, names, days) -> tuple[pd.DataFrame, pd.Da
     g_all = groups.index("all")
     cube[:, :, g_all, len(ind_names) :] = dvals
     total = pd.DataFrame(cube[:, -1, g_all, :], index=pd.Index(months, name="month"), columns=ind_names + d_names)
-    return _long(cube, months, districts, groups, ind_names + d_names), total, gs
+    return (cube, months, districts, list(groups), ind_names + d_names), total, gs
 
 
 def _money(region: np.ndarray, cfg, scale: float) -> dict[str, float]:

@@ -134,3 +134,19 @@ def test_monthly_reporters_add_up_to_the_run():
     assert frame["deaths_cumulative"].iloc[-1] == res.summary["deaths_total"]
     np.testing.assert_array_equal(frame["ipc3plus_frac"].to_numpy(), res.indicator("ipc3plus_frac").to_numpy())
     assert frame["cost_usd_cumulative"].iloc[-1] == pytest.approx(res.summary["cost_usd_total"], rel=1e-9)
+
+
+def test_the_tidy_frame_is_built_only_when_read():
+    """Summaries, outcomes and single indicators come from the raw arrays: the long frame
+    is built on first access, and what it holds agrees with them."""
+    r = hssim.run(hssim.compose(["policy=reactive_integrated", "population.households=600", "months=18",
+                                 "output.figure=false", "seed=5"]))
+    assert r._timeseries is None
+    outs = oc.run_outcomes(r, list(CATALOGUE))
+    ipc = r.indicator("ipc3plus_frac", "all", "female_head")
+    assert r._timeseries is None  # nothing above needed the frame
+    ts = r.timeseries  # built now, once
+    assert r.timeseries is ts and len(ts) > 0
+    assert ipc.equals(r.indicator("ipc3plus_frac", "all", "female_head"))  # the cube and the frame agree
+    pd.testing.assert_frame_equal(r.regional, oc.regional(ts), check_names=False)
+    assert oc.run_outcomes(r, list(CATALOGUE)) == pytest.approx(outs, nan_ok=True)

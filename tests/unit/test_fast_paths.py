@@ -243,6 +243,8 @@ def test_unit_cost_kernel_and_numpy_agree_with_the_kinds_formulas():
             legacy = c.cost_per_household_usd + c.cost_per_person_usd * m
         elif iv.kind == "livestock_support":
             legacy = c.cost_per_household_usd + c.cost_per_tlu_usd * herd
+        elif iv.kind == "destocking":  # facilitation per TLU sold
+            legacy = c.cost_per_household_usd + (c.cost_per_tlu_usd * c.offtake_frac) * herd
         elif iv.kind == "livelihood_diversification":
             legacy = c.cost_per_household_usd + np.where(left == 1, c.asset_grant_usd, 0.0)
         elif iv.kind == "index_insurance":
