@@ -115,6 +115,8 @@ def test_the_per_dollar_card_never_divides_by_nothing():
     base = {"deaths_averted": 40.0, "cost_usd_late": 10e6}
     defined = per_dollar_text({**base, "extra_cost_usd": 2e6, "deaths_averted_per_musd": 20.0})
     assert "20 deaths averted per million USD" in defined
+    worse_per = per_dollar_text({**base, "deaths_averted": -4.0, "extra_cost_usd": 2e6, "deaths_averted_per_musd": -2.0})
+    assert "2 more deaths per million USD" in worse_per
     same = per_dollar_text({**base, "extra_cost_usd": 5e3, "deaths_averted_per_musd": float("nan")})
     assert "undefined" in same and "per million" not in same
     less = per_dollar_text({**base, "extra_cost_usd": -3e6, "deaths_averted_per_musd": float("nan")})

@@ -196,9 +196,10 @@ def per_dollar_text(h: dict) -> str:
     near zero, or negative, means nothing)."""
     extra = h["extra_cost_usd"]
     deaths = h["deaths_averted"]
-    if extra == extra and h["deaths_averted_per_musd"] == h["deaths_averted_per_musd"]:  # defined
-        return (f"{h['deaths_averted_per_musd']:,.0f} deaths averted per million USD of extra spend "
-                f"({extra / 1e6:,.1f} M USD more than the late response)")
+    per = h["deaths_averted_per_musd"]
+    if extra == extra and per == per:  # defined
+        what = f"{per:,.0f} deaths averted" if per >= 0 else f"{-per:,.0f} more deaths"
+        return f"{what} per million USD of extra spend ({extra / 1e6:,.1f} M USD more than the late response)"
     if extra < -max(0.01 * h["cost_usd_late"], 1.0):
         outcome = f"averted {deaths:,.0f} deaths" if deaths >= 0 else f"had {-deaths:,.0f} more deaths"
         return f"prevention spent {-extra / 1e6:,.1f} M USD less and {outcome}: no extra cost to divide by"
