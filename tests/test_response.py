@@ -416,9 +416,12 @@ def test_anticipatory_actions_answer_the_forecast_trigger_only_and_act_before_th
         assert r.tables["costs"]["intervention"].isin(aa).any()  # they were paid and delivered
 
 
-def test_an_anticipatory_action_must_be_triggered():
+def test_an_anticipatory_action_must_be_triggered_by_the_forecast_only():
     prog = programme("cash_transfer", anticipatory=True)  # activation: always
     with pytest.raises(hssim.ConfigError, match="anticipatory"):
+        _run(interventions={"p": prog})
+    prog = programme("cash_transfer", anticipatory=True, activation="trigger", trigger_on=["food"])
+    with pytest.raises(hssim.ConfigError, match="trigger_on"):
         _run(interventions={"p": prog})
 
 

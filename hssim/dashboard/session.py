@@ -58,12 +58,15 @@ ARM_LABELS: dict[str, str] = {"prevention": "Prevention (anticipatory)", "late":
 ARM_POLICIES: dict[str, str] = {"prevention": "anticipatory_integrated", "late": "reactive_integrated"}
 
 #: the dashboard's intervention switches: label -> programmes of the standard portfolio
+#: (each switch holds the reactive programmes and the pre-agreed anticipatory actions of
+#: its kind: only the prevention arm's forecast trigger starts the ``aa_*`` ones)
 INTERVENTION_GROUPS: dict[str, tuple[str, ...]] = {
-    "cash": ("cash_food", "cash_protection"),
+    "cash": ("cash_food", "cash_protection", "aa_cash"),
     "food_aid": ("food_aid",),
-    "nutrition": ("nutrition",),
-    "health_wash": ("health_response", "vaccination", "wash"),
+    "nutrition": ("nutrition", "aa_nutrition"),
+    "health_wash": ("health_response", "vaccination", "wash", "aa_wash"),
     "security": ("security",),
+    "livestock": ("livestock", "aa_livestock", "aa_destocking"),
 }
 INTERVENTION_LABELS: dict[str, str] = {
     "cash": "Cash transfers",
@@ -71,6 +74,7 @@ INTERVENTION_LABELS: dict[str, str] = {
     "nutrition": "Malnutrition treatment",
     "health_wash": "Health, vaccination and WASH",
     "security": "Security and protection",
+    "livestock": "Livestock support and destocking",
 }
 
 

@@ -117,6 +117,9 @@ class InterventionConfig:
         for i, s in enumerate(self.trigger_on):
             if s not in SIGNALS:
                 raise ConfigError(f"{path}.trigger_on[{i}]", s, "one of " + ", ".join(SIGNALS))
+        if self.anticipatory and self.trigger_on:
+            raise ConfigError(f"{path}.trigger_on", list(self.trigger_on), "empty for an anticipatory action (only the "
+                              "drought forecast trigger starts it)")
         if self.anticipatory and self.activation != "trigger":
             raise ConfigError(f"{path}.anticipatory", True, "false for a regular programme (activation: always); "
                               "an anticipatory action is activated by the forecast trigger")
