@@ -360,21 +360,28 @@ def observe(key, eligible, here, score, location, accuracy_d, share_d, out):
 
 
 @nb.njit(parallel=True, cache=True)
-def observe_all(keys, rows, eligible, score, members, location, district_ok, accuracy, out):
-    """:func:`observe` for several programmes in one call, eligible shares included.
+def observe_all(keys, rows, source, eligible, own, need, c, members, location, district_ok, accuracy, out):
+    """:func:`observe` for several programmes in one call, eligible shares and ranking
+    scores included.
 
-    For each programme ``k`` in ``rows``, ``here`` is "alive where it runs"
-    (``members > 0`` and ``district_ok[k, location]``), the eligible share of a
-    district is ``#(eligible & here) / max(#here, 1)`` there, and ``out[k]`` is
-    :func:`observe` of row ``k`` with ``keys[k]`` and ``accuracy[k]``. Each
-    household's priority depends only on its own draws: the same at any thread count.
+    For each programme ``k`` in ``rows``: its true eligibility and own need score are
+    row ``source[k]`` of ``eligible`` and ``own`` (programmes with the same rule share a
+    row); its ranking score is ``(1 - c) own + c need`` in float32 arithmetic, as NumPy
+    computes it for float32 arrays (``own`` itself when ``c == 0``); ``here`` is "alive
+    where it runs" (``members > 0`` and ``district_ok[k, location]``), the eligible share
+    of a district is ``#(eligible & here) / max(#here, 1)`` there, and ``out[k]`` is
+    :func:`observe` of row ``k`` with ``keys[k]`` and ``accuracy[k]``. Each household's
+    priority depends only on its own draws: the same at any thread count.
 
     Parameters
     ----------
     keys : uint64[K]  stream keys (``targeting.<intervention>``, assessment tick)
     rows : int64[R]  programmes to assess (other rows of ``out`` are left as they are)
-    eligible : bool[K, n]  true eligibility (rows in ``rows`` used)
-    score : float32[K, n]  need score used to rank
+    source : int64[K]  each assessed programme's row of ``eligible`` and ``own``
+    eligible : bool[U, n]  true eligibility
+    own : float32[U, n]  the rules' own need scores
+    need : float32[n]  compound need
+    c : float  coordination level
     members : int8[n]
     location : int16[n]
     district_ok : bool[K, D]  districts where each programme runs
@@ -383,6 +390,9 @@ def observe_all(keys, rows, eligible, score, members, location, district_ok, acc
     """
     n = members.size
     D = district_ok.shape[1]
+    keep = np.float32(1.0 - c)
+    mix = np.float32(c)
+    blend = c > 0.0
     # households alive by location: #here of a programme in a district where it runs
     alive_d = np.zeros(D, np.int64)
     for i in range(n):
@@ -391,7 +401,7 @@ def observe_all(keys, rows, eligible, score, members, location, district_ok, acc
     for r in nb.prange(rows.size):  # programmes are independent: one per task
         k = rows[r]
         key = keys[k]
-        el, sc, ok, acc_k, out_k = eligible[k], score[k], district_ok[k], accuracy[k], out[k]
+        el, sc, ok, acc_k, out_k = eligible[source[k]], own[source[k]], district_ok[k], accuracy[k], out[k]
         n_elig = np.zeros(D, np.int64)
         for i in range(n):
             if el[i] and members[i] > 0 and ok[location[i]]:
@@ -407,13 +417,15 @@ def observe_all(keys, rows, eligible, score, members, location, district_ok, acc
             for i in range(n):
                 v = 0
                 if el[i] and members[i] > 0 and ok[location[i]]:
-                    v = 1 + np.uint8(min(max(np.float64(sc[i]), 0.0), 1.0) * 254.0)
+                    s = keep * sc[i] + mix * need[i] if blend else sc[i]
+                    v = 1 + np.uint8(min(max(np.float64(s), 0.0), 1.0) * 254.0)
                 out_k[i] = v
             continue
         for i in range(n):
             d = location[i]
             if members[i] > 0 and ok[d]:
-                out_k[i] = _observed_priority(key, i, el[i], sc[i], acc_k[d], share[d])
+                s = keep * sc[i] + mix * need[i] if blend else sc[i]
+                out_k[i] = _observed_priority(key, i, el[i], s, acc_k[d], share[d])
             else:
                 out_k[i] = 0
 

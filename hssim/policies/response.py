@@ -84,6 +84,8 @@ intervention's name): ``policy.funding``, ``targeting.<name>`` (assessment),
 
 from __future__ import annotations
 
+import dataclasses
+
 import numba as nb
 import numpy as np
 import pandas as pd
@@ -671,22 +673,38 @@ class Response(Module):
         ds = engine.districts
         compound_need(hh.ipc_phase, hh.fear, hh.coping, hh.displaced, hh.location, ds.health_access_eff, self.need)
         rows = np.flatnonzero(self.enabled)
-        # every programme's true eligibility and ranking score (rows of disabled ones unused)
-        eligible = np.empty(self.pending.shape, np.bool_)
-        score = np.empty(self.pending.shape, np.float32)
+        # every programme's true eligibility and own need score: programmes with the same
+        # rule where they run share them (the rule is a pure function of the households'
+        # state; accuracy enters only when the assessment observes them)
+        source = np.zeros(len(self.interventions), np.int64)  # programme -> its row of the shared
+        shared: dict[tuple, int] = {}
+        eligible_rows: list[np.ndarray] = []
+        own_rows: list[np.ndarray] = []
         here_for: dict[bytes, np.ndarray] = {}  # alive where a programme runs, by its districts
         for k in rows:
             ok = self.district_ok[k]
-            here = here_for.get(ok.tobytes())
-            if here is None:
-                here = here_for[ok.tobytes()] = (hh.members > 0) & ok[hh.location]
-            eligible[k], own = true_targeting(self.interventions[k].cfg.targeting, engine, self.need, ok, here)
-            # float32 arithmetic, as the scores are float32
-            score[k] = ((1.0 - self.c) * own + self.c * self.need) if self.c > 0.0 else own
+            where = ok.tobytes()
+            rule = dataclasses.replace(self.interventions[k].cfg.targeting, accuracy=1.0)
+            j = shared.get((rule, where))
+            if j is None:
+                here = here_for.get(where)
+                if here is None:
+                    here = here_for[where] = (hh.members > 0) & ok[hh.location]
+                eligible_k, own = true_targeting(rule, engine, self.need, ok, here)
+                j = shared[(rule, where)] = len(eligible_rows)
+                eligible_rows.append(eligible_k)
+                own_rows.append(own)
+            source[k] = j
+        # (typed lists: the rows go to the kernel without being copied into one array)
+        eligible, own_score = nb.typed.List.empty_list(nb.types.bool_[::1]), nb.typed.List.empty_list(nb.types.float32[::1])
+        for e, o in zip(eligible_rows, own_rows):
+            eligible.append(np.ascontiguousarray(e, np.bool_))
+            own_score.append(np.ascontiguousarray(o, np.float32))
         # the accuracy gap consultation and community-based targeting leave, by district
         accuracy = 1.0 - self.accuracy_gap[:, None] * (1.0 - np.clip(targeting_gain, 0.0, 1.0))
-        observe_all(self.key_targeting[ti], rows, eligible, score, hh.members, hh.location, self.district_ok, accuracy,
-                    self.pending)
+        # the ranking score blends in compound need when coordinated (in the kernel, float32)
+        observe_all(self.key_targeting[ti], rows, source, eligible, own_score, self.need, self.c, hh.members,
+                    hh.location, self.district_ok, accuracy, self.pending)
         self.pending_ready[rows] = ti + self.lag[rows]
         self._promote(rows[self.lag[rows] == 0])
 

@@ -333,16 +333,22 @@ def test_observe_all_is_observe_per_programme():
     score = RNG.random((K, n)).astype(np.float32)
     accuracy = np.array([[1.0] * D, [0.7, 0.8, 1.0, 0.5], [0.9] * D])
     keys = np.array([rng.stream_key(5, f"targeting.p{k}", 33) for k in range(K)], np.uint64)
-    out = np.full((K, n), 99, np.uint8)
+    need = RNG.random(n).astype(np.float32)
     rows = np.array([0, 2], np.int64)
-    observe_all(keys, rows, eligible, score, members, location, district_ok, accuracy, out)
-    for k in rows:
-        here = (members > 0) & district_ok[k][location]
-        share = np.bincount(location[eligible[k] & here], minlength=D) / np.maximum(np.bincount(location[here], minlength=D), 1)
-        ref = np.zeros(n, np.uint8)
-        observe(keys[k], eligible[k], here, score[k], location, accuracy[k], share, ref)
-        np.testing.assert_array_equal(out[k], ref)
-    assert np.all(out[1] == 99)  # a row not assessed is left as it was
+    for c, source in ((0.0, np.arange(K)), (0.6, np.array([1, 0, 1])), (1.0, np.array([2, 2, 0]))):
+        out = np.full((K, n), 99, np.uint8)
+        observe_all(keys, rows, source, eligible, score, need, c, members, location, district_ok, accuracy, out)
+        for k in rows:
+            el = eligible[source[k]]
+            # the ranking score as NumPy blends float32 arrays
+            blended = ((1.0 - c) * score[source[k]] + c * need) if c > 0.0 else score[source[k]]
+            assert blended.dtype == np.float32
+            here = (members > 0) & district_ok[k][location]
+            share = np.bincount(location[el & here], minlength=D) / np.maximum(np.bincount(location[here], minlength=D), 1)
+            ref = np.zeros(n, np.uint8)
+            observe(keys[k], el, here, blended, location, accuracy[k], share, ref)
+            np.testing.assert_array_equal(out[k], ref)
+        assert np.all(out[1] == 99)  # a row not assessed is left as it was
 
 
 # ------------------------------------------------------------------ disease month
