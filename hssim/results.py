@@ -164,17 +164,27 @@ class Results:
     #: module tables (``costs``, ``activations``, ``triggers``) when the run has a response
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     regional: pd.DataFrame | None = field(default=None, repr=False)
+    #: what the cube of indicator values needs beyond the raw arrays: (district field
+    #: names, days per month)
+    _tidy_args: tuple | None = field(default=None, repr=False, compare=False)
     #: the cube the tidy frame is made from: (values[month, district, group, indicator],
-    #: months, districts, groups, indicators); dropped once the frame is built
+    #: months, districts, groups, indicators); built when first needed, dropped once the
+    #: frame is built
     _cube: tuple | None = field(default=None, repr=False, compare=False)
     _timeseries: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def timeseries(self) -> pd.DataFrame:
         if self._timeseries is None:
-            self._timeseries = _long(*self._cube)
+            self._timeseries = _long(*self._cube_data())
             self._cube = None
         return self._timeseries
+
+    def _cube_data(self) -> tuple:
+        if self._cube is None:
+            fields, days = self._tidy_args
+            self._cube = _tidy(self.sums, self.district_series, list(fields), list(self.districts), days)[0]
+        return self._cube
 
     @classmethod
     def from_record(cls, record, cfg) -> "Results":
@@ -186,11 +196,10 @@ class Results:
         cfg : Config  the run's validated configuration
         """
         days = cfg.households.days_per_month
-        cube, total, gs = _tidy(record.sums, record.district_series, list(record.district_fields),
-                                list(record.district_names), days)
-        # raw sums over cells (group "all") by district, and over districts too: [months, D, n_sums], [months, n_sums]
-        by_district = gs[:, :-1, list(GROUPS).index("all")]
-        region = gs[:, -1, list(GROUPS).index("all")]
+        # only what the summary needs: the cube of every district and group is built when
+        # a caller first reads the time series
+        by_district, region, total = _summary_inputs(record.sums, record.district_series,
+                                                     list(record.district_fields), days)
         summary = _summary(total, region, by_district, record.district_series, list(record.district_fields), cfg)
         scale = record.households_simulated / record.households_real  # simulated / real households
         summary.update(_money(region, cfg, scale))
@@ -209,7 +218,7 @@ class Results:
             timings_s=dict(record.timings_s),
             tables=dict(record.tables),
             regional=regional_frame,
-            _cube=cube,
+            _tidy_args=(tuple(record.district_fields), days),
         )
 
     @classmethod
@@ -219,8 +228,8 @@ class Results:
 
     def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
         """One indicator over time as a Series indexed by month (empty if not recorded)."""
-        if self._cube is not None:  # read the cube: no need to build the whole frame
-            values, months, districts, groups, names = self._cube
+        if self._timeseries is None:  # read the cube: no need to build the whole frame
+            values, months, districts, groups, names = self._cube_data()
             if name not in names or district not in districts or group not in groups:
                 return pd.Series(np.zeros(0), index=np.zeros(0, np.int64), name=name)
             v = values[:, districts.index(district), groups.index(group), names.index(name)]
@@ -422,6 +431,22 @@ def _tidy(sums, district, field_names, names, days) -> tuple[tuple, pd.DataFrame
     cube[:, :, g_all, len(ind_names) :] = dvals
     total = pd.DataFrame(cube[:, -1, g_all, :], index=pd.Index(months, name="month"), columns=ind_names + d_names)
     return (cube, months, districts, list(groups), ind_names + d_names), total, gs
+
+
+def _summary_inputs(sums, district, field_names, days) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """What the summary reads, without the cube of every district and group: the raw sums
+    over cells (group "all") by district and over districts too (int64[months, D, n_sums],
+    int64[months, n_sums]), and the region's indicator values (district and group "all")
+    as :func:`_tidy`'s wide frame (the same numbers: every indicator is computed element
+    by element from the same integer sums)."""
+    by_district = sums.sum(axis=2)  # every cell: group "all" (integer sums, exact in any order)
+    region = by_district.sum(axis=1)
+    months = np.arange(1, sums.shape[0] + 1)
+    ind_names, ind = _indicator_values(region[:, None, None, :], days)
+    d_names, dvals = _district_values(district, field_names, by_district[..., _S["people"]].astype(np.float64))
+    total = pd.DataFrame(np.concatenate([ind[:, 0, 0, :], dvals[:, -1, :]], axis=1), index=pd.Index(months, name="month"),
+                         columns=ind_names + d_names)
+    return by_district, region, total
 
 
 def _money(region: np.ndarray, cfg, scale: float) -> dict[str, float]:

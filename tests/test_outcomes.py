@@ -141,10 +141,11 @@ def test_the_tidy_frame_is_built_only_when_read():
     is built on first access, and what it holds agrees with them."""
     r = hssim.run(hssim.compose(["policy=reactive_integrated", "population.households=600", "months=18",
                                  "output.figure=false", "seed=5"]))
-    assert r._timeseries is None
+    assert r._timeseries is None and r._cube is None  # the summary was made without either
     outs = oc.run_outcomes(r, list(CATALOGUE))
+    assert r._cube is None  # outcomes neither
     ipc = r.indicator("ipc3plus_frac", "all", "female_head")
-    assert r._timeseries is None  # nothing above needed the frame
+    assert r._timeseries is None  # a single indicator reads the cube, not the frame
     ts = r.timeseries  # built now, once
     assert r.timeseries is ts and len(ts) > 0
     assert ipc.equals(r.indicator("ipc3plus_frac", "all", "female_head"))  # the cube and the frame agree
