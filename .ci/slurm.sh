@@ -324,15 +324,18 @@ MARIADB_SMALL=(--innodb-log-file-size=8M --innodb-autoextend-increment=4 --innod
 start_mariadb() {
     local sock
     sock=$(db_socket)
-    mkdir -p "$DB"
+    # its own tmpdir: a MariaDB starting up deletes the #sql* temporary files it finds in
+    # its tmpdir, and with the default /tmp that includes those of another instance
+    # bootstrapping at the same moment (the calibration tests' server, a second cluster)
+    mkdir -p "$DB/tmp"
     if [[ ! -d $DB/data/mysql ]]; then
-        mariadb-install-db --no-defaults --user=root --datadir="$DB/data" --auth-root-authentication-method=socket \
+        mariadb-install-db --no-defaults --user=root --datadir="$DB/data" --tmpdir="$DB/tmp" --auth-root-authentication-method=socket \
             --skip-test-db --skip-name-resolve "${MARIADB_SMALL[@]}" >"$DB/install.log" 2>&1 ||
             { tail -n 25 "$DB/install.log" >&2; fail "mariadb-install-db failed (log: $DB/install.log)"; }
     fi
     rm -f "$sock"
     # setsid: not in the caller's process group, so a Ctrl-C there does not hit it.
-    setsid mariadbd --no-defaults --user=root --datadir="$DB/data" --socket="$sock" --pid-file="$DB_PIDFILE" \
+    setsid mariadbd --no-defaults --user=root --datadir="$DB/data" --tmpdir="$DB/tmp" --socket="$sock" --pid-file="$DB_PIDFILE" \
         --log-error="$DB/mysqld.err" --skip-networking --skip-name-resolve \
         --innodb-buffer-pool-size=128M --innodb-lock-wait-timeout=900 --performance-schema=OFF --skip-log-bin \
         "${MARIADB_SMALL[@]}" \

@@ -47,15 +47,19 @@ class MariaDB:
     def start(cls, root: Path, timeout: float = 120) -> MariaDB:
         db = cls(root)
         db.root.mkdir(parents=True, exist_ok=True)
+        # its own tmpdir: a MariaDB starting up deletes the #sql* temporary files in its
+        # tmpdir, with the default /tmp those of another instance bootstrapping beside it
+        tmp = db.root / "tmp"
+        tmp.mkdir(exist_ok=True)
         log = db.root / "install.log"
         with open(log, "w") as fh:
-            r = subprocess.run(["mariadb-install-db", "--no-defaults", "--user=root", f"--datadir={db.data}",
+            r = subprocess.run(["mariadb-install-db", "--no-defaults", "--user=root", f"--datadir={db.data}", f"--tmpdir={tmp}",
                                 "--auth-root-authentication-method=socket", "--skip-test-db", "--skip-name-resolve",
                                 *SMALL], stdout=fh, stderr=subprocess.STDOUT, timeout=timeout)
         if r.returncode != 0:
             raise RuntimeError(f"mariadb-install-db failed: {log.read_text()[-2000:]}")
         db.proc = subprocess.Popen(
-            ["mariadbd", "--no-defaults", "--user=root", f"--datadir={db.data}", f"--socket={db.socket}",
+            ["mariadbd", "--no-defaults", "--user=root", f"--datadir={db.data}", f"--tmpdir={tmp}", f"--socket={db.socket}",
              f"--pid-file={db.pid_file}", f"--log-error={db.root / 'mysqld.err'}", "--skip-networking",
              "--skip-name-resolve", *SMALL],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
