@@ -168,8 +168,7 @@ class Results:
     #: names, days per month)
     _tidy_args: tuple | None = field(default=None, repr=False, compare=False)
     #: the cube the tidy frame is made from: (values[month, district, group, indicator],
-    #: months, districts, groups, indicators); built when first needed, dropped once the
-    #: frame is built
+    #: months, districts, groups, indicators); built when first needed
     _cube: tuple | None = field(default=None, repr=False, compare=False)
     _timeseries: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
@@ -177,13 +176,12 @@ class Results:
     def timeseries(self) -> pd.DataFrame:
         if self._timeseries is None:
             self._timeseries = _long(*self._cube_data())
-            self._cube = None
         return self._timeseries
 
     def _cube_data(self) -> tuple:
         if self._cube is None:
             fields, days = self._tidy_args
-            self._cube = _tidy(self.sums, self.district_series, list(fields), list(self.districts), days)[0]
+            self._cube = _tidy(self.sums, self.district_series, list(fields), list(self.districts), days)
         return self._cube
 
     @classmethod
@@ -227,22 +225,14 @@ class Results:
         return cls.from_record(engine.record(), engine.cfg)
 
     def indicator(self, name: str, district: str = "all", group: str = "all") -> pd.Series:
-        """One indicator over time as a Series indexed by month (empty if not recorded)."""
-        if self._timeseries is None:  # read the cube: no need to build the whole frame
-            values, months, districts, groups, names = self._cube_data()
-            if name not in names or district not in districts or group not in groups:
-                return pd.Series(np.zeros(0), index=np.zeros(0, np.int64), name=name)
-            v = values[:, districts.index(district), groups.index(group), names.index(name)]
-            keep = ~np.isnan(v)
-            return pd.Series(v[keep], index=months[keep], name=name)
-        if self.__dict__.get("_rows") is None or self.__dict__.get("_rows_of") is not self.timeseries:
-            # row positions of every (indicator, district, group), computed once
-            ts = self.timeseries
-            self._rows = ts.groupby(["indicator", "district", "group"], observed=True, sort=False).indices
-            self._rows_of = ts
-        rows = self._rows.get((name, district, group), np.zeros(0, np.int64))
-        ts = self.timeseries
-        return pd.Series(ts["value"].to_numpy()[rows], index=ts["month"].to_numpy()[rows], name=name)
+        """One indicator over time as a Series indexed by month (empty if not recorded),
+        read from the cube (the tidy frame's rows are its non-NaN cells)."""
+        values, months, districts, groups, names = self._cube_data()
+        if name not in names or district not in districts or group not in groups:
+            return pd.Series(np.zeros(0), index=np.zeros(0, np.int64), name=name)
+        v = values[:, districts.index(district), groups.index(group), names.index(name)]
+        keep = ~np.isnan(v)
+        return pd.Series(v[keep], index=months[keep], name=name)
 
     def hs_distribution(self) -> pd.DataFrame:
         """Distribution of the household human-security index: share of people in each
@@ -412,11 +402,10 @@ def _long(values: np.ndarray, months: np.ndarray, districts: list[str], groups: 
     )
 
 
-def _tidy(sums, district, field_names, names, days) -> tuple[tuple, pd.DataFrame, np.ndarray]:
-    """The tidy time series as the arguments of :func:`_long` (the cube and its labels),
-    its district "all", group "all" rows as a wide frame (index month, one column per
-    indicator; NaN where the long frame has no row), and the group sums it was made from
-    (:func:`_group_sums`)."""
+def _tidy(sums, district, field_names, names, days) -> tuple:
+    """The tidy time series as the arguments of :func:`_long`: the cube
+    ``values[month, district, group, indicator]`` (NaN where the long frame has no row),
+    months, districts (``"all"`` last), groups and indicator names."""
     months = np.arange(1, sums.shape[0] + 1)
     districts = [*names, "all"]
     groups, gs = _group_sums(sums)
@@ -429,16 +418,16 @@ def _tidy(sums, district, field_names, names, days) -> tuple[tuple, pd.DataFrame
     cube[..., : len(ind_names)] = ind
     g_all = groups.index("all")
     cube[:, :, g_all, len(ind_names) :] = dvals
-    total = pd.DataFrame(cube[:, -1, g_all, :], index=pd.Index(months, name="month"), columns=ind_names + d_names)
-    return (cube, months, districts, list(groups), ind_names + d_names), total, gs
+    return cube, months, districts, list(groups), ind_names + d_names
 
 
 def _summary_inputs(sums, district, field_names, days) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """What the summary reads, without the cube of every district and group: the raw sums
     over cells (group "all") by district and over districts too (int64[months, D, n_sums],
     int64[months, n_sums]), and the region's indicator values (district and group "all")
-    as :func:`_tidy`'s wide frame (the same numbers: every indicator is computed element
-    by element from the same integer sums)."""
+    as a wide frame (index month, one column per indicator: the cube's district and group
+    "all" row, the same numbers, as every indicator is computed element by element from
+    the same integer sums)."""
     by_district = sums.sum(axis=2)  # every cell: group "all" (integer sums, exact in any order)
     region = by_district.sum(axis=1)
     months = np.arange(1, sums.shape[0] + 1)
