@@ -400,7 +400,7 @@ def money_frame(engine, months: int) -> pd.DataFrame:
     net = np.cumsum(released - returned)
     before = np.where(year_start > 0, net[np.maximum(year_start - 1, 0)], 0.0)
     reserve = resp.policy.finance.reserve_usd_per_year - (net - before)
-    spent = resp.cost[:months].sum(axis=(1, 2)) + resp.overhead_usd[:months] + resp.reallocation_cost_usd[:months]
+    spent = resp.monthly_spend_usd(months)
     return pd.DataFrame({
         "month": month,
         "spent_usd": np.cumsum(spent),

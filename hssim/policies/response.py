@@ -776,7 +776,7 @@ class Response(Module):
                 "reserve_lapsed_usd": self.reserve_lapsed_usd,
                 "appeal_asked_usd": self.appeal_asked_usd,
                 "appeal_received_usd": self.appeal_received_usd,
-                "spent_usd": self.cost.sum(axis=(1, 2)) + self.overhead_usd + self.reallocation_cost_usd,
+                "spent_usd": self.monthly_spend_usd(),
                 "earmark_lapsed_usd": self.earmark_lapsed_usd,
                 "budget_lapsed_usd": self.budget_lapsed_usd,
                 "reallocated_usd": self.reallocated_usd,
@@ -786,6 +786,12 @@ class Response(Module):
             }
         )
         return {"costs": costs.reset_index(drop=True), "activations": acts, "money": money}
+
+    def monthly_spend_usd(self, months: int | None = None) -> np.ndarray:
+        """float64[months] real USD spent in each month of the horizon (deliveries and set-ups,
+        coordination, reallocation), the first ``months`` (all when None)."""
+        m = slice(None) if months is None else slice(0, months)
+        return self.cost[m].sum(axis=(1, 2)) + self.overhead_usd[m] + self.reallocation_cost_usd[m]
 
     def summary(self, engine) -> dict:
         spent = float(self.cost.sum() + self.overhead_usd.sum() + self.reallocation_cost_usd.sum())
