@@ -167,6 +167,9 @@ BENEFIT_COMPONENTS: dict[str, tuple[str, int]] = {
     "debt_avoided_usd": ("debt_end_usd_pv", -1),
     "need_averted_usd": ("need_usd_pv", -1),
 }
+#: components a run recorded before households' savings and debt were summed lacks: the
+#: benefit of such runs is counted without them (every other component is required)
+OPTIONAL_COMPONENTS: frozenset[str] = frozenset({"savings_kept_usd", "debt_avoided_usd"})
 #: components shown beside the benefit but not added to it: what distress sales lost is
 #: already missing from the assets held at the end (adding it would count it twice)
 MEMO_COMPONENTS: dict[str, tuple[str, int]] = {
@@ -187,8 +190,8 @@ def _benefit_parts(runs: pd.DataFrame, arm: str, reference: str) -> dict[str, pd
         for name, (outcome, sign) in BENEFIT_COMPONENTS.items():
             w = _wide(runs, outcome)
             if arm not in w.columns or reference not in w.columns:
-                if name in ("savings_kept_usd", "debt_avoided_usd"):
-                    continue  # runs recorded before households' savings and debt were summed
+                if name in OPTIONAL_COMPONENTS:
+                    continue
                 return {}
             parts[name] = sign * (w[arm] - w[reference])
         return parts
