@@ -138,6 +138,41 @@ def test_two_workers_share_one_sqlite_study(made_targets, tmp_path):
     assert len({tuple(t.params.values()) for t in complete}) == len(complete)
 
 
+def test_a_storage_whose_tables_another_process_is_making_is_opened_on_retry(tmp_path, monkeypatch):
+    """Two processes opening a new SQLite study at once: the loser's CREATE TABLE fails with
+    SQLite's "table ... already exists" (not an IntegrityError, as on a server); it retries
+    and opens the tables the winner made instead of failing the worker (seen once in CI)."""
+    import sqlalchemy.exc
+    from optuna import storages
+
+    from hssim.calibrate import study as study_mod
+
+    real, calls = storages.RDBStorage, []
+
+    def racing(url, **kwargs):
+        calls.append(url)
+        if len(calls) == 1:
+            real(url, **kwargs)  # the other process wins the race and makes the tables ...
+            raise sqlalchemy.exc.OperationalError("CREATE TABLE studies", {},
+                                                  Exception("table studies already exists"))
+        return real(url, **kwargs)  # ... and this one finds them made
+
+    monkeypatch.setattr(storages, "RDBStorage", racing)
+    monkeypatch.setattr(study_mod.time, "sleep", lambda s: None)
+    storage = study_mod._rdb(f"sqlite:///{tmp_path / 'study.db'}", 1)
+    assert len(calls) == 2 and storage.get_all_studies() == []
+
+    def broken(url, **kwargs):  # any other database error is still the user's, at once
+        calls.append(url)
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("unable to open database file"))
+
+    monkeypatch.setattr(storages, "RDBStorage", broken)
+    calls.clear()
+    with pytest.raises(study_mod.UserError, match="unable to open database file"):
+        study_mod._rdb(f"sqlite:///{tmp_path / 'other.db'}", 1)
+    assert len(calls) == 1
+
+
 def test_two_workers_share_one_mariadb_study(mariadb_server, made_targets, tmp_path):
     url = mariadb_server.create_database("hssim_calibration", "hssim", "calibrate-test")
     cal = load_calibration(str(write_cal(tmp_path, targets=str(made_targets), trials=6, sampler="random")))

@@ -86,8 +86,11 @@ def _rdb(url: str, heartbeat_s: int = HEARTBEAT_S):
                                                engine_kwargs={"pool_pre_ping": True}, **kwargs)
                 except Exception as exc:  # noqa: BLE001
                     # two processes (machines, Slurm jobs) making a new storage's tables at once:
-                    # one wins, the other finds them made when it tries again
-                    if "IntegrityError" not in type(exc).__name__ or attempt == 4:
+                    # one wins, the other finds them made when it tries again (a server reports
+                    # the clash as an IntegrityError, SQLite as "table ... already exists")
+                    racing = ("IntegrityError" in type(exc).__name__
+                              or "already exists" in str(exc))
+                    if not racing or attempt == 4:
                         raise
                     time.sleep(0.5 * (attempt + 1))
     except ImportError as exc:  # the database driver is missing
