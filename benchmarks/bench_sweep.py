@@ -104,10 +104,13 @@ def main(argv=None) -> int:
     print(f"sweep, joblib x{cores}:      {joblib['household_months_per_s'] / 1e6:.3f} M/s "
           f"({result['ratio_joblib_to_single']:.0%} of a single run)")
     if args.study:
+        load_before = os.getloadavg()
         t0 = time.perf_counter()
         study = _sweep(["experiment=integrated_vs_siloed", f"store={tmp / 'study'}", "hydra/launcher=joblib",
                         f"hydra.launcher.n_jobs={cores}", "progress=false"])
         study["total_wall_s"] = time.perf_counter() - t0  # with planning and analysis
+        # the machine is shared: the load averages (1, 5, 15 min) say what else ran beside it
+        study["load_average_before"], study["load_average_after"] = list(load_before), list(os.getloadavg())
         result["study"] = {**study, "target_s": 600}
         print(f"study: {study['runs']} runs in {study['total_wall_s']:.0f} s (target 600 s)")
     else:
