@@ -71,6 +71,12 @@ A substep in which nobody is exposed or infectious (and no immunity can wane) is
 skipped: nothing could happen in it and nothing would be drawn, so the run is the
 same (``Disease.skip_quiet_substeps``; the last substep of a month always runs).
 
+``algorithm`` chooses how the month is drawn: ``event`` (default) steps only households
+with someone exposed or infectious substep by substep and draws a quiet household's
+next infection from outside or waning once, as an event (the same process; see the
+event section of :mod:`hssim.kernels.disease` and ``docs/ODD.md`` 7.5);
+``chain_binomial`` draws every household in every substep (the reference).
+
 Compartments are initialised on the first step if households are not yet
 populated when :meth:`Disease.init` runs (the engine initialises hazards before
 the household module); the draws are the same either way.
@@ -80,7 +86,7 @@ Only one disease module per run: the compartment field names are fixed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
@@ -97,6 +103,7 @@ from ..kernels.disease import (
     DiseaseParams,
     beta_for_r0,
     disease_month,
+    disease_month_event,
     init_seir,
     p_transition,
 )
@@ -169,6 +176,10 @@ class DiseaseConfig:
     importations_per_100k_month: float = fr(
         0.0, 0.0, 1e4, "expected imported infections per month per 100,000 people alive (added; the same per head at any simulated size)"
     )
+    algorithm: str = field(default="event", metadata={"choices": ("event", "chain_binomial"), "doc": (
+        "how a month is resolved: 'event' draws a quiet household's next infection or waning once"
+        " (fast); 'chain_binomial' draws every household's transitions in every substep (the"
+        " reference: the same process)")})
     illness_days: float = fr(4.0, 0.0, 31.0, "days a sick person cannot work")
     treatment_cost_usd_per_case: float = fr(10.0, 0.0, 1e5, "household cost of treating one case, USD")
 
@@ -266,6 +277,20 @@ class Disease(Module):
         self.pool_acc = np.zeros((T, D, N_POOL), np.int64)
         self.acc = np.zeros((T, D, N_CELLS, N_ACC), np.int64)
         self.loc_new = np.zeros((T, D), np.int64)
+        if cfg.algorithm == "event":
+            # at home a household mixes with its community, in its community's district
+            district = hh.district.astype(np.int64)
+            self.comm_district = np.zeros(C, np.int64)
+            if community.size:
+                self.comm_district[community] = district
+                if np.any(self.comm_district[community] != district):
+                    raise RuntimeError("disease: every household of a community must be in its community's district")
+            n = hh.members.size
+            self.group = np.zeros(n, np.int32)  # scratch of the month (see kernels.disease.draw_waits)
+            self.thr = np.zeros(n, np.float64)
+            self.wane_at = np.zeros(n, np.int32)
+            self.lam = np.zeros(2 * C + 4 * D, np.float64)
+            self.clock = np.zeros(2 * C + 4 * D, np.float64)
         self.params = make_params(
             cfg,
             engine.cfg.households.days_per_month,
@@ -317,43 +342,23 @@ class Disease(Module):
         self.acc[:] = 0
         self.loc_new[:] = 0
         n_sub = cfg.substeps_per_month
-        keys, keys_who, keys_import, key_rec, key_ill = self._month_keys(engine, ti)
+        keys, keys_who, keys_import, keys_evt, key_rec, key_ill, key_clock = self._month_keys(engine, ti)
+        households = (hh.members, hh.dead, hh.u5, hh.adults, hh.malnutrition, hh.district, hh.location, hh.displaced,
+                      hh.female_head, hh.marginalised, hh.poorest_quintile, hh.livelihood, hh.dis_s, hh.dis_e,
+                      hh.dis_i, hh.dis_r, hh.sick)
+        mean_import = self.importations_this_month(hh) / n_sub
         # the whole month (start, substeps, importations) in one kernel call
-        imported, skipped, swapped = disease_month(
-            p,
-            keys,
-            keys_who,
-            keys_import,
-            key_rec,
-            key_ill,
-            self.importations_this_month(hh) / n_sub,
-            bool(self.skip_quiet_substeps),
-            self.comm_start,
-            self.comm_tot,
-            self.comm_next,
-            d_mult,
-            d_cfr,
-            hh.members,
-            hh.dead,
-            hh.u5,
-            hh.adults,
-            hh.malnutrition,
-            hh.district,
-            hh.location,
-            hh.displaced,
-            hh.female_head,
-            hh.marginalised,
-            hh.poorest_quintile,
-            hh.livelihood,
-            hh.dis_s,
-            hh.dis_e,
-            hh.dis_i,
-            hh.dis_r,
-            hh.sick,
-            self.pool_acc,
-            self.acc,
-            self.loc_new,
-        )
+        if cfg.algorithm == "event":
+            imported, skipped, swapped = disease_month_event(
+                p, keys, keys_who, keys_import, keys_evt, key_rec, key_ill, key_clock, mean_import,
+                bool(self.skip_quiet_substeps), self.comm_start, self.comm_district, self.comm_tot, self.comm_next,
+                d_mult, d_cfr, *households, self.group, self.thr, self.wane_at, self.lam, self.clock,
+                self.pool_acc, self.acc, self.loc_new)
+        else:
+            imported, skipped, swapped = disease_month(
+                p, keys, keys_who, keys_import, key_rec, key_ill, mean_import, bool(self.skip_quiet_substeps),
+                self.comm_start, self.comm_tot, self.comm_next, d_mult, d_cfr, *households, self.pool_acc, self.acc,
+                self.loc_new)
         if swapped:  # the latest community totals are in comm_next
             self.comm_tot, self.comm_next = self.comm_next, self.comm_tot
         self.imported += imported
@@ -383,10 +388,11 @@ class Disease(Module):
             ticks = np.arange(ti, max(ti + 1, engine.n_ticks))
             sub = (ticks[:, None] * SUBSTEPS_MAX + np.arange(n_sub)[None, :]).ravel()
             per_sub = [rng.stream_keys(engine.seed, s, sub).reshape(ticks.size, n_sub)
-                       for s in ("disease", "disease.who", "disease.import")]
-            per_tick = [rng.stream_keys(engine.seed, s, ticks) for s in ("disease.reconcile", "disease.ill")]
+                       for s in ("disease", "disease.who", "disease.import", "disease.event")]
+            per_tick = [rng.stream_keys(engine.seed, s, ticks)
+                        for s in ("disease.reconcile", "disease.ill", "disease.clock")]
             for j, t in enumerate(ticks.tolist()):
-                self._keys[t] = (per_sub[0][j], per_sub[1][j], per_sub[2][j], per_tick[0][j], per_tick[1][j])
+                self._keys[t] = (*(k[j] for k in per_sub), *(k[j] for k in per_tick))
         return self._keys.pop(ti)
 
     # -- checks ----------------------------------------------------------------------

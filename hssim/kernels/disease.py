@@ -72,6 +72,7 @@ __all__ = [
     "beta_for_r0",
     "case_fatality",
     "disease_month",
+    "disease_month_event",
     "disease_substep",
     "force_of_infection",
     "import_infections",
@@ -669,4 +670,438 @@ def disease_month(
             _, seeded = import_infections(keys_import[sub], mean_import, members, dis_s, dis_e, district, location,
                                           female_head, marginalised, poorest, livelihood, displaced, acc, loc_new)
             imported += seeded
+    return imported, skipped, swapped
+
+
+# -- event-driven month -------------------------------------------------------------------
+#
+# The same chain binomial, resolved only where something can happen. A household with
+# nobody exposed or infectious ("quiet") can change in a substep only by an infection
+# from outside (its S members, at the per-susceptible rate of its mixing group) or by
+# immunity waning (its R members). Its next such event is drawn once, not every substep:
+#
+# - infection: the group's cumulative force of infection per susceptible since the
+#   month began, ``clock_g = sum over substeps of lambda_g dt``, is kept per group
+#   (at home: community x malnourished; hosted: current district x malnourished; in a
+#   camp: camp x malnourished). Nobody of the S is infected through a substep with
+#   probability ``exp(-S lambda dt)`` each, so the first substep with an infection is
+#   the first whose clock reaches ``thr = clock_then + Exp(1) / S``; in it the number
+#   infected is ``Binomial(S, 1 - exp(-lambda dt))`` given at least one;
+# - waning: ``P(no one of R wanes in a substep) = (1 - p_wane)^R``, so the number of
+#   substeps without waning is geometric: the next waning substep is drawn once; in it
+#   ``Binomial(R, p_wane)`` given at least one wane.
+#
+# Both are redrawn after any change of S or R (memoryless: a fresh draw has the same
+# law as the remaining wait) and at every month start (the household may have moved,
+# its under-fives' malnutrition changed, members died of other causes). A household
+# with someone exposed or infectious ("active") is stepped substep by substep exactly as
+# in :func:`disease_substep` (same streams and slots). Pools are kept by differences:
+# only households that change move them.
+#
+# Streams (besides those of the chain binomial):
+#
+# =====================  ==================  =======  ===============================================
+# stream                 tick                index    slot
+# =====================  ==================  =======  ===============================================
+# ``disease.clock``      ``ti``              i        0 infection threshold, 1 waning substep
+#                                                     (drawn at the month start)
+# ``disease.event``      ``sub``             i        0 infection threshold, 1 waning substep (redrawn
+#                                                     after a change), 2 infected at an infection
+#                                                     event, 3 waned at a waning event
+# =====================  ==================  =======  ===============================================
+
+#: wait of "no event this month"
+NEVER = np.int32(2**30)
+
+
+@nb.njit(cache=True, inline="always")
+def waning_wait(u, r, log_keep):
+    """Substeps without waning before the next waning substep, ``Geometric(1 - (1 -
+    p_wane)^r)`` on {0, 1, ...} by inversion at ``u``; :data:`NEVER` when it cannot
+    happen. ``log_keep = log(1 - p_wane)`` (< 0 when immunity wanes)."""
+    if r <= 0 or log_keep >= 0.0:
+        return NEVER
+    k = np.floor(np.log(u) / (r * log_keep))
+    return np.int32(k) if k < NEVER else NEVER
+
+
+@nb.njit(cache=True, inline="always")
+def binomial_at_least_one(u, n, p):
+    """``Binomial(n, p)`` given at least one success, by inversion at ``u`` of the
+    conditional CDF (``u`` rescaled above ``P(0) = (1 - p)^n``)."""
+    p0 = (1.0 - p) ** n
+    k = binomial_inv(p0 + u * (1.0 - p0), n, p)
+    return max(k, 1)
+
+
+@nb.njit(cache=True, inline="always")
+def group_of(c, loc, dsp, mal, n_comm, n_dist):
+    """Mixing group of a household: community x malnourished at home, current district x
+    malnourished when hosted, its camp x malnourished in a camp."""
+    m = 1 if mal else 0
+    if dsp == 0:
+        return 2 * c + m
+    if dsp == 2:
+        return 2 * n_comm + 2 * n_dist + 2 * loc + m
+    return 2 * n_comm + 2 * loc + m
+
+
+@nb.njit(cache=True)
+def group_rates(p, comm_tot, comm_district, pool, i_region, n_region, d_mult, lam):
+    """Per-susceptible force of infection (per day) of every mixing group on households
+    with nobody infectious (their own household term is zero); see :func:`group_of`.
+
+    lam : float64[2 C + 4 D]  out
+    """
+    C = comm_tot.shape[0]
+    D = pool.shape[0]
+    for g in range(lam.size):
+        m = g % 2
+        if g < 2 * C:
+            c = g // 2
+            loc = comm_district[c]
+            i_loc = comm_tot[c, 0]
+            n_loc = comm_tot[c, 1]
+            mult = d_mult[loc]
+        elif g < 2 * C + 2 * D:
+            loc = (g - 2 * C) // 2
+            i_loc = pool[loc, P_LOC_I]
+            n_loc = pool[loc, P_LOC_N]
+            mult = d_mult[loc]
+        else:
+            loc = (g - 2 * C - 2 * D) // 2
+            i_loc = pool[loc, P_CAMP_I]
+            n_loc = pool[loc, P_CAMP_N]
+            mult = d_mult[loc] * p.camp_mult
+        if m == 1:
+            mult *= p.mal_sus_mult
+        lam[g] = force_of_infection(p.beta, mult, p.w_h, p.w_c, p.w_d, p.w_r, 0, 1, i_loc, n_loc, pool[loc, P_LOC_I],
+                                    pool[loc, P_LOC_N], i_region, n_region)
+
+
+@nb.njit(parallel=True, cache=True)
+def draw_waits(key, log_keep, comm_start, members, malnutrition, location, displaced, dis_s, dis_e, dis_i, dis_r,
+               n_dist, group, thr, wane_at):
+    """Month start: the mixing group and the first infection threshold and waning
+    substep of every quiet household (stream ``disease.clock``, slots 0 and 1).
+
+    group : int32[n]  out;  thr : float64[n]  out (``inf``: none);  wane_at : int32[n]  out
+    """
+    C = comm_start.size - 1
+    for c in nb.prange(C):
+        for i in range(comm_start[c], comm_start[c + 1]):
+            group[i] = group_of(c, location[i], displaced[i], malnutrition[i] > 0, C, n_dist)
+            s = np.int64(dis_s[i])
+            if members[i] <= 0 or dis_e[i] > 0 or dis_i[i] > 0:
+                thr[i] = np.inf
+                wane_at[i] = NEVER
+                continue
+            thr[i] = -np.log(uniform(key, i, 0)) / s if s > 0 else np.inf
+            r = np.int64(dis_r[i])
+            wane_at[i] = waning_wait(uniform(key, i, 1), r, log_keep) if r > 0 and log_keep < 0.0 else NEVER
+
+
+@nb.njit(parallel=True, cache=True)
+def event_substep(
+    p,
+    sub,
+    key,
+    key_who,
+    key_evt,
+    log_keep,
+    comm_start,
+    comm_tot,
+    pool,
+    i_region,
+    n_region,
+    d_mult,
+    d_cfr,
+    lam,
+    clock,
+    members,
+    dead,
+    u5,
+    adults,
+    malnutrition,
+    district,
+    location,
+    displaced,
+    female_head,
+    marginalised,
+    poorest,
+    livelihood,
+    dis_s,
+    dis_e,
+    dis_i,
+    dis_r,
+    sick,
+    group,
+    thr,
+    wane_at,
+    comm_next,
+    pool_acc,
+    acc,
+    loc_new,
+):
+    """One substep, event-driven: active households as in :func:`disease_substep`,
+    quiet ones only when their infection threshold or waning substep comes.
+
+    Parameters (besides :func:`disease_substep`'s)
+    ----------
+    sub : int  substep of the month
+    key_evt : uint64  stream key ``disease.event`` of the substep
+    log_keep : float  ``log(1 - p_wane)``
+    lam, clock : float64[G]  group rates this substep and cumulative rates (this one's added)
+    group, thr, wane_at : household arrays [n] (see :func:`draw_waits`), updated
+    pool_acc : int64[T, D, N_POOL]  out (zeroed by the caller): changes of the district
+        totals in this substep (not the totals)
+    comm_next : int64[C, 2]  out: community totals at the end of the substep
+    """
+    C = comm_start.size - 1
+    for c in nb.prange(C):
+        tid = nb.get_thread_id()
+        dci = 0
+        dcn = 0
+        i_comm = comm_tot[c, 0]
+        n_comm = comm_tot[c, 1]
+        for i in range(comm_start[c], comm_start[c + 1]):
+            m = np.int64(members[i])
+            if m <= 0:
+                continue
+            s = np.int64(dis_s[i])
+            e = np.int64(dis_e[i])
+            ii = np.int64(dis_i[i])
+            r = np.int64(dis_r[i])
+            loc = location[i]
+            dsp = displaced[i]
+            if e == 0 and ii == 0:
+                # quiet: only an infection from outside or a waning can happen
+                g = group[i]
+                infect = s > 0 and clock[g] >= thr[i] and lam[g] > 0.0
+                wane = wane_at[i] <= sub
+                if not infect and not wane:
+                    continue
+                new_e = 0
+                if infect:
+                    p_inf = 1.0 - np.exp(-lam[g] * p.dt)
+                    new_e = binomial_at_least_one(uniform(key_evt, i, 2), s, p_inf)
+                waned = binomial_at_least_one(uniform(key_evt, i, 3), r, p.p_wane) if wane else 0
+                s = s - new_e + waned
+                e = new_e
+                r = r - waned
+                dis_s[i] = s
+                dis_e[i] = e
+                dis_r[i] = r
+                pool_acc[tid, loc, P_E] += new_e
+                pool_acc[tid, loc, P_R] -= waned
+                if new_e > 0:
+                    # active from the next substep on (its waits are drawn when it is quiet again)
+                    thr[i] = np.inf
+                    wane_at[i] = NEVER
+                    loc_new[tid, loc] += new_e
+                    cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp)
+                    acc[tid, district[i], cell, A_NEW_INFECTIONS] += new_e
+                else:
+                    thr[i] = clock[g] - np.log(uniform(key_evt, i, 0)) / s if s > 0 else np.inf
+                    w = waning_wait(uniform(key_evt, i, 1), r, log_keep)
+                    wane_at[i] = sub + 1 + w if w < NEVER else NEVER
+                continue
+            # active: the chain binomial of disease_substep, same streams and slots
+            mal = malnutrition[i] > 0
+            p_inf = 0.0
+            if s > 0:
+                mult = d_mult[loc]
+                if dsp == 0:
+                    i_loc = i_comm
+                    n_loc = n_comm
+                elif dsp == 2:
+                    i_loc = pool[loc, P_CAMP_I]
+                    n_loc = pool[loc, P_CAMP_N]
+                    mult *= p.camp_mult
+                else:
+                    i_loc = pool[loc, P_LOC_I]
+                    n_loc = pool[loc, P_LOC_N]
+                if mal:
+                    mult *= p.mal_sus_mult
+                lam_h = force_of_infection(p.beta, mult, p.w_h, p.w_c, p.w_d, p.w_r, ii, m, i_loc, n_loc,
+                                           pool[loc, P_LOC_I], pool[loc, P_LOC_N], i_region, n_region)
+                if lam_h > 0.0:
+                    p_inf = 1.0 - np.exp(-lam_h * p.dt)
+            ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
+            u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
+            u_ei = uniform(key, i, 1) if e > 0 else 1.0
+            u_rem = uniform(key, i, 2) if ii > 0 else 1.0
+            u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
+            u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
+            s1, e1, i1, r1, new_e, new_i, deaths = seir_transitions(
+                s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
+            )
+            ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
+            sk = max(np.int64(sick[i]) + ill - deaths, 0)
+            m1 = m
+            if deaths > 0:
+                m1, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
+                members[i] = m1
+                dead[i] += deaths
+                u5[i] = n5
+                adults[i] = nad
+            dis_s[i] = s1
+            dis_e[i] = e1
+            dis_i[i] = i1
+            dis_r[i] = r1
+            sick[i] = min(sk, m1)
+            pool_acc[tid, loc, P_LOC_I] += i1 - ii
+            pool_acc[tid, loc, P_LOC_N] += m1 - m
+            pool_acc[tid, loc, P_E] += e1 - e
+            pool_acc[tid, loc, P_R] += r1 - r
+            if dsp == 0:
+                dci += i1 - ii
+                dcn += m1 - m
+            elif dsp == 2:
+                pool_acc[tid, loc, P_CAMP_I] += i1 - ii
+                pool_acc[tid, loc, P_CAMP_N] += m1 - m
+            if new_e > 0:
+                loc_new[tid, loc] += new_e
+            if new_e > 0 or deaths > 0:
+                cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp)
+                a = acc[tid, district[i], cell]
+                a[A_NEW_INFECTIONS] += new_e
+                a[A_DEATHS] += deaths
+                a[A_SICK] += deaths  # the dead were ill this month too
+            if e1 == 0 and i1 == 0 and m1 > 0:
+                # quiet again: its waits from now (the clock already holds this substep)
+                thr[i] = clock[group[i]] - np.log(uniform(key_evt, i, 0)) / s1 if s1 > 0 else np.inf
+                w = waning_wait(uniform(key_evt, i, 1), r1, log_keep)
+                wane_at[i] = sub + 1 + w if w < NEVER else NEVER
+        comm_next[c, 0] = i_comm + dci
+        comm_next[c, 1] = n_comm + dcn
+
+
+@nb.njit(parallel=True, cache=True)
+def month_end_sums(comm_start, members, district, displaced, female_head, marginalised, poorest, livelihood, dis_i,
+                   sick, acc):
+    """The month's end sums: people infectious now and people ill at some time this month."""
+    for c in nb.prange(comm_start.size - 1):
+        tid = nb.get_thread_id()
+        for i in range(comm_start[c], comm_start[c + 1]):
+            if members[i] <= 0:
+                continue
+            ii = dis_i[i]
+            sk = sick[i]
+            if ii > 0 or sk > 0:
+                cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], displaced[i])
+                a = acc[tid, district[i], cell]
+                a[A_INFECTIOUS] += ii
+                a[A_SICK] += sk
+
+
+@nb.njit(cache=True)
+def _add_changes(pool, pool_acc):
+    """District totals after a substep: ``pool`` plus the per-thread changes."""
+    for t in range(pool_acc.shape[0]):
+        for d in range(pool.shape[0]):
+            for k in range(pool.shape[1]):
+                pool[d, k] += pool_acc[t, d, k]
+
+
+@nb.njit(cache=True)
+def disease_month_event(
+    p,
+    keys,
+    keys_who,
+    keys_import,
+    keys_evt,
+    key_rec,
+    key_ill,
+    key_clock,
+    mean_import,
+    skip_quiet,
+    comm_start,
+    comm_district,
+    comm_tot,
+    comm_next,
+    d_mult,
+    d_cfr,
+    members,
+    dead,
+    u5,
+    adults,
+    malnutrition,
+    district,
+    location,
+    displaced,
+    female_head,
+    marginalised,
+    poorest,
+    livelihood,
+    dis_s,
+    dis_e,
+    dis_i,
+    dis_r,
+    sick,
+    group,
+    thr,
+    wane_at,
+    lam,
+    clock,
+    pool_acc,
+    acc,
+    loc_new,
+):
+    """One month of the epidemic, event-driven (see the section's comment): the same
+    process as :func:`disease_month`, with its quiet households' infections and wanings
+    drawn as events. Arguments as :func:`disease_month`'s, and
+
+    keys_evt : uint64[n_sub]  stream keys ``disease.event`` of each substep
+    key_clock : uint64  stream key ``disease.clock`` of the tick
+    comm_district : int64[C]  district of each community
+    group, thr, wane_at : household scratch [n] (int32, float64, int32)
+    lam, clock : float64[2 C + 4 D]  scratch
+
+    Returns as :func:`disease_month`.
+    """
+    pool_acc[:] = 0
+    month_start(key_rec, key_ill, p.sym_frac, comm_start, members, location, displaced, dis_s, dis_e, dis_i, dis_r, sick,
+                comm_tot, pool_acc)
+    pool = _thread_total(pool_acc)
+    log_keep = np.log1p(-p.p_wane) if p.p_wane > 0.0 else 0.0
+    draw_waits(key_clock, log_keep, comm_start, members, malnutrition, location, displaced, dis_s, dis_e, dis_i, dis_r,
+               pool.shape[0], group, thr, wane_at)
+    clock[:] = 0.0
+    imported = 0
+    skipped = 0
+    swapped = False
+    seeded = 0
+    for sub in range(keys.size):
+        # nothing can happen without anyone exposed or infectious, a waning or an importation
+        quiet = (skip_quiet and seeded == 0 and _column_total(pool, P_LOC_I) == 0 and _column_total(pool, P_E) == 0
+                 and (p.p_wane == 0.0 or _column_total(pool, P_R) == 0))
+        if quiet:
+            skipped += 1
+        else:
+            i_region = _column_total(pool, P_LOC_I)
+            n_region = _column_total(pool, P_LOC_N)
+            group_rates(p, comm_tot, comm_district, pool, i_region, n_region, d_mult, lam)
+            for g in range(clock.size):
+                clock[g] += lam[g] * p.dt
+            pool_acc[:] = 0
+            event_substep(p, sub, keys[sub], keys_who[sub], keys_evt[sub], log_keep, comm_start, comm_tot, pool, i_region,
+                          n_region, d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition, district,
+                          location, displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e, dis_i,
+                          dis_r, sick, group, thr, wane_at, comm_next, pool_acc, acc, loc_new)
+            _add_changes(pool, pool_acc)
+            comm_tot, comm_next = comm_next, comm_tot
+            swapped = not swapped
+        seeded = 0
+        if mean_import > 0.0:
+            before = loc_new[0].copy()
+            _, seeded = import_infections(keys_import[sub], mean_import, members, dis_s, dis_e, district, location,
+                                          female_head, marginalised, poorest, livelihood, displaced, acc, loc_new)
+            # the seeded are exposed where they are (the households turn active: their
+            # waits are drawn again when they are quiet)
+            for d in range(pool.shape[0]):
+                pool[d, P_E] += loc_new[0, d] - before[d]
+            imported += seeded
+    month_end_sums(comm_start, members, district, displaced, female_head, marginalised, poorest, livelihood, dis_i, sick,
+                   acc)
     return imported, skipped, swapped
