@@ -171,19 +171,21 @@ def test_both_algorithms_keep_the_invariants_with_camps_and_waning(algorithm):
     assert tot[SUM["new_infections"]] > 0 and tot[SUM["deaths_disease"]] > 0
 
 
-def test_quiet_households_wait_on_their_groups_clock():
-    """After a month, every quiet household with susceptibles waits for a threshold its
-    group's cumulative force of infection has not reached (a reached one was an
-    infection, which made it active); active households wait for nothing (they are
-    stepped substep by substep); without waning nobody waits for a waning."""
+def test_quiet_households_carry_their_waits_into_next_month():
+    """At a month's end every quiet household with susceptibles carries the hazard it
+    has left before its next infection (positive, in Exp(1) units); active households and
+    quiet ones without susceptibles carry nothing (NaN: drawn afresh); without waning
+    nobody waits for a waning."""
     eng, out = alone("hazards.disease.r0=1.6", "hazards.disease.initial_exposed_frac=0.002", *HOMOGENEOUS,
                      "hazards.disease.algorithm=event", households=2000, months=6)
     dis = next(m for m in eng.modules if isinstance(m, Disease))
     hh = eng.households
     assert out["new_infections"].sum() > 0
     assert np.all(dis.wane_at == NEVER)
-    quiet = (hh.dis_e == 0) & (hh.dis_i == 0) & (hh.members > 0)
+    alive = hh.members > 0
+    quiet = (hh.dis_e == 0) & (hh.dis_i == 0) & alive
     waiting = quiet & (hh.dis_s > 0)
-    assert waiting.sum() > 1000 and (~quiet).sum() > 0
-    assert np.all(dis.thr[waiting] > dis.clock[dis.group[waiting]])
-    assert np.all(np.isinf(dis.thr[~quiet & (hh.members > 0)]))
+    assert waiting.sum() > 1000 and (alive & ~quiet).sum() > 0
+    assert np.all(dis.thr[waiting] > 0) and np.all(np.isfinite(dis.thr[waiting]))
+    assert np.all(np.isnan(dis.thr[alive & ~waiting]))
+    assert np.all(dis.r_end[alive & ~quiet] == -1) and np.all(dis.r_end[quiet] == hh.dis_r[quiet])

@@ -100,6 +100,7 @@ from ..kernels.disease import (
     A_SICK,
     N_ACC,
     N_POOL,
+    NEVER,
     DiseaseParams,
     beta_for_r0,
     disease_month,
@@ -286,9 +287,12 @@ class Disease(Module):
                 if np.any(self.comm_district[community] != district):
                     raise RuntimeError("disease: every household of a community must be in its community's district")
             n = hh.members.size
-            self.group = np.zeros(n, np.int32)  # scratch of the month (see kernels.disease.draw_waits)
-            self.thr = np.zeros(n, np.float64)
-            self.wane_at = np.zeros(n, np.int32)
+            # each household's waits, carried from month to month (kernels.disease.month_start_event)
+            self.group = np.zeros(n, np.int32)
+            self.thr = np.full(n, np.nan)  # NaN, -1: nothing carried into the first month
+            self.wane_at = np.full(n, NEVER, np.int32)
+            self.r_end = np.full(n, -1, np.int8)
+            self.block = np.zeros((C, 4), np.float64)  # each community's summary (kernels.disease.event_substep)
             self.lam = np.zeros(2 * C + 4 * D, np.float64)
             self.clock = np.zeros(2 * C + 4 * D, np.float64)
         self.params = make_params(
@@ -352,7 +356,7 @@ class Disease(Module):
             imported, skipped, swapped = disease_month_event(
                 p, keys, keys_who, keys_import, keys_evt, key_rec, key_ill, key_clock, mean_import,
                 bool(self.skip_quiet_substeps), self.comm_start, self.comm_district, self.comm_tot, self.comm_next,
-                d_mult, d_cfr, *households, self.group, self.thr, self.wane_at, self.lam, self.clock,
+                d_mult, d_cfr, *households, self.group, self.thr, self.wane_at, self.r_end, self.block, self.lam, self.clock,
                 self.pool_acc, self.acc, self.loc_new)
         else:
             imported, skipped, swapped = disease_month(

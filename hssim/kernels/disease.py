@@ -691,9 +691,11 @@ def disease_month(
 #   substeps without waning is geometric: the next waning substep is drawn once; in it
 #   ``Binomial(R, p_wane)`` given at least one wane.
 #
-# Both are redrawn after any change of S or R (memoryless: a fresh draw has the same
-# law as the remaining wait) and at every month start (the household may have moved,
-# its under-fives' malnutrition changed, members died of other causes). A household
+# Both are redrawn after any change of S or R within the month (memoryless: a fresh draw
+# has the same law as the remaining wait) and carried across the month's end: the
+# infection wait as the hazard it has left in Exp(1) units (valid whatever next month's
+# group and S: the household may move, its under-fives' malnutrition change, members die
+# of other causes), the waning wait while R is unchanged. A household
 # with someone exposed or infectious ("active") is stepped substep by substep exactly as
 # in :func:`disease_substep` (same streams and slots). Pools are kept by differences:
 # only households that change move them.
@@ -704,7 +706,8 @@ def disease_month(
 # stream                 tick                index    slot
 # =====================  ==================  =======  ===============================================
 # ``disease.clock``      ``ti``              i        0 infection threshold, 1 waning substep
-#                                                     (drawn at the month start)
+#                                                     (drawn at the month start when none is
+#                                                     carried)
 # ``disease.event``      ``sub``             i        0 infection threshold, 1 waning substep (redrawn
 #                                                     after a change), 2 infected at an infection
 #                                                     event, 3 waned at a waning event
@@ -780,31 +783,213 @@ def group_rates(p, comm_tot, comm_district, pool, i_region, n_region, d_mult, la
 
 
 @nb.njit(parallel=True, cache=True)
-def draw_waits(key, log_keep, comm_start, members, malnutrition, location, displaced, dis_s, dis_e, dis_i, dis_r,
-               n_dist, group, thr, wane_at):
-    """Month start: the mixing group and the first infection threshold and waning
-    substep of every quiet household (stream ``disease.clock``, slots 0 and 1).
+def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_start, members, malnutrition, location,
+                      displaced, dis_s, dis_e, dis_i, dis_r, sick, n_dist, group, thr, wane_at, r_end, block,
+                      comm_tot, pool_acc):
+    """Month start of the event algorithm: :func:`month_start` (same draws) and, in the
+    same pass, every household's mixing group and every quiet household's waits.
 
-    group : int32[n]  out;  thr : float64[n]  out (``inf``: none);  wane_at : int32[n]  out
+    A wait carried from last month is kept (memoryless: its remainder has the law of a
+    fresh one): the infection threshold from the residual ``thr[i]`` (Exp(1) units of
+    hazard left, see :func:`month_end_event`) over this month's S, the waning substep
+    when R is unchanged. Otherwise (the household was active, or R changed, or it is the
+    first month: ``thr`` NaN, ``r_end`` -1) the wait is drawn (stream ``disease.clock``,
+    slot 0 threshold, slot 1 waning).
+
+    group : int32[n]  out;  thr : float64[n]  in: residuals, out: thresholds on the group's
+    clock (``inf``: none);  wane_at : int32[n]  in: carried substeps, out;  r_end : int8[n]
+    R at the end of last month (-1: not carried);  block : float64[C, 4]  out: each
+    community's summary of its households at home (see :func:`event_substep`);  other
+    arguments as :func:`month_start`
     """
     C = comm_start.size - 1
     for c in nb.prange(C):
+        tid = nb.get_thread_id()
+        ci = 0
+        cn = 0
+        n_active = 0
+        first_wane = NEVER
+        low0 = np.inf
+        low1 = np.inf
         for i in range(comm_start[c], comm_start[c + 1]):
-            group[i] = group_of(c, location[i], displaced[i], malnutrition[i] > 0, C, n_dist)
+            m = np.int64(members[i])
             s = np.int64(dis_s[i])
-            if members[i] <= 0 or dis_e[i] > 0 or dis_i[i] > 0:
+            e = np.int64(dis_e[i])
+            ii = np.int64(dis_i[i])
+            r = np.int64(dis_r[i])
+            tot = s + e + ii + r
+            if tot > m:
+                s, e, ii, r = remove_excess(tot - m, s, e, ii, r, key_rec, i)
+            elif tot < m:
+                s += m - tot
+            dis_s[i] = s
+            dis_e[i] = e
+            dis_i[i] = ii
+            dis_r[i] = r
+            sick[i] = binomial_inv(uniform(key_ill, i, 0), ii, sym_frac) if ii > 0 else 0
+            loc = location[i]
+            dsp = displaced[i]
+            group[i] = group_of(c, loc, dsp, malnutrition[i] > 0, C, n_dist)
+            if m <= 0:
                 thr[i] = np.inf
                 wane_at[i] = NEVER
                 continue
-            thr[i] = -np.log(uniform(key, i, 0)) / s if s > 0 else np.inf
-            r = np.int64(dis_r[i])
-            wane_at[i] = waning_wait(uniform(key, i, 1), r, log_keep) if r > 0 and log_keep < 0.0 else NEVER
+            pool_acc[tid, loc, P_LOC_I] += ii
+            pool_acc[tid, loc, P_LOC_N] += m
+            pool_acc[tid, loc, P_E] += e
+            pool_acc[tid, loc, P_R] += r
+            if dsp == 0:
+                ci += ii
+                cn += m
+            elif dsp == 2:
+                pool_acc[tid, loc, P_CAMP_I] += ii
+                pool_acc[tid, loc, P_CAMP_N] += m
+            if e > 0 or ii > 0:
+                thr[i] = np.inf
+                wane_at[i] = NEVER
+                n_active += 1 if dsp == 0 else 0
+                continue
+            res = thr[i]
+            if s <= 0:
+                thr[i] = np.inf
+            elif res == res:  # carried (not NaN)
+                thr[i] = res / s
+            else:
+                thr[i] = -np.log(uniform(key_clock, i, 0)) / s
+            if r <= 0 or log_keep >= 0.0:
+                wane_at[i] = NEVER
+            elif r_end[i] != r or wane_at[i] >= NEVER:
+                wane_at[i] = waning_wait(uniform(key_clock, i, 1), r, log_keep)
+            if dsp == 0:
+                first_wane = min(first_wane, wane_at[i])
+                if malnutrition[i] > 0:
+                    low1 = min(low1, thr[i])
+                else:
+                    low0 = min(low0, thr[i])
+        comm_tot[c, 0] = ci
+        comm_tot[c, 1] = cn
+        block[c, 0] = n_active
+        block[c, 1] = first_wane
+        block[c, 2] = low0
+        block[c, 3] = low1
+
+
+@nb.njit(cache=True)  # not inlined: called only for households with something to do
+def _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i_region, n_region, d_mult, d_cfr, lam,
+             clock, members, dead, u5, adults, malnutrition, district, location, displaced, female_head, marginalised,
+             poorest, livelihood, dis_s, dis_e, dis_i, dis_r, sick, group, thr, wane_at, pool_row, acc_row, loc_new_row):
+    """One household's substep in the event algorithm: an active household by the chain
+    binomial of :func:`disease_substep` (same streams and slots); a quiet one whose wait
+    has come by its event. District changes go to ``pool_row[D, N_POOL]``, sums to
+    ``acc_row[D, N_CELLS, N_ACC]`` and ``loc_new_row[D]`` (the thread's rows).
+
+    Returns
+    -------
+    d_inf, d_people : int  change of its infectious and its people (community totals)
+    """
+    m = np.int64(members[i])
+    s = np.int64(dis_s[i])
+    e = np.int64(dis_e[i])
+    ii = np.int64(dis_i[i])
+    r = np.int64(dis_r[i])
+    loc = location[i]
+    dsp = displaced[i]
+    if e == 0 and ii == 0:
+        # quiet: an infection from outside, a waning, or both, drawn from the same substep
+        g = group[i]
+        new_e = 0
+        if s > 0 and clock[g] >= thr[i] and lam[g] > 0.0:
+            new_e = binomial_at_least_one(uniform(key_evt, i, 2), s, 1.0 - np.exp(-lam[g] * p.dt))
+        waned = binomial_at_least_one(uniform(key_evt, i, 3), r, p.p_wane) if wane_at[i] <= sub else 0
+        s = s - new_e + waned
+        r = r - waned
+        dis_s[i] = s
+        dis_e[i] = new_e
+        dis_r[i] = r
+        pool_row[loc, P_E] += new_e
+        pool_row[loc, P_R] -= waned
+        if new_e > 0:
+            # active from the next substep on (its waits are drawn when it is quiet again)
+            thr[i] = np.inf
+            wane_at[i] = NEVER
+            loc_new_row[loc] += new_e
+            acc_row[district[i], cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp),
+                    A_NEW_INFECTIONS] += new_e
+        else:
+            thr[i] = clock[g] - np.log(uniform(key_evt, i, 0)) / s if s > 0 else np.inf
+            w = waning_wait(uniform(key_evt, i, 1), r, log_keep)
+            wane_at[i] = sub + 1 + w if w < NEVER else NEVER
+        return 0, 0
+    mal = malnutrition[i] > 0
+    p_inf = 0.0
+    if s > 0:
+        mult = d_mult[loc]
+        if dsp == 0:
+            i_loc = i_comm
+            n_loc = n_comm
+        elif dsp == 2:
+            i_loc = pool[loc, P_CAMP_I]
+            n_loc = pool[loc, P_CAMP_N]
+            mult *= p.camp_mult
+        else:
+            i_loc = pool[loc, P_LOC_I]
+            n_loc = pool[loc, P_LOC_N]
+        if mal:
+            mult *= p.mal_sus_mult
+        lam_h = force_of_infection(p.beta, mult, p.w_h, p.w_c, p.w_d, p.w_r, ii, m, i_loc, n_loc, pool[loc, P_LOC_I],
+                                   pool[loc, P_LOC_N], i_region, n_region)
+        if lam_h > 0.0:
+            p_inf = 1.0 - np.exp(-lam_h * p.dt)
+    ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
+    u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
+    u_ei = uniform(key, i, 1) if e > 0 else 1.0
+    u_rem = uniform(key, i, 2) if ii > 0 else 1.0
+    u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
+    u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
+    s1, e1, i1, r1, new_e, new_i, deaths = seir_transitions(
+        s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
+    )
+    ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
+    sk = max(np.int64(sick[i]) + ill - deaths, 0)
+    m1 = m
+    if deaths > 0:
+        m1, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
+        members[i] = m1
+        dead[i] += deaths
+        u5[i] = n5
+        adults[i] = nad
+    dis_s[i] = s1
+    dis_e[i] = e1
+    dis_i[i] = i1
+    dis_r[i] = r1
+    sick[i] = min(sk, m1)
+    pool_row[loc, P_LOC_I] += i1 - ii
+    pool_row[loc, P_LOC_N] += m1 - m
+    pool_row[loc, P_E] += e1 - e
+    pool_row[loc, P_R] += r1 - r
+    if dsp == 2:
+        pool_row[loc, P_CAMP_I] += i1 - ii
+        pool_row[loc, P_CAMP_N] += m1 - m
+    if new_e > 0:
+        loc_new_row[loc] += new_e
+    if new_e > 0 or deaths > 0:
+        a = acc_row[district[i], cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp)]
+        a[A_NEW_INFECTIONS] += new_e
+        a[A_DEATHS] += deaths
+        a[A_SICK] += deaths  # the dead were ill this month too
+    if e1 == 0 and i1 == 0 and m1 > 0:
+        # quiet again: its waits from now (the clock already holds this substep)
+        thr[i] = clock[group[i]] - np.log(uniform(key_evt, i, 0)) / s1 if s1 > 0 else np.inf
+        w = waning_wait(uniform(key_evt, i, 1), r1, log_keep)
+        wane_at[i] = sub + 1 + w if w < NEVER else NEVER
+    return i1 - ii, m1 - m
 
 
 @nb.njit(parallel=True, cache=True)
 def event_substep(
     p,
     sub,
+    full,
     key,
     key_who,
     key_evt,
@@ -838,149 +1023,111 @@ def event_substep(
     group,
     thr,
     wane_at,
+    away,
+    block,
     comm_next,
     pool_acc,
     acc,
     loc_new,
 ):
-    """One substep, event-driven: active households as in :func:`disease_substep`,
-    quiet ones only when their infection threshold or waning substep comes.
+    """One substep, event-driven: active households as in :func:`disease_substep`, quiet
+    ones only when their infection threshold or waning substep comes (:func:`_advance`).
+
+    A community whose households at home are all quiet and none due (by its block
+    summary: no active household, the earliest waning substep later, each group's
+    clock below its lowest threshold) is not visited. Households away from home (hosted
+    or in a camp) are visited through ``away``.
 
     Parameters (besides :func:`disease_substep`'s)
     ----------
     sub : int  substep of the month
+    full : bool  visit every community (their summaries may be stale: an importation)
     key_evt : uint64  stream key ``disease.event`` of the substep
     log_keep : float  ``log(1 - p_wane)``
     lam, clock : float64[G]  group rates this substep and cumulative rates (this one's added)
-    group, thr, wane_at : household arrays [n] (see :func:`draw_waits`), updated
+    group, thr, wane_at : household arrays [n] (see :func:`month_start_event`), updated
+    away : int64[k]  households away from home this month
+    block : float64[C, 4]  per community, of its households at home: active households,
+        earliest waning substep, lowest threshold of each group (not malnourished,
+        malnourished); updated for the communities visited
     pool_acc : int64[T, D, N_POOL]  out (zeroed by the caller): changes of the district
         totals in this substep (not the totals)
     comm_next : int64[C, 2]  out: community totals at the end of the substep
     """
     C = comm_start.size - 1
     for c in nb.prange(C):
+        i_comm = comm_tot[c, 0]
+        n_comm = comm_tot[c, 1]
+        comm_next[c, 0] = i_comm
+        comm_next[c, 1] = n_comm
+        if (not full and block[c, 0] == 0.0 and block[c, 1] > sub and clock[2 * c] < block[c, 2]
+                and clock[2 * c + 1] < block[c, 3]):
+            continue
         tid = nb.get_thread_id()
         dci = 0
         dcn = 0
-        i_comm = comm_tot[c, 0]
-        n_comm = comm_tot[c, 1]
+        n_active = 0
+        first_wane = NEVER
+        low0 = np.inf
+        low1 = np.inf
         for i in range(comm_start[c], comm_start[c + 1]):
-            m = np.int64(members[i])
-            if m <= 0:
+            if members[i] <= 0 or displaced[i] != 0:
                 continue
-            s = np.int64(dis_s[i])
-            e = np.int64(dis_e[i])
-            ii = np.int64(dis_i[i])
-            r = np.int64(dis_r[i])
-            loc = location[i]
-            dsp = displaced[i]
-            if e == 0 and ii == 0:
-                # quiet: only an infection from outside or a waning can happen
+            if dis_e[i] == 0 and dis_i[i] == 0:
                 g = group[i]
-                infect = s > 0 and clock[g] >= thr[i] and lam[g] > 0.0
-                wane = wane_at[i] <= sub
-                if not infect and not wane:
+                due = (wane_at[i] <= sub) or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)
+                if not due:
+                    first_wane = min(first_wane, wane_at[i])
+                    if g & 1:
+                        low1 = min(low1, thr[i])
+                    else:
+                        low0 = min(low0, thr[i])
                     continue
-                new_e = 0
-                if infect:
-                    p_inf = 1.0 - np.exp(-lam[g] * p.dt)
-                    new_e = binomial_at_least_one(uniform(key_evt, i, 2), s, p_inf)
-                waned = binomial_at_least_one(uniform(key_evt, i, 3), r, p.p_wane) if wane else 0
-                s = s - new_e + waned
-                e = new_e
-                r = r - waned
-                dis_s[i] = s
-                dis_e[i] = e
-                dis_r[i] = r
-                pool_acc[tid, loc, P_E] += new_e
-                pool_acc[tid, loc, P_R] -= waned
-                if new_e > 0:
-                    # active from the next substep on (its waits are drawn when it is quiet again)
-                    thr[i] = np.inf
-                    wane_at[i] = NEVER
-                    loc_new[tid, loc] += new_e
-                    cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp)
-                    acc[tid, district[i], cell, A_NEW_INFECTIONS] += new_e
-                else:
-                    thr[i] = clock[g] - np.log(uniform(key_evt, i, 0)) / s if s > 0 else np.inf
-                    w = waning_wait(uniform(key_evt, i, 1), r, log_keep)
-                    wane_at[i] = sub + 1 + w if w < NEVER else NEVER
+            di, dn = _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i_region, n_region,
+                              d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition, district, location,
+                              displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e, dis_i, dis_r,
+                              sick, group, thr, wane_at, pool_acc[tid], acc[tid], loc_new[tid])
+            dci += di
+            dcn += dn
+            if members[i] <= 0:
                 continue
-            # active: the chain binomial of disease_substep, same streams and slots
-            mal = malnutrition[i] > 0
-            p_inf = 0.0
-            if s > 0:
-                mult = d_mult[loc]
-                if dsp == 0:
-                    i_loc = i_comm
-                    n_loc = n_comm
-                elif dsp == 2:
-                    i_loc = pool[loc, P_CAMP_I]
-                    n_loc = pool[loc, P_CAMP_N]
-                    mult *= p.camp_mult
+            if dis_e[i] > 0 or dis_i[i] > 0:
+                n_active += 1
+            else:
+                first_wane = min(first_wane, wane_at[i])
+                if group[i] & 1:
+                    low1 = min(low1, thr[i])
                 else:
-                    i_loc = pool[loc, P_LOC_I]
-                    n_loc = pool[loc, P_LOC_N]
-                if mal:
-                    mult *= p.mal_sus_mult
-                lam_h = force_of_infection(p.beta, mult, p.w_h, p.w_c, p.w_d, p.w_r, ii, m, i_loc, n_loc,
-                                           pool[loc, P_LOC_I], pool[loc, P_LOC_N], i_region, n_region)
-                if lam_h > 0.0:
-                    p_inf = 1.0 - np.exp(-lam_h * p.dt)
-            ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
-            u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
-            u_ei = uniform(key, i, 1) if e > 0 else 1.0
-            u_rem = uniform(key, i, 2) if ii > 0 else 1.0
-            u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
-            u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
-            s1, e1, i1, r1, new_e, new_i, deaths = seir_transitions(
-                s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
-            )
-            ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
-            sk = max(np.int64(sick[i]) + ill - deaths, 0)
-            m1 = m
-            if deaths > 0:
-                m1, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
-                members[i] = m1
-                dead[i] += deaths
-                u5[i] = n5
-                adults[i] = nad
-            dis_s[i] = s1
-            dis_e[i] = e1
-            dis_i[i] = i1
-            dis_r[i] = r1
-            sick[i] = min(sk, m1)
-            pool_acc[tid, loc, P_LOC_I] += i1 - ii
-            pool_acc[tid, loc, P_LOC_N] += m1 - m
-            pool_acc[tid, loc, P_E] += e1 - e
-            pool_acc[tid, loc, P_R] += r1 - r
-            if dsp == 0:
-                dci += i1 - ii
-                dcn += m1 - m
-            elif dsp == 2:
-                pool_acc[tid, loc, P_CAMP_I] += i1 - ii
-                pool_acc[tid, loc, P_CAMP_N] += m1 - m
-            if new_e > 0:
-                loc_new[tid, loc] += new_e
-            if new_e > 0 or deaths > 0:
-                cell = cell_of(female_head[i], marginalised[i], poorest[i], livelihood[i], dsp)
-                a = acc[tid, district[i], cell]
-                a[A_NEW_INFECTIONS] += new_e
-                a[A_DEATHS] += deaths
-                a[A_SICK] += deaths  # the dead were ill this month too
-            if e1 == 0 and i1 == 0 and m1 > 0:
-                # quiet again: its waits from now (the clock already holds this substep)
-                thr[i] = clock[group[i]] - np.log(uniform(key_evt, i, 0)) / s1 if s1 > 0 else np.inf
-                w = waning_wait(uniform(key_evt, i, 1), r1, log_keep)
-                wane_at[i] = sub + 1 + w if w < NEVER else NEVER
+                    low0 = min(low0, thr[i])
         comm_next[c, 0] = i_comm + dci
         comm_next[c, 1] = n_comm + dcn
+        block[c, 0] = n_active
+        block[c, 1] = first_wane
+        block[c, 2] = low0
+        block[c, 3] = low1
+    for j in nb.prange(away.size):
+        i = away[j]
+        if members[i] <= 0:
+            continue
+        if dis_e[i] == 0 and dis_i[i] == 0:
+            g = group[i]
+            if not ((wane_at[i] <= sub) or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)):
+                continue
+        tid = nb.get_thread_id()
+        _advance(i, sub, p, key, key_who, key_evt, log_keep, 0, 0, pool, i_region, n_region, d_mult, d_cfr, lam, clock,
+                 members, dead, u5, adults, malnutrition, district, location, displaced, female_head, marginalised,
+                 poorest, livelihood, dis_s, dis_e, dis_i, dis_r, sick, group, thr, wane_at, pool_acc[tid], acc[tid],
+                 loc_new[tid])
 
 
 @nb.njit(parallel=True, cache=True)
-def month_end_sums(comm_start, members, district, displaced, female_head, marginalised, poorest, livelihood, dis_i,
-                   sick, acc):
-    """The month's end sums: people infectious now and people ill at some time this month."""
+def month_end_event(n_sub, comm_start, members, district, displaced, female_head, marginalised, poorest, livelihood,
+                    dis_s, dis_e, dis_i, dis_r, sick, group, clock, thr, wane_at, r_end, acc):
+    """Month end of the event algorithm: the month's end sums (people infectious now,
+    people ill at some time this month) and each quiet household's waits carried to
+    next month: the hazard left before its next infection in Exp(1) units, ``(thr -
+    clock) S``, in ``thr`` (NaN when there is none to carry: draw afresh), its waning
+    substep counted from next month's start, and its R in ``r_end`` (-1 when active)."""
     for c in nb.prange(comm_start.size - 1):
         tid = nb.get_thread_id()
         for i in range(comm_start[c], comm_start[c + 1]):
@@ -993,6 +1140,16 @@ def month_end_sums(comm_start, members, district, displaced, female_head, margin
                 a = acc[tid, district[i], cell]
                 a[A_INFECTIOUS] += ii
                 a[A_SICK] += sk
+            if ii > 0 or dis_e[i] > 0:
+                thr[i] = np.nan
+                r_end[i] = -1
+                continue
+            s = np.int64(dis_s[i])
+            t = thr[i]
+            thr[i] = (t - clock[group[i]]) * s if s > 0 and t < np.inf else np.nan
+            w = wane_at[i]
+            wane_at[i] = w - n_sub if w < NEVER else NEVER
+            r_end[i] = dis_r[i]
 
 
 @nb.njit(cache=True)
@@ -1042,6 +1199,8 @@ def disease_month_event(
     group,
     thr,
     wane_at,
+    r_end,
+    block,
     lam,
     clock,
     pool_acc,
@@ -1055,18 +1214,21 @@ def disease_month_event(
     keys_evt : uint64[n_sub]  stream keys ``disease.event`` of each substep
     key_clock : uint64  stream key ``disease.clock`` of the tick
     comm_district : int64[C]  district of each community
-    group, thr, wane_at : household scratch [n] (int32, float64, int32)
+    group, thr, wane_at, r_end : household arrays [n] (int32, float64, int32, int8): the
+        waits, carried from month to month (see :func:`month_start_event`; ``thr`` NaN and
+        ``r_end`` -1 before the first month)
+    block : float64[C, 4]  scratch (see :func:`event_substep`)
     lam, clock : float64[2 C + 4 D]  scratch
 
     Returns as :func:`disease_month`.
     """
     pool_acc[:] = 0
-    month_start(key_rec, key_ill, p.sym_frac, comm_start, members, location, displaced, dis_s, dis_e, dis_i, dis_r, sick,
-                comm_tot, pool_acc)
-    pool = _thread_total(pool_acc)
     log_keep = np.log1p(-p.p_wane) if p.p_wane > 0.0 else 0.0
-    draw_waits(key_clock, log_keep, comm_start, members, malnutrition, location, displaced, dis_s, dis_e, dis_i, dis_r,
-               pool.shape[0], group, thr, wane_at)
+    month_start_event(key_rec, key_ill, key_clock, p.sym_frac, log_keep, comm_start, members, malnutrition, location,
+                      displaced, dis_s, dis_e, dis_i, dis_r, sick, pool_acc.shape[1], group, thr, wane_at, r_end,
+                      block, comm_tot, pool_acc)
+    pool = _thread_total(pool_acc)
+    away = np.flatnonzero(displaced)  # hosted or in a camp: fixed for the month
     clock[:] = 0.0
     imported = 0
     skipped = 0
@@ -1085,10 +1247,13 @@ def disease_month_event(
             for g in range(clock.size):
                 clock[g] += lam[g] * p.dt
             pool_acc[:] = 0
-            event_substep(p, sub, keys[sub], keys_who[sub], keys_evt[sub], log_keep, comm_start, comm_tot, pool, i_region,
-                          n_region, d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition, district,
-                          location, displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e, dis_i,
-                          dis_r, sick, group, thr, wane_at, comm_next, pool_acc, acc, loc_new)
+            # after an importation the communities' summaries may be stale: visit them all
+            # (and always without skip_quiet: the exactness tests compare the two)
+            full = seeded > 0 or not skip_quiet
+            event_substep(p, sub, full, keys[sub], keys_who[sub], keys_evt[sub], log_keep, comm_start, comm_tot,
+                          pool, i_region, n_region, d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition,
+                          district, location, displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e,
+                          dis_i, dis_r, sick, group, thr, wane_at, away, block, comm_next, pool_acc, acc, loc_new)
             _add_changes(pool, pool_acc)
             comm_tot, comm_next = comm_next, comm_tot
             swapped = not swapped
@@ -1102,6 +1267,6 @@ def disease_month_event(
             for d in range(pool.shape[0]):
                 pool[d, P_E] += loc_new[0, d] - before[d]
             imported += seeded
-    month_end_sums(comm_start, members, district, displaced, female_head, marginalised, poorest, livelihood, dis_i, sick,
-                   acc)
+    month_end_event(keys.size, comm_start, members, district, displaced, female_head, marginalised, poorest, livelihood,
+                    dis_s, dis_e, dis_i, dis_r, sick, group, clock, thr, wane_at, r_end, acc)
     return imported, skipped, swapped
