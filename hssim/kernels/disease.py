@@ -715,6 +715,8 @@ def disease_month(
 
 #: wait of "no event this month"
 NEVER = np.int32(2**30)
+#: households away from home stepped per iteration of a substep's parallel loop
+AWAY_CHUNK = 256
 
 
 @nb.njit(cache=True, inline="always")
@@ -1055,7 +1057,25 @@ def event_substep(
     comm_next : int64[C, 2]  out: community totals at the end of the substep
     """
     C = comm_start.size - 1
-    for c in nb.prange(C):
+    # one parallel loop (each launch costs): the communities, then the households away
+    # from home in chunks of AWAY_CHUNK
+    n_chunks = (away.size + AWAY_CHUNK - 1) // AWAY_CHUNK
+    for c in nb.prange(C + n_chunks):
+        if c >= C:
+            tid = nb.get_thread_id()
+            for j in range((c - C) * AWAY_CHUNK, min((c - C + 1) * AWAY_CHUNK, away.size)):
+                i = away[j]
+                if members[i] <= 0:
+                    continue
+                if dis_e[i] == 0 and dis_i[i] == 0:
+                    g = group[i]
+                    if not ((wane_at[i] <= sub) or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)):
+                        continue
+                _advance(i, sub, p, key, key_who, key_evt, log_keep, 0, 0, pool, i_region, n_region, d_mult, d_cfr, lam,
+                         clock, members, dead, u5, adults, malnutrition, district, location, displaced, female_head,
+                         marginalised, poorest, livelihood, dis_s, dis_e, dis_i, dis_r, sick, group, thr, wane_at,
+                         pool_acc[tid], acc[tid], loc_new[tid])
+            continue
         i_comm = comm_tot[c, 0]
         n_comm = comm_tot[c, 1]
         comm_next[c, 0] = i_comm
@@ -1105,19 +1125,6 @@ def event_substep(
         block[c, 1] = first_wane
         block[c, 2] = low0
         block[c, 3] = low1
-    for j in nb.prange(away.size):
-        i = away[j]
-        if members[i] <= 0:
-            continue
-        if dis_e[i] == 0 and dis_i[i] == 0:
-            g = group[i]
-            if not ((wane_at[i] <= sub) or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)):
-                continue
-        tid = nb.get_thread_id()
-        _advance(i, sub, p, key, key_who, key_evt, log_keep, 0, 0, pool, i_region, n_region, d_mult, d_cfr, lam, clock,
-                 members, dead, u5, adults, malnutrition, district, location, displaced, female_head, marginalised,
-                 poorest, livelihood, dis_s, dis_e, dis_i, dis_r, sick, group, thr, wane_at, pool_acc[tid], acc[tid],
-                 loc_new[tid])
 
 
 @nb.njit(parallel=True, cache=True)
@@ -1150,6 +1157,16 @@ def month_end_event(n_sub, comm_start, members, district, displaced, female_head
             w = wane_at[i]
             wane_at[i] = w - n_sub if w < NEVER else NEVER
             r_end[i] = dis_r[i]
+
+
+@nb.njit(cache=True)
+def _any_block_due(block, clock, sub):
+    """Whether any community has a household at home with something to do this substep
+    (the test :func:`event_substep` makes before visiting one)."""
+    for c in range(block.shape[0]):
+        if block[c, 0] != 0.0 or block[c, 1] <= sub or clock[2 * c] >= block[c, 2] or clock[2 * c + 1] >= block[c, 3]:
+            return True
+    return False
 
 
 @nb.njit(cache=True)
@@ -1246,17 +1263,20 @@ def disease_month_event(
             group_rates(p, comm_tot, comm_district, pool, i_region, n_region, d_mult, lam)
             for g in range(clock.size):
                 clock[g] += lam[g] * p.dt
-            pool_acc[:] = 0
             # after an importation the communities' summaries may be stale: visit them all
             # (and always without skip_quiet: the exactness tests compare the two)
             full = seeded > 0 or not skip_quiet
-            event_substep(p, sub, full, keys[sub], keys_who[sub], keys_evt[sub], log_keep, comm_start, comm_tot,
-                          pool, i_region, n_region, d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition,
-                          district, location, displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e,
-                          dis_i, dis_r, sick, group, thr, wane_at, away, block, comm_next, pool_acc, acc, loc_new)
-            _add_changes(pool, pool_acc)
-            comm_tot, comm_next = comm_next, comm_tot
-            swapped = not swapped
+            # nobody with anything to do: no parallel launch (nothing changes, nothing to swap)
+            if full or away.size > 0 or _any_block_due(block, clock, sub):
+                pool_acc[:] = 0
+                event_substep(p, sub, full, keys[sub], keys_who[sub], keys_evt[sub], log_keep, comm_start, comm_tot,
+                              pool, i_region, n_region, d_mult, d_cfr, lam, clock, members, dead, u5, adults,
+                              malnutrition, district, location, displaced, female_head, marginalised, poorest, livelihood,
+                              dis_s, dis_e, dis_i, dis_r, sick, group, thr, wane_at, away, block, comm_next, pool_acc,
+                              acc, loc_new)
+                _add_changes(pool, pool_acc)
+                comm_tot, comm_next = comm_next, comm_tot
+                swapped = not swapped
         seeded = 0
         if mean_import > 0.0:
             before = loc_new[0].copy()
