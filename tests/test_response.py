@@ -342,16 +342,18 @@ def test_zero_effect_portfolio_changes_nothing_but_costs():
 
 
 # -- each intervention moves its target indicator ------------------------------------------------
-MEASLES = ("hazards/disease=measles",)
+MEASLES = ("hazards/disease=measles", "hazards.disease.importations_per_month=4")
+#: an epidemic to act on whatever the seed's luck (a few importations may all die out)
+EPIDEMIC = ("hazards.disease.importations_per_month=4",)
 
 CASES = [
     # kind, extra fields, overrides, indicator, direction (-1: lower with the programme)
     ("cash_transfer", {"amount_usd_per_person": 6.0}, (), "ipc3plus_frac", -1),
     ("food_assistance", {"ration_kg_per_person": 8.0}, (), "consumption_gap", -1),
     ("malnutrition_treatment", {"targeting": {"rule": "need", "indicator": "malnutrition", "threshold": 1}}, (), "acute_malnutrition_frac", -1),
-    ("health_response", {"access_gain": 0.8}, (), "deaths_disease", -1),
+    ("health_response", {"access_gain": 0.8}, EPIDEMIC, "deaths_disease", -1),
     ("vaccination", {"once": True, "service_months": 1, "efficacy": 0.95}, MEASLES, "new_infections", -1),
-    ("wash", {"transmission_reduction": 0.8}, (), "new_infections", -1),
+    ("wash", {"transmission_reduction": 0.8}, EPIDEMIC, "new_infections", -1),
     ("security", {"rate_reduction": 0.6}, (), "conflict_events", -1),
     ("livestock_support", {"mortality_reduction": 0.8}, (), "assets_usd_per_household", +1),
     ("resource_committee", {"scarcity_conflict_reduction": 1.0, "ramp_months": 0}, (), "conflict_events", -1),

@@ -31,6 +31,7 @@ __all__ = [
     "available",
     "enrol_in_order",
     "keep_enrolled_all",
+    "mark_free",
     "np_sum",
     "pay",
     "promote",
@@ -40,6 +41,19 @@ __all__ = [
     "sort_keys",
     "unit_cost",
 ]
+
+#: de Bruijn sequence and table: the index of a uint64's single set bit in one multiply
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_INDEX = np.zeros(64, np.int64)
+for _b in range(64):
+    _DEBRUIJN_INDEX[((((1 << _b) * 0x03F79D71B4CB0A89) & ((1 << 64) - 1)) >> 58)] = _b
+
+
+@nb.njit(cache=True, inline="always")
+def _bit_index(single):
+    """Index (0..63) of the one set bit of ``single`` (uint64)."""
+    return _DEBRUIJN_INDEX[np.int64((single * _DEBRUIJN) >> np.uint64(58))]
+
 
 #: low bits of a sort key that hold the household index (< 2^26 households)
 INDEX_BITS = 26
@@ -82,23 +96,40 @@ def select_in_order(order, location, cost, cap_d, capacity, money):
     return take, spent
 
 
+@nb.njit(cache=True, inline="always")
+def mark_free(free, k, i):
+    """Household ``i`` may be a candidate of programme ``k`` again (its bit in ``free``)."""
+    free[k, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+
+
 @nb.njit(cache=True)
-def promote(rows, pending, priority, left):
+def promote(rows, pending, priority, left, free):
     """The pending assessment of programmes ``rows`` (int64[j]) becomes their registry
     (``priority`` uint8[K, n] <- ``pending``); an open-ended enrolment (``left`` -1)
-    ends where the assessment no longer sees the household as eligible."""
+    ends where the assessment no longer sees the household as eligible. Each row's
+    candidate bits (``free`` uint64[K, ceil(n / 64)]: observed eligible and not
+    enrolled) are set anew."""
+    n = priority.shape[1]
     for r in range(rows.size):
         k = rows[r]
-        for i in range(priority.shape[1]):
+        for i in range(n):
             priority[k, i] = pending[k, i]
             if left[k, i] < 0 and pending[k, i] == 0:
                 left[k, i] = 0
+        for w in range(free.shape[1]):
+            bits = np.uint64(0)
+            for i in range(w * 64, min(n, w * 64 + 64)):
+                if priority[k, i] > 0 and left[k, i] == 0:
+                    bits |= np.uint64(1) << np.uint64(i - w * 64)
+            free[k, w] = bits
 
 
 @nb.njit(cache=True)
-def keep_enrolled_all(left, members, location, active, counts):
+def keep_enrolled_all(left, members, location, active, counts, priority, free):
     """End the enrolments of households that died or whose location the programme
     does not run in, for every programme; return the continuing beneficiaries.
+    A household whose enrolment ends may be a candidate again (``free``, see
+    :func:`shortlist`).
 
     Parameters
     ----------
@@ -108,6 +139,8 @@ def keep_enrolled_all(left, members, location, active, counts):
     location : int16[n]
     active : bool[K, D]  where each programme delivers this month
     counts : int64[K, D]  out: continuing beneficiaries by programme and district
+    priority : uint8[K, n];  free : uint64[K, ceil(n / 64)]  candidate bits (set where an
+        eligible household's enrolment ends)
 
     Returns
     -------
@@ -136,6 +169,8 @@ def keep_enrolled_all(left, members, location, active, counts):
                     counts[k, location[i]] += 1
                 else:
                     left[k, i] = 0
+                    if priority[k, i] > 0:
+                        mark_free(free, k, i)
     start[K] = c
     return cont[:c], start
 
@@ -181,8 +216,14 @@ def sort_keys(keys):
 
 @nb.njit(cache=True)
 def shortlist(priority, left, ever, once, members, location, active, left_all, same_kind, key_registry, registry_p,
-              key_selection, limit):
+              key_selection, limit, free):
     """A programme's best ``limit`` candidates for enrolment, best first.
+
+    Only households whose bit is set in ``free`` are looked at: the bits hold every
+    household observed eligible and not enrolled (and perhaps others, whose bits are
+    cleared here), set by :func:`promote` and wherever an enrolment ends, so the
+    candidates are those a scan of every household finds, in the same (ascending)
+    order, without reading the rest.
 
     A candidate is observed eligible (``priority > 0``), not enrolled, alive where
     the programme runs, never served before when ``once``, and not seen by the
@@ -209,29 +250,45 @@ def shortlist(priority, left, ever, once, members, location, active, left_all, s
         ``selection.<name>``, this tick)
     registry_p : float  chance the registry catches a duplicate
     limit : int  length of the shortlist
+    free : uint64[ceil(n / 64)]  the programme's candidate bits (cleared where a household
+        is not observed eligible or already enrolled)
 
     Returns
     -------
     int64[min(limit, candidates)]  household indices, best first
     """
     n = left.size
-    cand = np.empty(n, np.int64)
+    n_free = 0
+    for w in range(free.size):
+        x = free[w]
+        while x != 0:  # population count
+            x &= x - np.uint64(1)
+            n_free += 1
+    cand = np.empty(n_free, np.int64)
     at_level = np.zeros(256, np.int64)
     c = 0
-    for i in range(n):
-        if priority[i] == 0 or left[i] != 0 or members[i] <= 0 or not active[location[i]]:
-            continue
-        if once and ever[i]:
-            continue
-        dup = False
-        for j in range(same_kind.size):
-            if left_all[same_kind[j], i] != 0 and (registry_p >= 1.0 or uniform(key_registry, i, 0) < registry_p):
-                dup = True
-                break
-        if not dup:
-            cand[c] = i
-            c += 1
-            at_level[priority[i]] += 1
+    for w in range(free.size):
+        x = free[w]
+        while x != 0:
+            low = x & (~x + np.uint64(1))  # the lowest set bit: households in ascending order
+            x ^= low
+            i = w * 64 + _bit_index(low)
+            if priority[i] == 0 or left[i] != 0:
+                free[w] &= ~low  # not a candidate until an enrolment ends or an assessment
+                continue
+            if members[i] <= 0 or not active[location[i]]:
+                continue
+            if once and ever[i]:
+                continue
+            dup = False
+            for j in range(same_kind.size):
+                if left_all[same_kind[j], i] != 0 and (registry_p >= 1.0 or uniform(key_registry, i, 0) < registry_p):
+                    dup = True
+                    break
+            if not dup:
+                cand[c] = i
+                c += 1
+                at_level[priority[i]] += 1
     # keys order by priority first: only priorities down to the level where the
     # shortlist fills can be in it (saves hashing and sorting every candidate)
     lowest = 0
@@ -444,7 +501,7 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
              activation_id, activation_cost, cost_m, fixed_status, left, ever, priority, members, location, district,
              herd, base, per_member, per_tlu, by_district, last_month, capacity_carry, cap_d, min_cost, once,
              first_left, registry_rows, registry_start, registry_p, key_registry, key_selection, assisted, cost_d,
-             served_d):
+             served_d, free):
     """One month of the response's money and places, every programme in portfolio order.
 
     1. Each programme (in order) pays the set-up cost of the districts where its
@@ -491,6 +548,7 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
     assisted : int32[n]  updated (bit k: served by programme k)
     cost_d : float64[K, D], served_d : int64[K, D]  out (zeroed by the caller):
         delivery costs (sim-USD) and households served
+    free : uint64[K, ceil(n / 64)]  candidate bits (:func:`shortlist`), updated
 
     Returns
     -------
@@ -501,7 +559,7 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
     D = active.shape[1]
     anywhere = np.bool_(True)  # open_pool for commitments (typed, not a literal: one compilation)
     counts = np.zeros((K, D), np.int64)  # households enrolled by programme and district
-    cont, cont_start = keep_enrolled_all(left, members, location, active, counts)
+    cont, cont_start = keep_enrolled_all(left, members, location, active, counts, priority, free)
     # who each programme serves: served[lo[k]:hi[k]], continuing first, then the two
     # rounds; room for its continuing beneficiaries and as many new ones as it can enrol
     lo = np.zeros(K, np.int64)
@@ -534,7 +592,8 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
             if activation_id[k, d] >= 0:
                 activation_cost[activation_id[k, d]] += real
         if cancelled:  # enrolments end where the programme does not run after all
-            ck, _ = keep_enrolled_all(left[k : k + 1], members, location, active[k : k + 1], counts[k : k + 1])
+            ck, _ = keep_enrolled_all(left[k : k + 1], members, location, active[k : k + 1], counts[k : k + 1],
+                                      priority[k : k + 1], free[k : k + 1])
         else:
             ck = cont[cont_start[k] : cont_start[k + 1]]
         if ck.size == 0:
@@ -569,6 +628,8 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
                 else:
                     left[k, ranked[j]] = 0
                     counts[k, location[ranked[j]]] -= 1
+                    if priority[k, ranked[j]] > 0:
+                        mark_free(free, k, ranked[j])
             ck = ranked[:kept]
             cost = cost[:kept]
         if not pay(accounts, pool_quota, s, np_sum(cost), anywhere, earmark, k, cap_left):  # pragma: no cover - kept within the money
@@ -595,7 +656,7 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
             # the programme shortlists its best 2 x capacity + 64 candidates and enrols from it in order
             new = shortlist(priority[k], left[k], ever[k], once[k], members, location, active[k], left,
                             registry_rows[registry_start[k] : registry_start[k + 1]], key_registry[k], registry_p,
-                            key_selection[k], 2 * capacity + 64)
+                            key_selection[k], 2 * capacity + 64, free[k])
             if new.size == 0:
                 continue
             cost = np.empty(new.size)
@@ -612,6 +673,9 @@ def allocate(ti, accounts, pool_quota, earmark, cap_left, sector, enabled, activ
     # registry checks above see this month's enrolments)
     for k in range(K):
         for j in range(lo[k], hi[k]):
-            if left[k, served[j]] > 0:
-                left[k, served[j]] -= 1
+            i = served[j]
+            if left[k, i] > 0:
+                left[k, i] -= 1
+                if left[k, i] == 0 and priority[k, i] > 0:
+                    mark_free(free, k, i)  # served its time: a candidate again
     return served, lo, hi

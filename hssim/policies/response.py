@@ -241,6 +241,9 @@ class Response(Module):
         self.left = np.zeros((K, n), np.int16)  # months of service left; -1 open-ended; 0 not enrolled
         self.ever = np.zeros((K, n), np.bool_)
         self.priority = np.zeros((K, n), np.uint8)
+        # candidate bits: every household observed eligible and not enrolled (and perhaps
+        # a few others), so enrolment reads only those (kernels.response.shortlist)
+        self.free = np.zeros((K, (n + 63) // 64), np.uint64)
         self.pending = np.zeros((K, n), np.uint8)
         self.pending_ready = np.full(K, -1, np.int64)
         self.start_at = np.full((K, D), NEVER, np.int64)
@@ -417,7 +420,7 @@ class Response(Module):
             self.left, self.ever, self.priority, hh.members, hh.location, hh.district, hh.herd_tlu,
             base, per_member, per_tlu, self._by_district, last_month, self.capacity_carry, cap_d, min_cost, self.once,
             self.first_left, self.registry_rows, self.registry_start, self.c, self.key_registry[ti],
-            self.key_selection[ti], hh.assisted, cost_d, served_d,
+            self.key_selection[ti], hh.assisted, cost_d, served_d, self.free,
         )
         for k, d in np.argwhere(fixed_status):  # set-ups paid or not (few)
             a = self._activations[self.activation_id[k, d]]
@@ -713,12 +716,23 @@ class Response(Module):
         if ks.size == 0:
             return
         # (an open-ended enrolment ends when the assessment no longer sees the household)
-        promote(ks, self.pending, self.priority, self.left)
+        promote(ks, self.pending, self.priority, self.left, self.free)
         self.pending_ready[ks] = -1
 
     def check_invariants(self, engine) -> None:
-        """Validating mode: no account is overdrawn and nothing was spent that had not arrived."""
+        """Validating mode: no account is overdrawn, nothing was spent that had not
+        arrived, and every household observed eligible and not enrolled has its candidate
+        bit (else enrolment would miss it)."""
         from ..errors import InvariantError
+
+        n = self.left.shape[1]
+        if n:
+            bits = np.unpackbits(self.free.view(np.uint8), axis=1, bitorder="little")[:, :n].astype(bool)
+            missing = (self.priority > 0) & (self.left == 0) & ~bits
+            if missing.any():
+                k, i = np.argwhere(missing)[0]
+                raise InvariantError(f"response: household {i} is a candidate of programme {k} without its bit "
+                                     f"at tick {engine.ti}")
 
         if np.any(self.accounts < -1e-6 * max(1.0, float(np.abs(self.accounts).max()))):
             raise InvariantError(f"response: an account is overdrawn at tick {engine.ti}: {self.accounts}")

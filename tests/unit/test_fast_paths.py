@@ -26,6 +26,7 @@ from hssim.kernels.response import (
     keep_enrolled_all,
     np_sum,
     pay,
+    promote,
     serve,
     shortlist,
     sort_keys,
@@ -138,11 +139,43 @@ def test_keep_enrolled_all_vs_reference():
                 else:
                     ref_left[k, i] = 0
     counts = np.zeros(active.shape, np.int64)
-    cont, start = keep_enrolled_all(left, members, location, active, counts)
+    priority = RNG.choice(np.array([0, 3, 9], np.uint8), left.shape)
+    free = np.zeros((K, (n + 63) // 64), np.uint64)
+    before = left.copy()
+    cont, start = keep_enrolled_all(left, members, location, active, counts, priority, free)
     assert cont.tolist() == ref_cont
     np.testing.assert_array_equal(left, ref_left)
     np.testing.assert_array_equal(counts, ref_counts)
     np.testing.assert_array_equal(np.diff(start), (ref_left != 0).sum(axis=1))
+    # exactly the eligible households whose enrolment ended are marked candidates again
+    np.testing.assert_array_equal(_bits(free, n), (before != 0) & (ref_left == 0) & (priority > 0))
+
+
+def _bits(free, n):
+    """bool[K, n] the candidate bits of ``free`` uint64[K, ceil(n / 64)]."""
+    return np.unpackbits(free.view(np.uint8), axis=1, bitorder="little")[:, :n].astype(bool)
+
+
+def _free_of(priority, left, extra=None):
+    """Candidate bits of one programme: eligible and not enrolled, plus ``extra`` (bool[n])."""
+    want = (priority > 0) & (left == 0)
+    if extra is not None:
+        want = want | extra
+    padded = np.zeros((want.size + 63) // 64 * 64, bool)
+    padded[: want.size] = want
+    return np.packbits(padded, bitorder="little").view(np.uint64).copy()
+
+
+def test_promote_sets_the_candidate_bits_anew():
+    K, n = 3, 300
+    pending = RNG.choice(np.array([0, 0, 5, 200], np.uint8), (K, n))
+    priority = np.zeros((K, n), np.uint8)
+    left = RNG.choice(np.array([0, 0, -1, 2], np.int16), (K, n))
+    free = np.full((K, (n + 63) // 64), np.uint64(2**64 - 1))  # stale bits everywhere
+    promote(np.array([0, 2], np.int64), pending, priority, left, free)
+    for k in (0, 2):
+        np.testing.assert_array_equal(_bits(free, n)[k], (priority[k] > 0) & (left[k] == 0))
+    assert _bits(free, n)[1].all()  # a row not promoted keeps its bits
 
 
 def _shortlist_ref(priority, left, ever, once, members, location, active, left_all, rows, key_reg, p_reg, key_sel, limit):
@@ -168,11 +201,14 @@ def test_shortlist_vs_reference(p_reg, limit):
     rows = np.array([1, 2], np.int64)
     key_reg, key_sel = rng.stream_key(3, "registry.x", 9), rng.stream_key(3, "selection.x", 9)
     for once in (False, True):
+        # the bits hold every candidate and some stale households (cleared as they are read)
+        free = _free_of(priority, left_all[0], RNG.random(400) < 0.3)
         got = shortlist(priority, left_all[0], ever, once, members, location, active[0], left_all, rows, key_reg, p_reg,
-                        key_sel, limit)
+                        key_sel, limit, free)
         ref = _shortlist_ref(priority, left_all[0], ever, once, members, location, active[0], left_all, rows, key_reg,
                              p_reg, key_sel, limit)
         assert got.tolist() == ref
+        np.testing.assert_array_equal(_bits(free[None, :], 400)[0], (priority > 0) & (left_all[0] == 0))
 
 
 def test_enrol_in_order_vs_reference():
