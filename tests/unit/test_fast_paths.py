@@ -389,13 +389,16 @@ def test_observe_all_is_observe_per_programme():
 
 # ------------------------------------------------------------------ disease month
 def test_disease_month_is_the_substep_loop():
-    """One fused month equals month_start + the substeps + importations called from Python."""
+    """One fused month equals month_start + the substeps + importations called from Python
+    (the chain-binomial algorithm; the event-driven one is checked against it by ensembles
+    in tests/test_disease_event.py)."""
     from hssim.hazards.disease import SUBSTEPS_MAX, Disease
     from hssim.kernels.disease import P_E, P_LOC_I, P_LOC_N, P_R, disease_substep, import_infections, month_start
 
     def engine():
         e = build_engine(hssim.compose(["population.households=600", "months=6", "spinup_months=0",
-                                        "hazards.disease.importations_per_month=20", "hazards.disease.substeps_per_month=6"]))
+                                        "hazards.disease.importations_per_month=20", "hazards.disease.substeps_per_month=6",
+                                        "hazards.disease.algorithm=chain_binomial"]))
         for _ in range(3):
             e.step()
         return e
