@@ -151,7 +151,9 @@ def test_endemic_coupled_run_agrees_with_the_chain_binomial_per_district():
     _agree((inf_a.sum(2) * months).sum(1) / inf_a.sum(axis=(1, 2)),
            (inf_b.sum(2) * months).sum(1) / inf_b.sum(axis=(1, 2)), "mean month of infection")
     # month by month in 6-month blocks (the seeds' weather and conflict differ by run, not by algorithm)
-    block = lambda x: x.sum(2)[:, : 36 // 6 * 6].reshape(len(x), -1, 6).sum(2)  # noqa: E731
+    def block(x):
+        return x.sum(2)[:, : 36 // 6 * 6].reshape(len(x), -1, 6).sum(2)
+
     _agree(block(inf_a), block(inf_b), "infections by half-year")
 
 

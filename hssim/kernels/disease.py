@@ -71,6 +71,7 @@ __all__ = [
     "DiseaseParams",
     "beta_for_r0",
     "case_fatality",
+    "chain_step",
     "disease_month",
     "disease_month_event",
     "disease_substep",
@@ -78,6 +79,7 @@ __all__ = [
     "import_infections",
     "init_seir",
     "month_start",
+    "p_infection",
     "p_transition",
     "poisson_inv",
     "remove_dead_members",
@@ -335,6 +337,74 @@ def month_start(
         comm_tot[c, 1] = cn
 
 
+@nb.njit(cache=True)  # not inlined: scalar arguments, cheap to call, quicker to compile
+def p_infection(p, loc, dsp, mal, ii, m, i_comm, n_comm, pool, i_region, n_region, d_mult):
+    """Per-susceptible infection probability this substep of a household with ``ii``
+    infectious of ``m`` members, at ``loc`` (its community's totals ``i_comm, n_comm`` at
+    home, its camp's in a camp, its district's when hosted)."""
+    mult = d_mult[loc]
+    if dsp == 0:
+        i_loc = i_comm
+        n_loc = n_comm
+    elif dsp == 2:
+        i_loc = pool[loc, P_CAMP_I]
+        n_loc = pool[loc, P_CAMP_N]
+        mult *= p.camp_mult
+    else:
+        i_loc = pool[loc, P_LOC_I]
+        n_loc = pool[loc, P_LOC_N]
+    if mal:
+        mult *= p.mal_sus_mult
+    lam = force_of_infection(p.beta, mult, p.w_h, p.w_c, p.w_d, p.w_r, ii, m, i_loc, n_loc, pool[loc, P_LOC_I],
+                             pool[loc, P_LOC_N], i_region, n_region)
+    return 1.0 - np.exp(-lam * p.dt) if lam > 0.0 else 0.0
+
+
+@nb.njit(cache=True)  # not inlined: scalar arguments, cheap to call, quicker to compile
+def chain_step(p, key, key_who, i, s, e, ii, r, m, mal, p_inf, cfr, members, dead, u5, adults, dis_s, dis_e, dis_i,
+               dis_r, sick):
+    """One household's chain binomial in one substep, written back (compartments,
+    ``sick``, and ``members, dead, u5, adults`` for disease deaths); ``cfr`` the case
+    fatality of the ill where it is.
+
+    Returns
+    -------
+    e, ii, r, m : int  after the substep
+    new_e, deaths : int
+    sick : int  members alive who were ill at some time this month
+    """
+    # per infection: the case fatality of the ill times the share who fall ill
+    # (matters only when someone is infectious: no one else can die of it)
+    ifr = case_fatality(cfr, mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
+    # draw only what can matter (a hash per transition that can happen)
+    u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
+    u_ei = uniform(key, i, 1) if e > 0 else 1.0
+    u_rem = uniform(key, i, 2) if ii > 0 else 1.0
+    u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
+    u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
+    s, e, ii, r, new_e, new_i, deaths = seir_transitions(
+        s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
+    )
+    ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
+    # members alive who were ill this month; deaths are taken from the ill (the
+    # fatality is per ill case; a household whose deaths outnumber its ill in
+    # one month, possible only by chance when symptomatic_frac < 1, floors at 0)
+    sk = max(np.int64(sick[i]) + ill - deaths, 0)
+    if deaths > 0:
+        m, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
+        members[i] = m
+        dead[i] += deaths
+        u5[i] = n5
+        adults[i] = nad
+    dis_s[i] = s
+    dis_e[i] = e
+    dis_i[i] = ii
+    dis_r[i] = r
+    sk = min(sk, m)
+    sick[i] = sk
+    return e, ii, r, m, new_e, deaths, sk
+
+
 @nb.njit(parallel=True, cache=True)
 def disease_substep(
     p,
@@ -421,71 +491,14 @@ def disease_substep(
             if s > 0 and ii == 0 and loc == last_loc and dsp == last_dsp and mal == last_mal:
                 p_inf = last_p_inf
             elif s > 0:
-                mult = d_mult[loc]
-                if dsp == 0:
-                    i_loc = i_comm
-                    n_loc = n_comm
-                elif dsp == 2:
-                    i_loc = pool[loc, P_CAMP_I]
-                    n_loc = pool[loc, P_CAMP_N]
-                    mult *= p.camp_mult
-                else:
-                    i_loc = pool[loc, P_LOC_I]
-                    n_loc = pool[loc, P_LOC_N]
-                if mal:
-                    mult *= p.mal_sus_mult
-                lam = force_of_infection(
-                    p.beta,
-                    mult,
-                    p.w_h,
-                    p.w_c,
-                    p.w_d,
-                    p.w_r,
-                    ii,
-                    m,
-                    i_loc,
-                    n_loc,
-                    pool[loc, P_LOC_I],
-                    pool[loc, P_LOC_N],
-                    i_region,
-                    n_region,
-                )
-                if lam > 0.0:
-                    p_inf = 1.0 - np.exp(-lam * p.dt)
+                p_inf = p_infection(p, loc, dsp, mal, ii, m, i_comm, n_comm, pool, i_region, n_region, d_mult)
                 if ii == 0:
                     last_loc = loc
                     last_dsp = dsp
                     last_mal = mal
                     last_p_inf = p_inf
-            # per infection: the case fatality of the ill times the share who fall ill
-            # (matters only when someone is infectious: no one else can die of it)
-            ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
-            # draw only what can matter (a hash per transition that can happen)
-            u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
-            u_ei = uniform(key, i, 1) if e > 0 else 1.0
-            u_rem = uniform(key, i, 2) if ii > 0 else 1.0
-            u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
-            u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
-            s, e, ii, r, new_e, new_i, deaths = seir_transitions(
-                s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
-            )
-            ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
-            # members alive who were ill this month; deaths are taken from the ill (the
-            # fatality is per ill case; a household whose deaths outnumber its ill in
-            # one month, possible only by chance when symptomatic_frac < 1, floors at 0)
-            sk = max(np.int64(sick[i]) + ill - deaths, 0)
-            if deaths > 0:
-                m, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
-                members[i] = m
-                dead[i] += deaths
-                u5[i] = n5
-                adults[i] = nad
-            dis_s[i] = s
-            dis_e[i] = e
-            dis_i[i] = ii
-            dis_r[i] = r
-            sk = min(sk, m)
-            sick[i] = sk
+            e, ii, r, m, new_e, deaths, sk = chain_step(p, key, key_who, i, s, e, ii, r, m, mal, p_inf, d_cfr[loc],
+                                                        members, dead, u5, adults, dis_s, dis_e, dis_i, dis_r, sick)
             # pools at the end of the substep = pools at the start of the next one
             pool_acc[tid, loc, P_LOC_I] += ii
             pool_acc[tid, loc, P_LOC_N] += m
@@ -923,48 +936,9 @@ def _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i
             wane_at[i] = sub + 1 + w if w < NEVER else NEVER
         return 0, 0
     mal = malnutrition[i] > 0
-    p_inf = 0.0
-    if s > 0:
-        mult = d_mult[loc]
-        if dsp == 0:
-            i_loc = i_comm
-            n_loc = n_comm
-        elif dsp == 2:
-            i_loc = pool[loc, P_CAMP_I]
-            n_loc = pool[loc, P_CAMP_N]
-            mult *= p.camp_mult
-        else:
-            i_loc = pool[loc, P_LOC_I]
-            n_loc = pool[loc, P_LOC_N]
-        if mal:
-            mult *= p.mal_sus_mult
-        lam_h = force_of_infection(p.beta, mult, p.w_h, p.w_c, p.w_d, p.w_r, ii, m, i_loc, n_loc, pool[loc, P_LOC_I],
-                                   pool[loc, P_LOC_N], i_region, n_region)
-        if lam_h > 0.0:
-            p_inf = 1.0 - np.exp(-lam_h * p.dt)
-    ifr = case_fatality(d_cfr[loc], mal, p.mal_fat_mult) * p.sym_frac if ii > 0 else 0.0
-    u_inf = uniform(key, i, 0) if s > 0 and p_inf > 0.0 else 1.0
-    u_ei = uniform(key, i, 1) if e > 0 else 1.0
-    u_rem = uniform(key, i, 2) if ii > 0 else 1.0
-    u_die = uniform(key, i, 3) if ii > 0 and ifr > 0.0 else 1.0
-    u_wane = uniform(key, i, 4) if r > 0 and p.p_wane > 0.0 else 1.0
-    s1, e1, i1, r1, new_e, new_i, deaths = seir_transitions(
-        s, e, ii, r, p_inf, p.p_ei, p.p_rem, ifr, p.p_wane, u_inf, u_ei, u_rem, u_die, u_wane
-    )
-    ill = binomial_inv(uniform(key, i, 5), new_i, p.sym_frac) if new_i > 0 else 0
-    sk = max(np.int64(sick[i]) + ill - deaths, 0)
-    m1 = m
-    if deaths > 0:
-        m1, n5, nad = remove_dead_members(deaths, m, np.int64(u5[i]), np.int64(adults[i]), mal, key_who, i)
-        members[i] = m1
-        dead[i] += deaths
-        u5[i] = n5
-        adults[i] = nad
-    dis_s[i] = s1
-    dis_e[i] = e1
-    dis_i[i] = i1
-    dis_r[i] = r1
-    sick[i] = min(sk, m1)
+    p_inf = p_infection(p, loc, dsp, mal, ii, m, i_comm, n_comm, pool, i_region, n_region, d_mult) if s > 0 else 0.0
+    e1, i1, r1, m1, new_e, deaths, _ = chain_step(p, key, key_who, i, s, e, ii, r, m, mal, p_inf, d_cfr[loc], members,
+                                                  dead, u5, adults, dis_s, dis_e, dis_i, dis_r, sick)
     pool_row[loc, P_LOC_I] += i1 - ii
     pool_row[loc, P_LOC_N] += m1 - m
     pool_row[loc, P_E] += e1 - e
@@ -981,6 +955,7 @@ def _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i
         a[A_SICK] += deaths  # the dead were ill this month too
     if e1 == 0 and i1 == 0 and m1 > 0:
         # quiet again: its waits from now (the clock already holds this substep)
+        s1 = np.int64(dis_s[i])
         thr[i] = clock[group[i]] - np.log(uniform(key_evt, i, 0)) / s1 if s1 > 0 else np.inf
         w = waning_wait(uniform(key_evt, i, 1), r1, log_keep)
         wane_at[i] = sub + 1 + w if w < NEVER else NEVER
