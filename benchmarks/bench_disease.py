@@ -19,11 +19,12 @@ agree). Writes ``benchmarks/results/disease.json``. A benchmark, not a test.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
+
+from benchlib import write_result
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "results" / "disease.json"
@@ -84,11 +85,7 @@ def main(argv=None) -> int:
                           "python": platform.python_version(), "platform": platform.platform(),
                           "load_average_before": list(load_before), "load_average_after": list(os.getloadavg())},
               "months": args.months, "reps": args.reps, "sizes": rows}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output}")
+    write_result(args.output, result)
     return 0
 
 

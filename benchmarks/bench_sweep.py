@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchlib import write_result
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "results" / "sweep.json"
 ARMS = ("anticipatory_siloed", "anticipatory_integrated")
@@ -118,11 +120,7 @@ def main(argv=None) -> int:
         runs = 128 * (8 + 2) * 2
         result["study_projection_s"] = runs * 10000 * 132 / joblib["household_months_per_s"]
         print(f"study (projected from the joblib rate): {result['study_projection_s']:.0f} s (target 600 s)")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.output.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp_out, args.output)
-    print(f"wrote {args.output}")
+    write_result(args.output, result)
     return 0
 
 

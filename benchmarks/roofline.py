@@ -29,11 +29,12 @@ Writes ``benchmarks/results/roofline.json``. A benchmark, not a test: it asserts
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
+
+from benchlib import write_result
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "results" / "roofline.json"
@@ -194,11 +195,7 @@ def main(argv=None) -> int:
             x = m["times_bandwidth_floor"]
             print(f"  {name:<38}{m['ns_per_household_month']:>12.1f}{m['household_bytes_per_month']:>8d}"
                   f"{m['bandwidth_floor_ns']:>13.2f}{(f'{x:.0f}' if x else '-'):>9}{m['draw_equivalents']:>8.0f}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, args.output)
-    print(f"wrote {args.output}")
+    write_result(args.output, result)
     return 0
 
 
