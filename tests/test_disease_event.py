@@ -133,17 +133,17 @@ def test_endemic_coupled_run_agrees_with_the_chain_binomial_per_district():
     """The whole model (drought, conflict, displacement into camps, malnutrition, waning
     immunity, importations): infections per district, deaths, the epidemic's timing and
     the month-by-month regional infections agree between the two algorithms."""
-    over = ["population.households=1500", "months=36", "hazards.disease.r0=2.5",
+    over = ["population.households=1000", "months=36", "hazards.disease.r0=2.5",
             "hazards.disease.immunity_waning_months=12", "hazards.disease.importations_per_month=3"]
     runs = {}
     for algorithm in ("chain_binomial", "event"):
         rows = []
-        for cfg in _seeds(compose(*over, f"hazards.disease.algorithm={algorithm}"), range(14)):
+        for cfg in _seeds(compose(*over, f"hazards.disease.algorithm={algorithm}"), range(12)):
             rows.append(hssim.build_engine(cfg).run().sums.sum(axis=2))  # [T, D, K]
         runs[algorithm] = np.array(rows)
     a, b = runs["chain_binomial"], runs["event"]
     inf_a, inf_b = a[..., SUM["new_infections"]], b[..., SUM["new_infections"]]
-    assert inf_a.sum(axis=(1, 2)).min() > 1000  # endemic: every run has an epidemic to compare
+    assert inf_a.sum(axis=(1, 2)).min() > 500  # endemic: every run has an epidemic to compare
     _agree(inf_a.sum(axis=1), inf_b.sum(axis=1), "infections by district")
     _agree(a[..., SUM["deaths_disease"]].sum(axis=(1, 2)), b[..., SUM["deaths_disease"]].sum(axis=(1, 2)), "deaths")
     _agree(a[..., SUM["people_sick"]].sum(axis=(1, 2)), b[..., SUM["people_sick"]].sum(axis=(1, 2)), "people sick")
