@@ -81,6 +81,7 @@ __all__ = [
     "month_start",
     "p_infection",
     "p_transition",
+    "reconcile",
     "poisson_inv",
     "remove_dead_members",
     "remove_excess",
@@ -262,6 +263,47 @@ def init_seir(key, members, immune_frac, exposed_frac, dis_s, dis_e, dis_i, dis_
         dis_r[i] = imm
 
 
+@nb.njit(cache=True)  # not inlined: scalar arguments, cheap to call, quicker to compile
+def reconcile(i, m, key_rec, key_ill, sym_frac, dis_s, dis_e, dis_i, dis_r, sick):
+    """Month start for household ``i`` with ``m`` members alive: members who died of
+    other causes leave the compartments (:func:`remove_excess`), members added join S,
+    and ``sick`` is the ill among those infectious (``Binomial(I, sym_frac)``).
+
+    Returns
+    -------
+    s, e, i, r : int  the compartments written back
+    """
+    s = np.int64(dis_s[i])
+    e = np.int64(dis_e[i])
+    ii = np.int64(dis_i[i])
+    r = np.int64(dis_r[i])
+    tot = s + e + ii + r
+    if tot > m:
+        s, e, ii, r = remove_excess(tot - m, s, e, ii, r, key_rec, i)
+    elif tot < m:
+        s += m - tot
+    dis_s[i] = s
+    dis_e[i] = e
+    dis_i[i] = ii
+    dis_r[i] = r
+    sick[i] = binomial_inv(uniform(key_ill, i, 0), ii, sym_frac) if ii > 0 else 0
+    return s, e, ii, r
+
+
+@nb.njit(cache=True, inline="always")
+def add_to_pools(pool_row, loc, dsp, ii, m, e, r):
+    """Add a household's infectious, people, exposed and recovered (or their changes)
+    to its district's totals ``pool_row[D, N_POOL]``, and to its camp's when in one (the
+    community's, at home, are the caller's)."""
+    pool_row[loc, P_LOC_I] += ii
+    pool_row[loc, P_LOC_N] += m
+    pool_row[loc, P_E] += e
+    pool_row[loc, P_R] += r
+    if dsp == 2:
+        pool_row[loc, P_CAMP_I] += ii
+        pool_row[loc, P_CAMP_N] += m
+
+
 @nb.njit(parallel=True, cache=True)
 def month_start(
     key_rec,
@@ -306,33 +348,13 @@ def month_start(
         cn = 0
         for i in range(comm_start[c], comm_start[c + 1]):
             m = np.int64(members[i])
-            s = np.int64(dis_s[i])
-            e = np.int64(dis_e[i])
-            ii = np.int64(dis_i[i])
-            r = np.int64(dis_r[i])
-            tot = s + e + ii + r
-            if tot > m:
-                s, e, ii, r = remove_excess(tot - m, s, e, ii, r, key_rec, i)
-            elif tot < m:
-                s += m - tot
-            dis_s[i] = s
-            dis_e[i] = e
-            dis_i[i] = ii
-            dis_r[i] = r
-            sick[i] = binomial_inv(uniform(key_ill, i, 0), ii, sym_frac) if ii > 0 else 0
+            s, e, ii, r = reconcile(i, m, key_rec, key_ill, sym_frac, dis_s, dis_e, dis_i, dis_r, sick)
             if m <= 0:
                 continue
-            loc = location[i]
-            pool_acc[tid, loc, P_LOC_I] += ii
-            pool_acc[tid, loc, P_LOC_N] += m
-            pool_acc[tid, loc, P_E] += e
-            pool_acc[tid, loc, P_R] += r
+            add_to_pools(pool_acc[tid], location[i], displaced[i], ii, m, e, r)
             if displaced[i] == 0:
                 ci += ii
                 cn += m
-            elif displaced[i] == 2:
-                pool_acc[tid, loc, P_CAMP_I] += ii
-                pool_acc[tid, loc, P_CAMP_N] += m
         comm_tot[c, 0] = ci
         comm_tot[c, 1] = cn
 
@@ -500,16 +522,10 @@ def disease_substep(
             e, ii, r, m, new_e, deaths, sk = chain_step(p, key, key_who, i, s, e, ii, r, m, mal, p_inf, d_cfr[loc],
                                                         members, dead, u5, adults, dis_s, dis_e, dis_i, dis_r, sick)
             # pools at the end of the substep = pools at the start of the next one
-            pool_acc[tid, loc, P_LOC_I] += ii
-            pool_acc[tid, loc, P_LOC_N] += m
-            pool_acc[tid, loc, P_E] += e
-            pool_acc[tid, loc, P_R] += r
+            add_to_pools(pool_acc[tid], loc, dsp, ii, m, e, r)
             if dsp == 0:
                 ci += ii
                 cn += m
-            elif dsp == 2:
-                pool_acc[tid, loc, P_CAMP_I] += ii
-                pool_acc[tid, loc, P_CAMP_N] += m
             if new_e > 0:
                 loc_new[tid, loc] += new_e
             if new_e > 0 or deaths > 0 or last:
@@ -828,20 +844,7 @@ def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_star
         low1 = np.inf
         for i in range(comm_start[c], comm_start[c + 1]):
             m = np.int64(members[i])
-            s = np.int64(dis_s[i])
-            e = np.int64(dis_e[i])
-            ii = np.int64(dis_i[i])
-            r = np.int64(dis_r[i])
-            tot = s + e + ii + r
-            if tot > m:
-                s, e, ii, r = remove_excess(tot - m, s, e, ii, r, key_rec, i)
-            elif tot < m:
-                s += m - tot
-            dis_s[i] = s
-            dis_e[i] = e
-            dis_i[i] = ii
-            dis_r[i] = r
-            sick[i] = binomial_inv(uniform(key_ill, i, 0), ii, sym_frac) if ii > 0 else 0
+            s, e, ii, r = reconcile(i, m, key_rec, key_ill, sym_frac, dis_s, dis_e, dis_i, dis_r, sick)
             loc = location[i]
             dsp = displaced[i]
             group[i] = group_of(c, loc, dsp, malnutrition[i] > 0, C, n_dist)
@@ -849,16 +852,10 @@ def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_star
                 thr[i] = np.inf
                 wane_at[i] = NEVER
                 continue
-            pool_acc[tid, loc, P_LOC_I] += ii
-            pool_acc[tid, loc, P_LOC_N] += m
-            pool_acc[tid, loc, P_E] += e
-            pool_acc[tid, loc, P_R] += r
+            add_to_pools(pool_acc[tid], loc, dsp, ii, m, e, r)
             if dsp == 0:
                 ci += ii
                 cn += m
-            elif dsp == 2:
-                pool_acc[tid, loc, P_CAMP_I] += ii
-                pool_acc[tid, loc, P_CAMP_N] += m
             if e > 0 or ii > 0:
                 thr[i] = np.inf
                 wane_at[i] = NEVER
@@ -939,13 +936,7 @@ def _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i
     p_inf = p_infection(p, loc, dsp, mal, ii, m, i_comm, n_comm, pool, i_region, n_region, d_mult) if s > 0 else 0.0
     e1, i1, r1, m1, new_e, deaths, _ = chain_step(p, key, key_who, i, s, e, ii, r, m, mal, p_inf, d_cfr[loc], members,
                                                   dead, u5, adults, dis_s, dis_e, dis_i, dis_r, sick)
-    pool_row[loc, P_LOC_I] += i1 - ii
-    pool_row[loc, P_LOC_N] += m1 - m
-    pool_row[loc, P_E] += e1 - e
-    pool_row[loc, P_R] += r1 - r
-    if dsp == 2:
-        pool_row[loc, P_CAMP_I] += i1 - ii
-        pool_row[loc, P_CAMP_N] += m1 - m
+    add_to_pools(pool_row, loc, dsp, i1 - ii, m1 - m, e1 - e, r1 - r)  # the changes
     if new_e > 0:
         loc_new_row[loc] += new_e
     if new_e > 0 or deaths > 0:
