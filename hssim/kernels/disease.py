@@ -886,6 +886,16 @@ def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_star
         block[c, 3] = low1
 
 
+@nb.njit(cache=True, inline="always")
+def _has_work(i, sub, dis_s, dis_e, dis_i, group, thr, wane_at, lam, clock):
+    """Whether household ``i`` changes this substep in the event algorithm: active, or its
+    waning substep or its infection threshold has come."""
+    if dis_e[i] != 0 or dis_i[i] != 0:
+        return True
+    g = group[i]
+    return wane_at[i] <= sub or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)
+
+
 @nb.njit(cache=True)  # not inlined: called only for households with something to do
 def _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i_region, n_region, d_mult, d_cfr, lam,
              clock, members, dead, u5, adults, malnutrition, district, location, displaced, female_head, marginalised,
@@ -1031,12 +1041,8 @@ def event_substep(
             tid = nb.get_thread_id()
             for j in range((c - C) * AWAY_CHUNK, min((c - C + 1) * AWAY_CHUNK, away.size)):
                 i = away[j]
-                if members[i] <= 0:
+                if members[i] <= 0 or not _has_work(i, sub, dis_s, dis_e, dis_i, group, thr, wane_at, lam, clock):
                     continue
-                if dis_e[i] == 0 and dis_i[i] == 0:
-                    g = group[i]
-                    if not ((wane_at[i] <= sub) or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)):
-                        continue
                 _advance(i, sub, p, key, key_who, key_evt, log_keep, 0, 0, pool, i_region, n_region, d_mult, d_cfr, lam,
                          clock, members, dead, u5, adults, malnutrition, district, location, displaced, female_head,
                          marginalised, poorest, livelihood, dis_s, dis_e, dis_i, dis_r, sick, group, thr, wane_at,
@@ -1046,8 +1052,7 @@ def event_substep(
         n_comm = comm_tot[c, 1]
         comm_next[c, 0] = i_comm
         comm_next[c, 1] = n_comm
-        if (not full and block[c, 0] == 0.0 and block[c, 1] > sub and clock[2 * c] < block[c, 2]
-                and clock[2 * c + 1] < block[c, 3]):
+        if not full and not _block_due(block, clock, c, sub):
             continue
         tid = nb.get_thread_id()
         dci = 0
@@ -1059,24 +1064,16 @@ def event_substep(
         for i in range(comm_start[c], comm_start[c + 1]):
             if members[i] <= 0 or displaced[i] != 0:
                 continue
-            if dis_e[i] == 0 and dis_i[i] == 0:
-                g = group[i]
-                due = (wane_at[i] <= sub) or (dis_s[i] > 0 and clock[g] >= thr[i] and lam[g] > 0.0)
-                if not due:
-                    first_wane = min(first_wane, wane_at[i])
-                    if g & 1:
-                        low1 = min(low1, thr[i])
-                    else:
-                        low0 = min(low0, thr[i])
+            if _has_work(i, sub, dis_s, dis_e, dis_i, group, thr, wane_at, lam, clock):
+                di, dn = _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i_region, n_region,
+                                  d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition, district,
+                                  location, displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e,
+                                  dis_i, dis_r, sick, group, thr, wane_at, pool_acc[tid], acc[tid], loc_new[tid])
+                dci += di
+                dcn += dn
+                if members[i] <= 0:
                     continue
-            di, dn = _advance(i, sub, p, key, key_who, key_evt, log_keep, i_comm, n_comm, pool, i_region, n_region,
-                              d_mult, d_cfr, lam, clock, members, dead, u5, adults, malnutrition, district, location,
-                              displaced, female_head, marginalised, poorest, livelihood, dis_s, dis_e, dis_i, dis_r,
-                              sick, group, thr, wane_at, pool_acc[tid], acc[tid], loc_new[tid])
-            dci += di
-            dcn += dn
-            if members[i] <= 0:
-                continue
+            # the community's summary after the substep
             if dis_e[i] > 0 or dis_i[i] > 0:
                 n_active += 1
             else:
@@ -1125,12 +1122,18 @@ def month_end_event(n_sub, comm_start, members, district, displaced, female_head
             r_end[i] = dis_r[i]
 
 
+@nb.njit(cache=True, inline="always")
+def _block_due(block, clock, c, sub):
+    """Whether community ``c`` may have a household at home with something to do this
+    substep, by its summary (see :func:`event_substep`)."""
+    return block[c, 0] != 0.0 or block[c, 1] <= sub or clock[2 * c] >= block[c, 2] or clock[2 * c + 1] >= block[c, 3]
+
+
 @nb.njit(cache=True)
 def _any_block_due(block, clock, sub):
-    """Whether any community has a household at home with something to do this substep
-    (the test :func:`event_substep` makes before visiting one)."""
+    """Whether any community may have a household at home with something to do."""
     for c in range(block.shape[0]):
-        if block[c, 0] != 0.0 or block[c, 1] <= sub or clock[2 * c] >= block[c, 2] or clock[2 * c + 1] >= block[c, 3]:
+        if _block_due(block, clock, c, sub):
             return True
     return False
 
