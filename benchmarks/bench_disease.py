@@ -24,6 +24,7 @@ import platform
 import time
 from pathlib import Path
 
+from bench_engine import parse_sizes
 from benchlib import write_result
 
 HERE = Path(__file__).resolve().parent
@@ -44,11 +45,6 @@ def one_run(households: int, months: int, algorithm: str) -> dict:
     hh_months = households * eng.n_ticks
     return {"wall_s": wall, "household_months_per_s": hh_months / wall,
             "disease_ns_per_household_month": rec.timings_s["disease"] / hh_months * 1e9}
-
-
-def parse_sizes(text: str) -> list[int]:
-    """``"1e4,1e5"`` -> ``[10000, 100000]``."""
-    return sorted({int(float(part)) for part in text.split(",") if part.strip()})
 
 
 def main(argv=None) -> int:

@@ -257,14 +257,7 @@ def shortlist(priority, left, ever, once, members, location, active, left_all, s
     -------
     int64[min(limit, candidates)]  household indices, best first
     """
-    n = left.size
-    n_free = 0
-    for w in range(free.size):
-        x = free[w]
-        while x != 0:  # population count
-            x &= x - np.uint64(1)
-            n_free += 1
-    cand = np.empty(n_free, np.int64)
+    cand = np.empty(left.size, np.int64)
     at_level = np.zeros(256, np.int64)
     c = 0
     for w in range(free.size):
