@@ -327,6 +327,8 @@ def _observed_priority(key, i, eligible, score, a, share):
         s = score
     else:
         seen = eligible if rng.uniform(key, i, 0) < a else rng.uniform(key, i, 1) < share
+        if not seen:
+            return np.uint8(0)  # (slot 2 is drawn only for those seen: the same values, fewer draws)
         s = a * score + (1.0 - a) * rng.uniform(key, i, 2)
     if seen:
         return 1 + np.uint8(min(max(s, 0.0), 1.0) * 254.0)

@@ -151,7 +151,6 @@ def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, i
     chunk = 4096
     for c in nb.prange((n + chunk - 1) // chunk):
         tid = nb.get_thread_id()
-        seen = np.zeros(n_kinds, np.int64)
         for i in range(c * chunk, min(n, (c + 1) * chunk)):
             m = members[i]
             if m <= 0:
@@ -170,20 +169,17 @@ def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, i
                 continue
             row[A_ASSISTED] += 1
             row[A_PEOPLE] += m
-            seen[:] = 0
+            # the kinds serving the household as bit sets: once, and twice or more
+            once = np.int64(0)
+            twice = np.int64(0)
             for k in range(K):
                 if (a >> k) & 1:
-                    seen[kind_of_bit[k]] += 1
-            dup = False
-            kinds = 0
-            for g in range(n_kinds):
-                if seen[g] > 1:
-                    dup = True
-                if seen[g] > 0:
-                    kinds += 1
-            if dup:
+                    g = np.int64(1) << kind_of_bit[k]
+                    twice |= once & g
+                    once |= g
+            if twice != 0:
                 row[A_DUPLICATED] += 1
-            if kinds > 1:
+            if once & (once - 1) != 0:  # two or more kinds
                 row[A_LAYERED] += 1
 
 

@@ -10,6 +10,7 @@ vectorised stream keys.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
@@ -385,6 +386,69 @@ def test_observe_all_is_observe_per_programme():
             observe(keys[k], el, here, blended, location, accuracy[k], share, ref)
             np.testing.assert_array_equal(out[k], ref)
         assert np.all(out[1] == 99)  # a row not assessed is left as it was
+
+
+def test_observe_is_its_formula_draw_for_draw():
+    """Priority from slots 0 (classified correctly?), 1 (else a coin at the eligible
+    share) and 2 (noise in the score): a pure-Python reference with the same draws."""
+    n, D = 2000, 3
+    key = rng.stream_key(9, "targeting.p", 4)
+    eligible = RNG.random(n) < 0.3
+    here = RNG.random(n) < 0.9
+    score = RNG.random(n).astype(np.float32)
+    location = RNG.integers(0, D, n).astype(np.int16)
+    accuracy, share = np.array([0.6, 1.0, 0.85]), np.array([0.2, 0.5, 0.35])
+    out = np.full(n, 7, np.uint8)
+    observe(key, eligible, here, score, location, accuracy, share, out)
+    for i in range(n):
+        a, d = accuracy[location[i]], location[i]
+        if not here[i]:
+            ref = 0
+        elif a >= 1.0:
+            ref = 1 + int(min(max(float(score[i]), 0.0), 1.0) * 254.0) if eligible[i] else 0
+        else:
+            seen = eligible[i] if rng.uniform(key, i, 0) < a else rng.uniform(key, i, 1) < share[d]
+            s = a * float(score[i]) + (1.0 - a) * rng.uniform(key, i, 2)
+            ref = 1 + int(min(max(s, 0.0), 1.0) * 254.0) if seen else 0
+        assert out[i] == ref, i
+
+
+def test_assistance_sums_vs_reference():
+    """In need, unmet, assisted, people, duplicated (two programmes of one kind) and
+    layered (two kinds or more), by district and cell, against a per-household loop."""
+    from hssim.policies.response import A_ASSISTED, A_DUPLICATED, A_IN_NEED, A_LAYERED, A_NEED_UNMET, A_PEOPLE, N_ASSIST, \
+        assistance_sums
+    from hssim.sums import N_CELLS, cell_of
+
+    n, D, K = 3000, 3, 9
+    kind_of_bit = np.array([0, 0, 1, 2, 2, 2, 3, 4, 1], np.int64)
+    household_bits, need_bits = np.int32(0b110111111), np.int32(0b000011011)
+    assisted = RNG.integers(0, 1 << K, n).astype(np.int32) * (RNG.random(n) < 0.6)
+    ipc = RNG.integers(1, 6, n).astype(np.int8)
+    members = RNG.choice(np.array([0, 1, 4, 7], np.int8), n)
+    district = RNG.integers(0, D, n).astype(np.int16)
+    fh, mg, po = (RNG.integers(0, 2, n).astype(np.int8) for _ in range(3))
+    lv = RNG.integers(0, 4, n).astype(np.int8)
+    disp = RNG.integers(0, 3, n).astype(np.int8)
+    acc = np.zeros((numba.config.NUMBA_NUM_THREADS, D, N_CELLS, N_ASSIST), np.int64)  # a row per thread
+    assistance_sums(assisted, household_bits, need_bits, kind_of_bit, 5, ipc, members, district, fh, mg, po, lv, disp, acc)
+    ref = np.zeros((D, N_CELLS, N_ASSIST), np.int64)
+    for i in range(n):
+        if members[i] <= 0:
+            continue
+        row = ref[district[i], cell_of(fh[i], mg[i], po[i], lv[i], disp[i])]
+        a = int(assisted[i]) & int(household_bits)
+        need = ipc[i] >= 3
+        row[A_IN_NEED] += need
+        row[A_NEED_UNMET] += need and (a & int(need_bits)) == 0
+        if a:
+            kinds = [kind_of_bit[k] for k in range(K) if (a >> k) & 1]
+            row[A_ASSISTED] += 1
+            row[A_PEOPLE] += members[i]
+            row[A_DUPLICATED] += len(kinds) > len(set(kinds))
+            row[A_LAYERED] += len(set(kinds)) > 1
+    np.testing.assert_array_equal(acc.sum(axis=0), ref)
+    assert ref[..., A_DUPLICATED].sum() > 0 and ref[..., A_LAYERED].sum() > 0  # both cases occur
 
 
 # ------------------------------------------------------------------ disease month
