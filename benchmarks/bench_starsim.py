@@ -593,7 +593,8 @@ def main(argv=None) -> int:
             "starsim": "ss.SEIR + one ss.MixingPool(beta=1, n_contacts=constant(1)) over all agents, "
             "beta = perday rate with per-step probability r0*dt/infectious_days, expon latent and infectious periods, "
             "people_results=False",
-            "hssim": "disease module alone (run_alone), w_region=1, chain binomial in households",
+            "hssim": "disease module alone (run_alone), w_region=1, chain binomial in households (active ones; "
+                     "quiet ones by events: the default algorithm, event)",
         },
         "import_s": import_s,
         "warmup_s": warmup_s,
