@@ -813,6 +813,29 @@ def group_rates(p, comm_tot, comm_district, pool, i_region, n_region, d_mult, la
                                     pool[loc, P_LOC_N], i_region, n_region)
 
 
+@nb.njit(cache=True, inline="always")
+def _fold_summary(n_active, first_wane, low0, low1, active, wane, t, mal):
+    """A community's block summary (see :func:`event_substep`) with one more household
+    at home: ``active`` (someone exposed or infectious) counts it; a quiet one brings its
+    waning substep ``wane`` and its threshold ``t`` on its group's clock (``mal``: the
+    malnourished group). Returns ``n_active, first_wane, low0, low1``."""
+    if active:
+        return n_active + 1, first_wane, low0, low1
+    first_wane = min(first_wane, wane)
+    if mal:
+        return n_active, first_wane, low0, min(low1, t)
+    return n_active, first_wane, min(low0, t), low1
+
+
+@nb.njit(cache=True, inline="always")
+def _store_summary(block, c, n_active, first_wane, low0, low1):
+    """Row ``c`` of ``block`` float64[C, 4] (what :func:`_block_due` reads)."""
+    block[c, 0] = n_active
+    block[c, 1] = first_wane
+    block[c, 2] = low0
+    block[c, 3] = low1
+
+
 @nb.njit(parallel=True, cache=True)
 def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_start, members, malnutrition, location,
                       displaced, dis_s, dis_e, dis_i, dis_r, sick, n_dist, group, thr, wane_at, r_end, block,
@@ -859,7 +882,9 @@ def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_star
             if e > 0 or ii > 0:
                 thr[i] = np.inf
                 wane_at[i] = NEVER
-                n_active += 1 if dsp == 0 else 0
+                if dsp == 0:
+                    n_active, first_wane, low0, low1 = _fold_summary(n_active, first_wane, low0, low1, True, NEVER,
+                                                                     np.inf, False)
                 continue
             res = thr[i]
             if s <= 0:
@@ -873,17 +898,11 @@ def month_start_event(key_rec, key_ill, key_clock, sym_frac, log_keep, comm_star
             elif r_end[i] != r or wane_at[i] >= NEVER:
                 wane_at[i] = waning_wait(uniform(key_clock, i, 1), r, log_keep)
             if dsp == 0:
-                first_wane = min(first_wane, wane_at[i])
-                if malnutrition[i] > 0:
-                    low1 = min(low1, thr[i])
-                else:
-                    low0 = min(low0, thr[i])
+                n_active, first_wane, low0, low1 = _fold_summary(n_active, first_wane, low0, low1, False, wane_at[i],
+                                                                 thr[i], malnutrition[i] > 0)
         comm_tot[c, 0] = ci
         comm_tot[c, 1] = cn
-        block[c, 0] = n_active
-        block[c, 1] = first_wane
-        block[c, 2] = low0
-        block[c, 3] = low1
+        _store_summary(block, c, n_active, first_wane, low0, low1)
 
 
 @nb.njit(cache=True, inline="always")
@@ -1074,20 +1093,12 @@ def event_substep(
                 if members[i] <= 0:
                     continue
             # the community's summary after the substep
-            if dis_e[i] > 0 or dis_i[i] > 0:
-                n_active += 1
-            else:
-                first_wane = min(first_wane, wane_at[i])
-                if group[i] & 1:
-                    low1 = min(low1, thr[i])
-                else:
-                    low0 = min(low0, thr[i])
+            n_active, first_wane, low0, low1 = _fold_summary(n_active, first_wane, low0, low1,
+                                                             dis_e[i] > 0 or dis_i[i] > 0, wane_at[i], thr[i],
+                                                             (group[i] & 1) == 1)
         comm_next[c, 0] = i_comm + dci
         comm_next[c, 1] = n_comm + dcn
-        block[c, 0] = n_active
-        block[c, 1] = first_wane
-        block[c, 2] = low0
-        block[c, 3] = low1
+        _store_summary(block, c, n_active, first_wane, low0, low1)
 
 
 @nb.njit(parallel=True, cache=True)
