@@ -131,7 +131,7 @@ A_IN_NEED, A_NEED_UNMET, A_ASSISTED, A_PEOPLE, A_DUPLICATED, A_LAYERED = (s - AS
 
 
 @nb.njit(parallel=True, cache=True)
-def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, ipc_phase, members, district, female_head, marginalised, poorest,
+def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, ipc_phase, members, district, female_head, marginalised, poorest,
                     livelihood, displaced, acc):
     """Add the month's assistance indicators to ``acc`` int64[n_threads, D, N_CELLS, N_ASSIST]
     (columns ``A_IN_NEED .. A_LAYERED``: sum ``ASSIST_FIRST + column``).
@@ -140,7 +140,7 @@ def assistance_sums(assisted, household_bits, need_bits, kind_of_bit, n_kinds, i
     ``household_bits``: the household-level programmes (district services such as
     WASH or security are counted by their coverage, not here); ``need_bits``: those
     that meet basic needs (transfers, food, nutrition treatment, livestock support);
-    ``kind_of_bit`` int64[K]: the kind (0..n_kinds-1) of each intervention. A
+    ``kind_of_bit`` int64[K]: the kind (0, 1, ...; fewer than 63) of each intervention. A
     household is *assisted* when a household-level programme serves it,
     *duplicated* when two programmes of the same kind do, *layered* when
     programmes of two or more kinds do, *in need* in IPC-like phase 3 or worse
@@ -280,7 +280,6 @@ class Response(Module):
         self._activations: list[dict] = []
         kinds = sorted({iv.kind for iv in self.interventions})
         self.kind_of_bit = np.array([kinds.index(iv.kind) for iv in self.interventions], np.int64)
-        self.n_kinds = len(kinds)
         bits = lambda pred: np.int32(sum(1 << k for k, iv in enumerate(self.interventions) if pred(iv)))
         self.household_bits = bits(lambda iv: not iv.district_level)
         self.need_bits = bits(lambda iv: iv.meets_need)
@@ -438,7 +437,7 @@ class Response(Module):
         ds.cost_usd[:] = self.cost[m].sum(axis=0)
         self.spent_usd += float(self.cost[m].sum() + self.overhead_usd[m] + self.reallocation_cost_usd[m])
         self.acc[:] = 0
-        assistance_sums(hh.assisted, self.household_bits, self.need_bits, self.kind_of_bit, self.n_kinds, hh.ipc_phase, hh.members, hh.district,
+        assistance_sums(hh.assisted, self.household_bits, self.need_bits, self.kind_of_bit, hh.ipc_phase, hh.members, hh.district,
                         hh.female_head, hh.marginalised, hh.poorest_quintile, hh.livelihood, hh.displaced, self.acc)
         block = engine.month_sums[:, :, ASSIST_FIRST : ASSIST_FIRST + N_ASSIST]  # a view
         for rows in self.acc:  # the threads' sums (integers: exact in any order)

@@ -431,7 +431,7 @@ def test_assistance_sums_vs_reference():
     lv = RNG.integers(0, 4, n).astype(np.int8)
     disp = RNG.integers(0, 3, n).astype(np.int8)
     acc = np.zeros((numba.config.NUMBA_NUM_THREADS, D, N_CELLS, N_ASSIST), np.int64)  # a row per thread
-    assistance_sums(assisted, household_bits, need_bits, kind_of_bit, 5, ipc, members, district, fh, mg, po, lv, disp, acc)
+    assistance_sums(assisted, household_bits, need_bits, kind_of_bit, ipc, members, district, fh, mg, po, lv, disp, acc)
     ref = np.zeros((D, N_CELLS, N_ASSIST), np.int64)
     for i in range(n):
         if members[i] <= 0:
